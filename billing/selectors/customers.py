@@ -1,0 +1,80 @@
+"""Who may see whom: the hierarchy reads every portal query starts from."""
+
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from billing.models import Customer
+
+_SUBTREE_OPEN_TO_PARENT = """WITH RECURSIVE tree(id) AS (
+    SELECT id FROM billing_customer WHERE id = %s
+    UNION  -- not UNION ALL: a cycle in bad data must not loop forever
+    SELECT c.id FROM billing_customer c JOIN tree ON c.parent_id = tree.id WHERE c.allow_parent_access
+) SELECT id FROM tree"""
+
+# The same tree for the portal: empty when the contact's own customer has its portal off.
+_SUBTREE_VISIBLE_IN_PORTAL = _SUBTREE_OPEN_TO_PARENT.replace(
+    "WHERE id = %s", "WHERE id = %s AND portal_enabled", 1
+)
+
+_WHOLE_SUBTREE = """WITH RECURSIVE tree(id) AS (
+    SELECT id FROM billing_customer WHERE id = %s
+    UNION
+    SELECT c.id FROM billing_customer c JOIN tree ON c.parent_id = tree.id
+) SELECT id FROM tree"""
+
+
+def customers_under(*, customer_id: int) -> QuerySet[Customer]:
+    """This customer and each descendant whose every link up to it allows parent access.
+
+    One SQL query (a recursive CTE) however deep or wide the tree is.
+    """
+    return Customer.objects.filter(pk__in=RawSQL(_SUBTREE_OPEN_TO_PARENT, [customer_id]))
+
+
+def customer_subtree(*, customer_id: int) -> QuerySet[Customer]:
+    """This customer and all its descendants, shared with the parent or not (back office only)."""
+    return Customer.objects.filter(pk__in=RawSQL(_WHOLE_SUBTREE, [customer_id]))
+
+
+def visible_customers(*, user) -> QuerySet[Customer]:
+    """Customers a portal user may see. Every portal query starts here.
+
+    Nothing for anonymous users, staff without a contact person, contacts whose access was
+    disabled, or contacts of a customer whose portal is off.
+    """
+    if not user.is_authenticated:
+        return Customer.objects.none()
+    contact = getattr(user, "contact", None)
+    if contact is None or not contact.portal_enabled or not user.is_active:
+        return Customer.objects.none()
+    return Customer.objects.filter(pk__in=RawSQL(_SUBTREE_VISIBLE_IN_PORTAL, [contact.customer_id]))
+
+
+def hierarchy_rows(*, root_id: int) -> list[tuple[int, Customer]]:
+    """The whole tree under `root_id` as (depth, customer) in display order, for the admin page.
+
+    One query for the rows; the tree is ordered in Python so depth costs nothing extra.
+    """
+    nodes = list(customer_subtree(customer_id=root_id).select_related("group").order_by("display_name", "pk"))
+    children: dict[int | None, list[Customer]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    rows: list[tuple[int, Customer]] = []
+    stack = [(0, node) for node in reversed([n for n in nodes if n.pk == root_id])]
+    seen: set[int] = set()
+    while stack:
+        depth, node = stack.pop()
+        if node.pk in seen:  # bad data with a cycle must not hang the page
+            continue
+        seen.add(node.pk)
+        rows.append((depth, node))
+        stack.extend((depth + 1, child) for child in reversed(children.get(node.pk, [])))
+    return rows
+
+
+def hierarchy_root(*, customer: Customer) -> Customer:
+    """The top of the tree this customer belongs to (itself when it has no parent)."""
+    ids = customer.ancestor_ids()
+    if not ids:
+        return customer
+    return Customer.objects.filter(pk__in=ids, parent__isnull=True).first() or customer

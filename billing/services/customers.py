@@ -1,0 +1,67 @@
+"""Writes to customers: hierarchy links, groups, portal access."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing.models import Customer, CustomerGroup
+
+# Zoho's limit for bulk actions on customers; it keeps one admin click to one short transaction.
+BULK_ACTION_LIMIT = 50
+
+
+def _check_bulk_size(customer_ids: list[int]) -> None:
+    if not customer_ids:
+        raise ValidationError(_("Select at least one customer."), code="nothing_selected")
+    if len(customer_ids) > BULK_ACTION_LIMIT:
+        raise ValidationError(
+            _("Select at most %(limit)d customers at a time; %(count)d were selected."),
+            code="too_many_selected", params={"limit": BULK_ACTION_LIMIT, "count": len(customer_ids)},
+        )
+
+
+@transaction.atomic
+def link_to_parent(*, customer: Customer, parent: Customer, allow_parent_access: bool = True) -> Customer:
+    """Make `customer` a branch of `parent`. Atomic; raises ValidationError on any hierarchy rule.
+
+    Both rows are locked in id order so two staff linking the same pair the other way round
+    cannot both pass the cycle check.
+    """
+    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[customer.pk, parent.pk]).order_by("pk")}
+    if parent.pk not in locked:
+        raise ValidationError(_("That parent customer no longer exists."), code="parent_missing")
+    customer = locked[customer.pk]
+    customer.parent = locked[parent.pk]
+    customer.allow_parent_access = allow_parent_access
+    customer.full_clean()
+    customer.save(update_fields=["parent", "allow_parent_access", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def unlink_from_parent(*, customer: Customer) -> Customer:
+    """Detach a branch from its parent. Its own transactions stay with it."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer.parent = None
+    customer.save(update_fields=["parent", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def add_customers_to_group(*, customer_ids: Iterable[int], group: CustomerGroup) -> int:
+    """Put up to 50 customers in a group; they take its terms at once (nothing is copied).
+
+    Returns how many customers changed group.
+    """
+    customer_ids = list(customer_ids)
+    _check_bulk_size(customer_ids)
+    return Customer.objects.filter(pk__in=customer_ids).exclude(group=group).update(group=group)
+
+
+@transaction.atomic
+def remove_customers_from_group(*, customer_ids: Iterable[int]) -> int:
+    customer_ids = list(customer_ids)
+    _check_bulk_size(customer_ids)
+    return Customer.objects.filter(pk__in=customer_ids, group__isnull=False).update(group=None)

@@ -1,0 +1,17 @@
+from .base import *  # noqa: F401,F403
+from .base import env
+
+DEBUG = False
+DATABASES = {"default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/test")}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests run tasks in-process unless a test starts a real worker (tests/conftest.py).
+CELERY_TASK_ALWAYS_EAGER = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CRM_ENCRYPTION_KEY = "hJ0m5l5Yb0oYb2bX0l3m7m1q8y6Zk2p4c9t1w3e5r7s="
+ACCOUNT_RATE_LIMITS = False

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CrmsyncConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "crmsync"
+    verbose_name = "CRM sync"
