@@ -1,0 +1,433 @@
+"""The ledger: invoices (and retainer invoices), credit notes, payments and what they are applied to.
+
+Amounts that move (balance_due, unallocated, balance, retainer_unused) are denormalised for
+speed; only services in billing/services change them, always in the same transaction as the
+rows they derive from, and `manage.py check_ledger` recomputes them from those rows.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from billing.money import CURRENCY_CHOICES, ZERO, MoneyField
+
+from .catalog import Item
+from .customers import Customer
+
+QUANTITY = dict(max_digits=12, decimal_places=3)
+PERCENT = dict(max_digits=5, decimal_places=2)
+
+
+class DocumentSequence(models.Model):
+    """Gap-free numbering per document kind: the row is locked while a number is taken."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        RETAINER = "retainer", _("Retainer invoice")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+        SALES_ORDER = "sales_order", _("Sales order")
+        PAYMENT = "payment", _("Payment receipt")
+
+    kind = models.CharField(_("document"), max_length=12, choices=Kind.choices, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=12)
+    next_number = models.PositiveIntegerField(_("next number"), default=1)
+    padding = models.PositiveSmallIntegerField(_("digits"), default=5)
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.prefix}{self.next_number:0{self.padding}d}"
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def open(self):
+        """Sent and not fully paid: what a customer still owes (overdue ones included)."""
+        return self.filter(status__in=(Invoice.Status.SENT, Invoice.Status.PARTIALLY_PAID), balance_due__gt=0)
+
+    def overdue(self, today=None):
+        return self.open().filter(due_on__lt=today or timezone.localdate())
+
+    def regular(self):
+        return self.filter(is_retainer=False)
+
+    def retainers(self):
+        return self.filter(is_retainer=True)
+
+
+class Invoice(models.Model):
+    """An invoice, or with `is_retainer` a retainer invoice (advance billing).
+
+    "Overdue" is not stored: it is an open invoice past its due date (`is_overdue`), so it
+    can never drift from the calendar.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        PARTIALLY_PAID = "partially_paid", _("Partially paid")
+        PAID = "paid", _("Paid")
+        VOID = "void", _("Void")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    is_retainer = models.BooleanField(_("retainer invoice"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    issued_on = models.DateField(_("invoice date"))
+    due_on = models.DateField(_("due date"))
+    reference = models.CharField(_("reference / PO number"), max_length=60, blank=True)
+    notes = models.TextField(_("customer notes"), blank=True)
+    terms = models.TextField(_("terms and conditions"), blank=True)
+    allow_partial_payments = models.BooleanField(_("allow partial payments"), default=True)
+    subtotal = MoneyField(_("subtotal"), default=ZERO)
+    discount_total = MoneyField(_("discount"), default=ZERO)
+    tax_total = MoneyField(_("tax"), default=ZERO)
+    total = MoneyField(_("total"), default=ZERO)
+    balance_due = MoneyField(_("balance due"), default=ZERO)
+    # Retainer invoices only: paid in advance and not yet applied to invoices or refunded.
+    retainer_unused = MoneyField(_("unused retainer"), default=ZERO)
+    sales_order = models.ForeignKey(
+        "billing.SalesOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    subscription = models.ForeignKey(
+        "billing.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    billing_period_start = models.DateField(_("subscription period start"), null=True, blank=True)
+    crm_deal_id = models.CharField(_("CRM deal id"), max_length=40, blank=True)
+    crm_deal_name = models.CharField(_("CRM deal"), max_length=255, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    first_viewed_at = models.DateTimeField(_("first viewed in portal"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
+            models.CheckConstraint(condition=Q(balance_due__gte=0) & Q(balance_due__lte=F("total")),
+                                   name="invoice_balance_within_total"),
+            models.CheckConstraint(condition=Q(retainer_unused__gte=0), name="invoice_retainer_unused_not_negative"),
+            models.CheckConstraint(condition=Q(due_on__gte=F("issued_on")), name="invoice_due_after_issue"),
+            models.UniqueConstraint(fields=["subscription", "billing_period_start"],
+                                    condition=Q(subscription__isnull=False), name="one_invoice_per_subscription_period"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "status", "due_on"], name="invoice_customer_status_due"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.SENT, self.Status.PARTIALLY_PAID) and self.balance_due > 0
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_on < timezone.localdate()
+
+    @property
+    def display_status(self) -> str:
+        return str(_("Overdue")) if self.is_overdue else self.get_status_display()
+
+    @property
+    def amount_paid(self) -> Decimal:
+        return self.total - self.balance_due
+
+    def settle(self, amount: Decimal) -> None:
+        """Lower the balance by `amount` and move the status with it. Callers lock the row first."""
+        self.balance_due -= amount
+        self.status = self.Status.PAID if self.balance_due == 0 else self.Status.PARTIALLY_PAID
+
+    def reopen(self, amount: Decimal) -> None:
+        """Raise the balance again (a reversed payment or refund) and move the status with it."""
+        self.balance_due += amount
+        self.status = self.Status.SENT if self.balance_due == self.total else self.Status.PARTIALLY_PAID
+
+
+class LineAmounts(models.Model):
+    """Columns every document line has. Amounts are rounded per line, then summed."""
+
+    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY, default=Decimal("1"),
+                                   validators=[MinValueValidator(Decimal("0.001"))])
+    rate = MoneyField(_("rate"), validators=[MinValueValidator(Decimal("0"))])
+    discount_percent = models.DecimalField(_("discount %"), **PERCENT, default=0)
+    tax_percent = models.DecimalField(_("tax %"), **PERCENT, default=0)
+    amount = MoneyField(_("amount"), default=ZERO, help_text=_("Quantity × rate − discount, rounded."))
+    discount_amount = MoneyField(_("discount amount"), default=ZERO)
+    tax_amount = MoneyField(_("tax amount"), default=ZERO)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "pk"]
+
+
+class InvoiceLine(LineAmounts):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(LineAmounts.Meta):
+        pass
+
+
+class PaymentQuerySet(models.QuerySet):
+    def succeeded(self):
+        return self.filter(status=Payment.Status.SUCCEEDED)
+
+
+class Payment(models.Model):
+    """Money received from a customer. Only a succeeded payment carries allocations."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CHEQUE = "cheque", _("Cheque")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CARD = "card", _("Card")
+        ACH = "ach", _("ACH bank debit")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments",
+                                 help_text=_("Who paid: a parent may pay its branches' invoices."))
+    number = models.CharField(_("receipt number"), max_length=30, unique=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    amount = MoneyField(_("amount"))
+    unallocated = MoneyField(_("unallocated"), default=ZERO,
+                             help_text=_("Excess not applied to invoices: available credit."))
+    refunded_amount = MoneyField(_("refunded"), default=ZERO)
+    paid_on = models.DateField(_("payment date"))
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUCCEEDED)
+    failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    gateway = models.CharField(_("gateway"), max_length=20, blank=True)
+    gateway_payment_id = models.CharField(_("gateway payment id"), max_length=100, null=True, blank=True, unique=True)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-paid_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(unallocated__gte=0) & Q(unallocated__lte=F("amount")),
+                                   name="payment_unallocated_within_amount"),
+            models.CheckConstraint(condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                                   name="payment_refund_within_amount"),
+        ]
+        indexes = [models.Index(fields=["customer", "status", "paid_on"], name="payment_customer_status_date")]
+
+    def __str__(self):
+        return self.number
+
+
+class Allocation(models.Model):
+    """Part of a payment applied to one invoice (the payer's own or a visible branch's)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = MoneyField(_("amount"))
+    applied_on = models.DateField(_("applied on"), default=timezone.localdate)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive")]
+
+    def __str__(self):
+        return f"{self.payment} → {self.invoice}: {self.amount}"
+
+
+class CreditNote(models.Model):
+    """Money owed back to a customer: applied to invoices or refunded. `balance` is what is left."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        VOID = "void", _("Void")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="credit_notes", help_text=_("The invoice this credit corrects, if any."))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    issued_on = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    subtotal = MoneyField(_("subtotal"), default=ZERO)
+    tax_total = MoneyField(_("tax"), default=ZERO)
+    total = MoneyField(_("total"), default=ZERO)
+    balance = MoneyField(_("credit remaining"), default=ZERO)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gt=0), name="credit_note_total_positive"),
+            models.CheckConstraint(condition=Q(balance__gte=0) & Q(balance__lte=F("total")),
+                                   name="credit_note_balance_within_total"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class CreditNoteLine(LineAmounts):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(LineAmounts.Meta):
+        pass
+
+
+class CreditApplication(models.Model):
+    """Part of a credit note applied to an invoice (the holder's own or a visible branch's)."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="applications")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_applications")
+    amount = MoneyField(_("amount"))
+    applied_on = models.DateField(_("applied on"), default=timezone.localdate)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="credit_application_amount_positive")]
+
+
+class RetainerApplication(models.Model):
+    """Part of a paid retainer applied to a later invoice."""
+
+    retainer = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="retainer_applications",
+                                 limit_choices_to={"is_retainer": True})
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="retainers_applied")
+    amount = MoneyField(_("amount"))
+    applied_on = models.DateField(_("applied on"), default=timezone.localdate)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="retainer_application_amount_positive")]
+
+
+class Refund(models.Model):
+    """Money paid back: from a payment's excess, a credit note, an unused retainer, or a gateway refund."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
+    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
+    retainer = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="retainer_refunds")
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    amount = MoneyField(_("amount"))
+    refunded_on = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=16, choices=Payment.Method.choices)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    gateway_refund_id = models.CharField(_("gateway refund id"), max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-refunded_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=(Q(payment__isnull=False, credit_note__isnull=True, retainer__isnull=True)
+                           | Q(payment__isnull=True, credit_note__isnull=False, retainer__isnull=True)
+                           | Q(payment__isnull=True, credit_note__isnull=True, retainer__isnull=False)),
+                name="refund_has_one_source",
+            ),
+        ]
+
+
+class SalesOrder(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        CONFIRMED = "confirmed", _("Confirmed")
+        VOID = "void", _("Void")
+
+    class InvoicedStatus(models.TextChoices):
+        NOT_INVOICED = "not_invoiced", _("Not invoiced")
+        PARTIALLY_INVOICED = "partially_invoiced", _("Partially invoiced")
+        INVOICED = "invoiced", _("Invoiced")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sales_orders")
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    invoiced_status = models.CharField(_("invoiced"), max_length=20, choices=InvoicedStatus.choices,
+                                       default=InvoicedStatus.NOT_INVOICED)
+    ordered_on = models.DateField(_("order date"))
+    expected_shipment_on = models.DateField(_("expected shipment"), null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    subtotal = MoneyField(_("subtotal"), default=ZERO)
+    discount_total = MoneyField(_("discount"), default=ZERO)
+    tax_total = MoneyField(_("tax"), default=ZERO)
+    total = MoneyField(_("total"), default=ZERO)
+    crm_deal_id = models.CharField(_("CRM deal id"), max_length=40, blank=True)
+    crm_deal_name = models.CharField(_("CRM deal"), max_length=255, blank=True)
+    first_viewed_at = models.DateTimeField(_("first viewed in portal"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-ordered_on", "-pk"]
+
+    def __str__(self):
+        return self.number
+
+
+class SalesOrderLine(LineAmounts):
+    sales_order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    quantity_invoiced = models.DecimalField(_("quantity invoiced"), **QUANTITY, default=Decimal("0"))
+
+    class Meta(LineAmounts.Meta):
+        pass
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        LIVE = "live", _("Live")
+        NON_RENEWING = "non_renewing", _("Non-renewing")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Period(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
+        YEARLY = "yearly", _("Yearly")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
+    plan_name = models.CharField(_("plan"), max_length=200)
+    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), **QUANTITY, default=Decimal("1"))
+    price = MoneyField(_("price per period"), help_text=_("Empty item price: this amount; else the effective price."))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    billing_period = models.CharField(_("billing period"), max_length=10, choices=Period.choices,
+                                      default=Period.MONTHLY)
+    starts_on = models.DateField(_("start date"))
+    next_billing_on = models.DateField(_("next billing date"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True,
+                               help_text=_("Non-renewing subscriptions stop billing after this date."))
+    status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.LIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["next_billing_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="subscription_price_not_negative")]
+
+    def __str__(self):
+        return f"{self.plan_name} — {self.customer}"
