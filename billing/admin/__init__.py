@@ -1,0 +1,3 @@
+"""The back office. One module per area; importing them registers the ModelAdmins."""
+
+from . import customers, ledger  # noqa: F401

@@ -1,0 +1,1 @@
+"""Admin for customers, contact persons, groups, items, price lists and organisation settings."""

@@ -1,0 +1,1 @@
+"""Admin for invoices, retainers, payments, credit notes, sales orders and subscriptions."""
