@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from billing.demo import load_demo_organisation
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation (safe to run again: it changes nothing the second time)."
+
+    def handle(self, *args, **options):
+        logins = load_demo_organisation()
+        site = settings.SITE_URL.rstrip("/")
+        self.stdout.write(self.style.SUCCESS("Demo organisation loaded."))
+        self.stdout.write(
+            f"\n  Portal      {site}/\n"
+            f"    head office  {logins.portal_email} / {logins.portal_password}\n"
+            f"    branch       {logins.branch_portal_email} / {logins.portal_password}\n"
+            f"  Back office {site}/admin/\n"
+            f"    staff        {logins.staff_email} / {logins.staff_password}\n"
+        )
