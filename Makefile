@@ -34,7 +34,12 @@ services:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
 		echo "PostgreSQL or Redis did not start" >&2; exit 1
 
-test: install chromium services
+# axe-core (npm) for the accessibility check in tests/e2e.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: install chromium services node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider
 
 lint: install
