@@ -2,6 +2,7 @@ from .catalog import Item, PriceList, PriceListItem
 from .customers import ContactPerson, Customer, CustomerGroup
 from .ledger import (
     Allocation,
+    AllocationReversal,
     CreditApplication,
     CreditNote,
     CreditNoteLine,
@@ -19,6 +20,7 @@ from .organisation import Organisation
 
 __all__ = [
     "Allocation",
+    "AllocationReversal",
     "CreditApplication",
     "CreditNote",
     "CreditNoteLine",

@@ -255,6 +255,27 @@ class Allocation(models.Model):
         return f"{self.payment} → {self.invoice}: {self.amount}"
 
 
+class AllocationReversal(models.Model):
+    """Part of an allocation taken back because its payment was refunded.
+
+    Allocations are never edited or deleted; a refund that reaches allocated money adds these
+    rows instead, so the invoice owes again and the history keeps both steps.
+    """
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="reversals")
+    refund = models.ForeignKey("billing.Refund", on_delete=models.PROTECT, related_name="allocation_reversals")
+    amount = MoneyField(_("amount"))
+    reversed_on = models.DateField(_("reversed on"), default=timezone.localdate)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_reversal_amount_positive")]
+
+    def __str__(self):
+        return f"{self.allocation} reversed: {self.amount}"
+
+
 class CreditNote(models.Model):
     """Money owed back to a customer: applied to invoices or refunded. `balance` is what is left."""
 
