@@ -36,7 +36,8 @@ class CustomerGroup(models.Model):
     )
     discount_percent = models.DecimalField(
         _("discount %"), max_digits=5, decimal_places=2, null=True, blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(100)], help_text=_("Empty: the organisation default."),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Empty: the organisation default."),
     )
 
     class Meta:
@@ -102,7 +103,9 @@ class Customer(models.Model):
         _("allow the parent to view and pay this customer's transactions"), default=True
     )
     portal_enabled = models.BooleanField(_("portal enabled"), default=False)
-    allow_ach = models.BooleanField(_("allow this customer to pay via their bank account (ACH)"), default=False)
+    allow_ach = models.BooleanField(
+        _("allow this customer to pay via their bank account (ACH)"), default=False
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     origin = models.CharField(_("origin"), max_length=8, choices=Origin.choices, default=Origin.BILLING)
@@ -146,30 +149,35 @@ class Customer(models.Model):
         if self.parent_id is not None:
             parent = self.parent
             if not self.is_business:
-                errors.setdefault("parent", []).append(
-                    ValidationError(_("Only a Business customer can have a parent; this one is an Individual."),
-                                    code="child_not_business"))
+                errors.setdefault("parent", []).append(ValidationError(
+                    _("Only a Business customer can have a parent; this one is an Individual."),
+                    code="child_not_business"))
             if parent.customer_type != self.Type.BUSINESS:
                 errors.setdefault("parent", []).append(ValidationError(
-                    _("%(parent)s is an Individual customer and cannot be a parent. Choose a Business customer."),
+                    _("%(parent)s is an Individual customer and cannot be a parent. "
+                      "Choose a Business customer."),
                     code="parent_not_business", params={"parent": parent.display_name}))
             if self.pk is not None and (parent.pk == self.pk or self.pk in self.ancestor_ids()):
                 errors.setdefault("parent", []).append(ValidationError(
-                    _("%(parent)s is already below %(customer)s in the hierarchy; linking them would make a loop."),
+                    _("%(parent)s is already below %(customer)s in the hierarchy; "
+                      "linking them would make a loop."),
                     code="cycle", params={"parent": parent.display_name, "customer": self.display_name}))
             if parent.currency != self.currency:
                 errors.setdefault("currency", []).append(ValidationError(
                     _("A branch bills in its parent's currency: %(parent)s uses %(cur)s."),
-                    code="currency_differs_from_parent", params={"parent": parent.display_name, "cur": parent.currency}))
+                    code="currency_differs_from_parent",
+                    params={"parent": parent.display_name, "cur": parent.currency}))
         if self.pk is not None:
             children = Customer.objects.filter(parent_id=self.pk)
             if not self.is_business and children.exists():
                 errors.setdefault("customer_type", []).append(ValidationError(
-                    _("This customer has branches, so it must stay a Business customer. Unlink the branches first."),
-                    code="parent_not_business"))
+                    _("This customer has branches, so it must stay a Business customer. "
+                      "Unlink the branches first."),
+                    code="has_branches"))
             if children.exclude(currency=self.currency).exists():
                 errors.setdefault("currency", []).append(ValidationError(
-                    _("This customer's branches bill in another currency; a parent and its branches share one."),
+                    _("This customer's branches bill in another currency; "
+                      "a parent and its branches share one."),
                     code="currency_differs_from_children"))
         if errors:
             raise ValidationError(errors)
@@ -200,7 +208,8 @@ class ContactPerson(models.Model):
         verbose_name = _("contact person")
         verbose_name_plural = _("contact persons")
         constraints = [
-            models.UniqueConstraint(fields=["customer"], condition=Q(is_primary=True), name="one_primary_contact"),
+            models.UniqueConstraint(fields=["customer"], condition=Q(is_primary=True),
+                                    name="one_primary_contact"),
         ]
 
     def __str__(self):

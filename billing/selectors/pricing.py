@@ -33,7 +33,8 @@ def effective_terms(*, customer: Customer, organisation: Organisation | None = N
     organisation = organisation or Organisation.current()
     group = customer.group
     terms, terms_source = _pick(
-        customer.payment_terms_days, group and group.payment_terms_days, organisation.default_payment_terms_days
+        customer.payment_terms_days, group and group.payment_terms_days,
+        organisation.default_payment_terms_days,
     )
     discount, discount_source = _pick(
         customer.discount_percent, group and group.discount_percent, organisation.default_discount_percent

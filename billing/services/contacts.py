@@ -72,7 +72,9 @@ def invite_contact(*, contact: ContactPerson) -> PortalInvitation:
     The email leaves only after the transaction commits. Raises ValidationError when the
     contact has no email or the email belongs to another login.
     """
-    contact = ContactPerson.objects.select_for_update().select_related("customer", "user").get(pk=contact.pk)
+    # of=("self",): the user is an outer join, which PostgreSQL refuses to lock.
+    contact = (ContactPerson.objects.select_for_update(of=("self",))
+               .select_related("customer", "user").get(pk=contact.pk))
     if not contact.email:
         raise ValidationError(
             _("%(name)s has no email address, so they cannot be invited to the portal."),
@@ -85,6 +87,8 @@ def invite_contact(*, contact: ContactPerson) -> PortalInvitation:
     EmailAddress.objects.update_or_create(
         user=user, email__iexact=user.email, defaults={"email": user.email, "primary": True, "verified": True}
     )
+    # After an email change the old address must stop working for login and password resets.
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
     contact.user = user
     contact.portal_enabled = True
     contact.invited_at = timezone.now()
@@ -104,7 +108,7 @@ def invite_contact(*, contact: ContactPerson) -> PortalInvitation:
 @transaction.atomic
 def disable_portal_access(*, contact: ContactPerson) -> ContactPerson:
     """Stop a contact logging in. Their login is kept (deactivated) so a re-invite restores it."""
-    contact = ContactPerson.objects.select_for_update().select_related("user").get(pk=contact.pk)
+    contact = ContactPerson.objects.select_for_update(of=("self",)).select_related("user").get(pk=contact.pk)
     contact.portal_enabled = False
     contact.save(update_fields=["portal_enabled"])
     if contact.user_id is not None and not contact.user.is_staff:
@@ -113,7 +117,9 @@ def disable_portal_access(*, contact: ContactPerson) -> ContactPerson:
     return contact
 
 
-def enable_portal_and_invite_primary_contacts(*, customer_ids: Iterable[int]) -> tuple[list[PortalInvitation], list[str]]:
+def enable_portal_and_invite_primary_contacts(
+    *, customer_ids: Iterable[int]
+) -> tuple[list[PortalInvitation], list[str]]:
     """Turn the portal on for up to 50 customers and invite each one's primary contact.
 
     Each customer is its own transaction, so one contact without an email does not stop the
@@ -123,11 +129,14 @@ def enable_portal_and_invite_primary_contacts(*, customer_ids: Iterable[int]) ->
     _check_bulk_size(customer_ids)
     invitations: list[PortalInvitation] = []
     problems: list[str] = []
-    customers = Customer.objects.filter(pk__in=customer_ids).prefetch_related("contacts").order_by("display_name")
+    customers = (Customer.objects.filter(pk__in=customer_ids).prefetch_related("contacts")
+                 .order_by("display_name", "pk"))
     for customer in customers:
         primary = next((c for c in customer.contacts.all() if c.is_primary), None)
         if primary is None:
-            problems.append(_("%(customer)s has no primary contact person.") % {"customer": customer.display_name})
+            problems.append(
+                _("%(customer)s has no primary contact person.") % {"customer": customer.display_name}
+            )
             continue
         try:
             with transaction.atomic():

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Customer, CustomerGroup
@@ -29,7 +30,8 @@ def link_to_parent(*, customer: Customer, parent: Customer, allow_parent_access:
     Both rows are locked in id order so two staff linking the same pair the other way round
     cannot both pass the cycle check.
     """
-    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[customer.pk, parent.pk]).order_by("pk")}
+    rows = Customer.objects.select_for_update().filter(pk__in=[customer.pk, parent.pk]).order_by("pk")
+    locked = {c.pk: c for c in rows}
     if parent.pk not in locked:
         raise ValidationError(_("That parent customer no longer exists."), code="parent_missing")
     customer = locked[customer.pk]
@@ -57,11 +59,18 @@ def add_customers_to_group(*, customer_ids: Iterable[int], group: CustomerGroup)
     """
     customer_ids = list(customer_ids)
     _check_bulk_size(customer_ids)
-    return Customer.objects.filter(pk__in=customer_ids).exclude(group=group).update(group=group)
+    # update() skips auto_now: set updated_at so the CRM push-back sees the change.
+    return (Customer.objects.filter(pk__in=customer_ids).exclude(group=group)
+            .update(group=group, updated_at=timezone.now()))
 
 
 @transaction.atomic
 def remove_customers_from_group(*, customer_ids: Iterable[int]) -> int:
+    """Take up to 50 customers out of their groups; they fall back to the organisation defaults.
+
+    Returns how many customers left a group.
+    """
     customer_ids = list(customer_ids)
     _check_bulk_size(customer_ids)
-    return Customer.objects.filter(pk__in=customer_ids, group__isnull=False).update(group=None)
+    return (Customer.objects.filter(pk__in=customer_ids, group__isnull=False)
+            .update(group=None, updated_at=timezone.now()))
