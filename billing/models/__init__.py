@@ -16,6 +16,7 @@ from .ledger import (
     SalesOrderLine,
     Subscription,
 )
+from .online import CheckoutAttempt, CheckoutLine, GatewayCustomer, GatewayEvent, SandboxObject, SavedPaymentMethod
 from .organisation import Organisation
 
 __all__ = [
@@ -38,6 +39,12 @@ __all__ = [
     "CustomerGroup",
     "Item",
     "Organisation",
+    "CheckoutAttempt",
+    "CheckoutLine",
+    "GatewayCustomer",
+    "GatewayEvent",
+    "SandboxObject",
+    "SavedPaymentMethod",
     "PriceList",
     "PriceListItem",
 ]

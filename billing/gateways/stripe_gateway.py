@@ -1,0 +1,234 @@
+"""StripeGateway: stripe-python against api.stripe.com, or settings.STRIPE_API_BASE (localstripe in tests)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+
+from billing.money import from_minor_units, to_minor_units
+
+from .base import (
+    CARD,
+    US_BANK_ACCOUNT,
+    Gateway,
+    GatewayUnavailable,
+    Intent,
+    InvalidWebhook,
+    MethodDetails,
+    PaymentDeclined,
+    RefundResult,
+    SetupResult,
+    WebhookEvent,
+)
+
+# Stripe's own tolerance; a replay older than this is refused even with a valid signature.
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def _get(obj, key, default=None):
+    """Read a field from a StripeObject or a plain dict (events arrive as dicts)."""
+    if obj is None:
+        return default
+    try:
+        value = obj[key]
+    except (KeyError, TypeError):
+        return default
+    return default if value is None else value
+
+
+def intent_from_stripe(obj) -> Intent:
+    """Our Intent from a Stripe PaymentIntent (object or event dict)."""
+    currency = str(_get(obj, "currency", "")).upper()
+    types = _get(obj, "payment_method_types", []) or []
+    pm = _get(obj, "payment_method", "")
+    if not isinstance(pm, str):
+        pm = _get(pm, "id", "")
+    error = _get(obj, "last_payment_error")
+    reason = _get(error, "message", "") if error else ""
+    return Intent(
+        id=_get(obj, "id", ""),
+        status=_get(obj, "status", ""),
+        amount=from_minor_units(int(_get(obj, "amount", 0)), currency),
+        currency=currency,
+        method_kind=types[0] if len(types) == 1 else "",
+        client_secret=_get(obj, "client_secret", ""),
+        payment_method_id=pm or "",
+        customer_id=_get(obj, "customer", "") or "",
+        failure_reason=reason,
+        metadata=dict(_get(obj, "metadata", {}) or {}),
+    )
+
+
+def _method_from_stripe(obj) -> MethodDetails:
+    kind = _get(obj, "type", "")
+    if kind == CARD:
+        card = _get(obj, "card", {})
+        return MethodDetails(
+            id=obj["id"],
+            kind=CARD,
+            brand=_get(card, "brand", ""),
+            last4=_get(card, "last4", ""),
+            exp_month=_get(card, "exp_month"),
+            exp_year=_get(card, "exp_year"),
+        )
+    bank = _get(obj, US_BANK_ACCOUNT, {})
+    return MethodDetails(
+        id=obj["id"], kind=kind, brand=_get(bank, "bank_name", ""), last4=_get(bank, "last4", "")
+    )
+
+
+def _translate(exc: stripe.StripeError) -> Exception:
+    """Stripe's exceptions become ours, with a message a payer can read."""
+    message = (
+        getattr(exc, "user_message", None) or str(getattr(exc, "_message", "") or "") or "The payment failed."
+    )
+    if isinstance(exc, stripe.CardError):
+        return PaymentDeclined(message, code=getattr(exc, "code", "") or "card_declined")
+    if isinstance(exc, stripe.InvalidRequestError | stripe.IdempotencyError):
+        return PaymentDeclined(message, code=getattr(exc, "code", "") or "invalid_request")
+    return GatewayUnavailable(
+        "The payment service is not answering right now. Please try again in a few minutes.",
+        code=type(exc).__name__,
+    )
+
+
+class StripeGateway(Gateway):
+    name = "stripe"
+    uses_stripe_js = True
+
+    def __init__(
+        self, *, secret_key: str | None = None, api_base: str | None = None, webhook_secret: str | None = None
+    ):
+        self.api_key = secret_key if secret_key is not None else settings.STRIPE_SECRET_KEY
+        self.webhook_secret = webhook_secret if webhook_secret is not None else settings.STRIPE_WEBHOOK_SECRET
+        api_base = api_base if api_base is not None else settings.STRIPE_API_BASE
+        if api_base:
+            stripe.api_base = api_base.rstrip("/")
+        stripe.max_network_retries = 2  # with idempotency keys a retried POST cannot charge twice
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, api_key=self.api_key, **kwargs)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    # Customers
+    def create_customer(self, *, email: str, name: str, metadata: dict | None = None) -> str:
+        return self._call(stripe.Customer.create, email=email, name=name, metadata=metadata or {})["id"]
+
+    def retrieve_customer(self, customer_id: str) -> dict:
+        return dict(self._call(stripe.Customer.retrieve, customer_id))
+
+    # PaymentIntents
+    def create_payment_intent(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        method_kind: str,
+        idempotency_key: str,
+        customer_id: str = "",
+        payment_method_id: str = "",
+        metadata: dict | None = None,
+    ) -> Intent:
+        params = dict(
+            amount=to_minor_units(amount, currency),
+            currency=currency.lower(),
+            payment_method_types=[method_kind],
+            metadata=metadata or {},
+        )
+        if customer_id:
+            params["customer"] = customer_id
+        if payment_method_id:
+            params["payment_method"] = payment_method_id
+        if method_kind == US_BANK_ACCOUNT:
+            params["payment_method_options"] = {US_BANK_ACCOUNT: {"verification_method": "automatic"}}
+        return intent_from_stripe(
+            self._call(stripe.PaymentIntent.create, idempotency_key=idempotency_key, **params)
+        )
+
+    def confirm_payment_intent(
+        self, intent_id: str, *, payment_method_id: str = "", idempotency_key: str = ""
+    ) -> Intent:
+        params = {}
+        if payment_method_id:
+            params["payment_method"] = payment_method_id
+        if idempotency_key:
+            params["idempotency_key"] = idempotency_key
+        intent = intent_from_stripe(self._call(stripe.PaymentIntent.confirm, intent_id, **params))
+        if intent.status == "requires_payment_method" and intent.failure_reason:
+            raise PaymentDeclined(intent.failure_reason, code="declined")
+        return intent
+
+    def retrieve_payment_intent(self, intent_id: str) -> Intent:
+        return intent_from_stripe(self._call(stripe.PaymentIntent.retrieve, intent_id))
+
+    # Saved methods: localstripe (and our ACH flow) save through a SetupIntent, not setup_future_usage.
+    def create_setup_intent(
+        self, *, customer_id: str, method_kind: str, payment_method_id: str = "", confirm: bool = False
+    ) -> SetupResult:
+        params = dict(customer=customer_id, payment_method_types=[method_kind])
+        if payment_method_id:
+            params["payment_method"] = payment_method_id
+        if confirm:
+            params["confirm"] = True
+        obj = self._call(stripe.SetupIntent.create, **params)
+        pm = _get(obj, "payment_method", "")
+        return SetupResult(
+            id=obj["id"],
+            status=obj["status"],
+            client_secret=_get(obj, "client_secret", ""),
+            payment_method_id=pm if isinstance(pm, str) else _get(pm, "id", ""),
+        )
+
+    def attach_payment_method(self, method_id: str, *, customer_id: str) -> MethodDetails:
+        return _method_from_stripe(self._call(stripe.PaymentMethod.attach, method_id, customer=customer_id))
+
+    def list_payment_methods(self, *, customer_id: str, kind: str) -> list[MethodDetails]:
+        listing = self._call(stripe.PaymentMethod.list, customer=customer_id, type=kind)
+        return [_method_from_stripe(obj) for obj in listing["data"]]
+
+    def retrieve_payment_method(self, method_id: str) -> MethodDetails:
+        return _method_from_stripe(self._call(stripe.PaymentMethod.retrieve, method_id))
+
+    def detach_payment_method(self, method_id: str) -> None:
+        self._call(stripe.PaymentMethod.detach, method_id)
+
+    # Refunds
+    def refund(self, *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
+        obj = self._call(
+            stripe.Refund.create,
+            payment_intent=intent_id,
+            amount=to_minor_units(amount, currency),
+            idempotency_key=idempotency_key,
+        )
+        cur = str(obj["currency"]).upper()
+        return RefundResult(
+            id=obj["id"], status=obj["status"], amount=from_minor_units(int(obj["amount"]), cur), currency=cur
+        )
+
+    # Webhooks
+    def parse_webhook(self, *, payload: bytes, signature_header: str) -> WebhookEvent:
+        if not self.webhook_secret:
+            raise InvalidWebhook("No webhook secret is configured (STRIPE_WEBHOOK_SECRET).", code="no_secret")
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"),
+                signature_header or "",
+                self.webhook_secret,
+                WEBHOOK_TOLERANCE_SECONDS,
+            )
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidWebhook(str(exc), code="bad_signature") from exc
+        except UnicodeDecodeError as exc:
+            raise InvalidWebhook("The webhook body is not UTF-8.", code="bad_payload") from exc
+        try:
+            event = json.loads(payload)
+            return WebhookEvent(
+                id=event["id"], type=event["type"], data=event["data"]["object"], payload=event
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidWebhook("The webhook body is not a Stripe event.", code="bad_payload") from exc
