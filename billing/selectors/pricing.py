@@ -67,11 +67,14 @@ def effective_price(*, customer: Customer, item: Item, organisation: Organisatio
         if listed is not None:
             return quantize(listed.rate, currency)
     if currency != organisation.base_currency:
-        raise ValidationError(
-            _("%(item)s has no rate in %(cur)s. Add one to the price list %(list)s."),
-            code="no_rate_in_currency",
-            params={"item": item.name, "cur": currency, "list": price_list.name if price_list else "—"},
-        )
+        params = {"item": item.name, "cur": currency}
+        if price_list is not None and price_list.kind == PriceList.Kind.PER_ITEM:
+            message = _("%(item)s has no rate in %(cur)s. Add one to the price list %(list)s.")
+            params["list"] = price_list.name
+        else:
+            message = _("%(item)s has no rate in %(cur)s. "
+                        "Give this customer a per-item price list with a %(cur)s rate.")
+        raise ValidationError(message, code="no_rate_in_currency", params=params)
     rate = item.rate
     if price_list is not None and price_list.kind == PriceList.Kind.PERCENTAGE:
         rate = rate * (HUNDRED + price_list.percentage) / HUNDRED

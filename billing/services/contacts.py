@@ -84,11 +84,12 @@ def invite_contact(*, contact: ContactPerson) -> PortalInvitation:
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
+    # After an email change the old address must stop working for login and password resets
+    # (and allauth allows one primary address per user: delete before creating the new one).
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
     EmailAddress.objects.update_or_create(
         user=user, email__iexact=user.email, defaults={"email": user.email, "primary": True, "verified": True}
     )
-    # After an email change the old address must stop working for login and password resets.
-    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
     contact.user = user
     contact.portal_enabled = True
     contact.invited_at = timezone.now()
