@@ -5,3 +5,6 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "portal"
     verbose_name = "Customer portal"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the login recorder)

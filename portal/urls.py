@@ -1,9 +1,10 @@
 from django.urls import path
 
-from .views import home
+from .views import account, home
 
 app_name = "portal"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("my-account/", account.my_account, name="my-account"),
 ]

@@ -1,0 +1,114 @@
+"""What the portal adds to the ledger: comments, shared documents, staff notifications, logins."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Customer, Invoice, SalesOrder
+
+
+class Comment(models.Model):
+    """A message on an invoice or sales order, from the customer or from staff."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="portal_comments",
+        help_text=_("The document's customer: portal reads filter on it."),
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    sales_order = models.ForeignKey(
+        SalesOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(_("author"), max_length=200)
+    from_staff = models.BooleanField(_("from staff"), default=False)
+    body = models.TextField(_("comment"), max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(invoice__isnull=False, sales_order__isnull=True)
+                | Q(invoice__isnull=True, sales_order__isnull=False),
+                name="comment_on_one_document",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.author_name}: {self.body[:40]}"
+
+    @property
+    def document(self):
+        return self.invoice or self.sales_order
+
+
+def _document_path(instance, filename):
+    return f"shared/{instance.customer_id}/{filename}"
+
+
+class SharedDocument(models.Model):
+    """A file staff and the customer exchange, stored through Django's storage API."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shared_documents")
+    file = models.FileField(_("file"), upload_to=_document_path, max_length=300)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("type"), max_length=120)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_staff = models.BooleanField(_("uploaded by staff"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class StaffNotification(models.Model):
+    """Something a customer did in the portal that staff should know about."""
+
+    class Kind(models.TextChoices):
+        FIRST_VIEW = "first_view", _("Viewed for the first time")
+        COMMENT = "comment", _("New comment")
+        FORWARD = "forward", _("Forwarded")
+
+    kind = models.CharField(_("what"), max_length=12, choices=Kind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sales_order = models.ForeignKey(
+        SalesOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.CharField(_("message"), max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.message
+
+
+class PortalLogin(models.Model):
+    """One successful login, for the "recent logins" list in My account."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_logins")
+    logged_in_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-logged_in_at"]
+
+    def __str__(self):
+        return f"{self.user} at {self.logged_in_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,89 @@
+"""Portal reads. Every one starts from `billing.selectors.visible_customers`; nothing in portal/
+filters by customer any other way, so an object outside the user's tree is simply not found."""
+
+from django.db.models import QuerySet
+
+from billing.models import ContactPerson, CreditNote, Customer, Invoice, Payment, SalesOrder, Subscription
+from billing.selectors import visible_customers
+
+from .models import Comment, PortalLogin, SharedDocument
+
+__all__ = [
+    "visible_comments",
+    "visible_contacts",
+    "visible_credit_notes",
+    "visible_customers",
+    "visible_documents",
+    "visible_invoices",
+    "visible_payments",
+    "visible_retainers",
+    "visible_sales_orders",
+    "visible_subscriptions",
+    "own_customer",
+    "portal_logins",
+]
+
+
+def visible_invoices(*, user) -> QuerySet[Invoice]:
+    """Regular invoices the customer has been sent (drafts never reach the portal)."""
+    return (
+        Invoice.objects.regular()
+        .filter(customer__in=visible_customers(user=user))
+        .exclude(status=Invoice.Status.DRAFT)
+    )
+
+
+def visible_retainers(*, user) -> QuerySet[Invoice]:
+    return (
+        Invoice.objects.retainers()
+        .filter(customer__in=visible_customers(user=user))
+        .exclude(status=Invoice.Status.DRAFT)
+    )
+
+
+def visible_payments(*, user) -> QuerySet[Payment]:
+    """Payments received or in progress; failed attempts are not payments made."""
+    return Payment.objects.filter(customer__in=visible_customers(user=user)).exclude(
+        status=Payment.Status.FAILED
+    )
+
+
+def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
+    return CreditNote.objects.filter(customer__in=visible_customers(user=user)).exclude(
+        status=CreditNote.Status.VOID
+    )
+
+
+def visible_sales_orders(*, user) -> QuerySet[SalesOrder]:
+    return SalesOrder.objects.filter(customer__in=visible_customers(user=user)).exclude(
+        status=SalesOrder.Status.DRAFT
+    )
+
+
+def visible_subscriptions(*, user) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(customer__in=visible_customers(user=user))
+
+
+def visible_contacts(*, user) -> QuerySet[ContactPerson]:
+    return ContactPerson.objects.filter(customer__in=visible_customers(user=user))
+
+
+def visible_documents(*, user) -> QuerySet[SharedDocument]:
+    return SharedDocument.objects.filter(customer__in=visible_customers(user=user))
+
+
+def visible_comments(*, user) -> QuerySet[Comment]:
+    return Comment.objects.filter(customer__in=visible_customers(user=user))
+
+
+def own_customer(*, user) -> Customer | None:
+    """The contact's own customer (the top of what it sees), or None for a user without access."""
+    return (
+        visible_customers(user=user).filter(pk=user.contact.customer_id).first()
+        if hasattr(user, "contact")
+        else None
+    )
+
+
+def portal_logins(*, user, limit: int = 20) -> list[PortalLogin]:
+    return list(PortalLogin.objects.filter(user=user).order_by("-logged_in_at")[:limit])

@@ -1,0 +1,36 @@
+from django import template
+
+from billing.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(amount, currency):
+    """{{ invoice.total|money:invoice.currency }} -> "$1,234.50"."""
+    if amount is None or amount == "":
+        return ""
+    return format_money(amount, currency)
+
+
+@register.filter
+def filesize(size):
+    size = int(size or 0)
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (page links keep the filters)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
