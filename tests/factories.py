@@ -85,3 +85,130 @@ class ContactPersonFactory(factory.django.DjangoModelFactory):
     is_primary = True
     portal_enabled = True
     user = factory.SubFactory(UserFactory, email=factory.SelfAttribute("..email"))
+
+
+# --- Ledger factories (owned by ledger): valid by default, amounts written out. -------------------
+# Numbers start with "F-" so they never collide with numbers the services take from DocumentSequence.
+
+import datetime as _dt  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from billing.models import (  # noqa: E402
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    SalesOrder,
+    SalesOrderLine,
+    Subscription,
+)
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    """A sent invoice of 100.00 with one matching line, owing all of it."""
+
+    class Meta:
+        model = Invoice
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"F-INV-{n:05d}")
+    currency = factory.SelfAttribute("customer.currency")
+    status = Invoice.Status.SENT
+    issued_on = factory.LazyFunction(timezone.localdate)
+    due_on = factory.LazyAttribute(lambda o: o.issued_on + _dt.timedelta(days=30))
+    subtotal = factory.SelfAttribute("total")
+    total = Decimal("100.00")
+    balance_due = factory.SelfAttribute("total")  # a new invoice owes all of it
+    sent_at = factory.LazyFunction(timezone.now)
+    line = factory.RelatedFactory(
+        "tests.factories.InvoiceLineFactory", factory_related_name="invoice",
+        rate=factory.SelfAttribute("..total"), amount=factory.SelfAttribute("..total"),
+    )
+
+
+class RetainerInvoiceFactory(InvoiceFactory):
+    is_retainer = True
+    number = factory.Sequence(lambda n: f"F-RET-{n:05d}")
+
+
+class InvoiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceLine
+
+    invoice = factory.SubFactory(InvoiceFactory, line=None)
+    description = "Consulting"
+    quantity = Decimal("1")
+    rate = Decimal("100.00")
+    amount = Decimal("100.00")
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A succeeded offline payment of 100.00, nothing allocated yet."""
+
+    class Meta:
+        model = Payment
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"F-PAY-{n:05d}")
+    currency = factory.SelfAttribute("customer.currency")
+    amount = Decimal("100.00")
+    unallocated = factory.SelfAttribute("amount")
+    paid_on = factory.LazyFunction(timezone.localdate)
+    method = Payment.Method.BANK_TRANSFER
+    status = Payment.Status.SUCCEEDED
+
+
+class CreditNoteFactory(factory.django.DjangoModelFactory):
+    """An open credit note of 50.00, nothing applied yet."""
+
+    class Meta:
+        model = CreditNote
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"F-CN-{n:05d}")
+    currency = factory.SelfAttribute("customer.currency")
+    issued_on = factory.LazyFunction(timezone.localdate)
+    subtotal = factory.SelfAttribute("total")
+    total = Decimal("50.00")
+    balance = factory.SelfAttribute("total")
+    status = CreditNote.Status.OPEN
+
+
+class SalesOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SalesOrder
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"F-SO-{n:05d}")
+    currency = factory.SelfAttribute("customer.currency")
+    status = SalesOrder.Status.CONFIRMED
+    ordered_on = factory.LazyFunction(timezone.localdate)
+
+
+class SalesOrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SalesOrderLine
+
+    sales_order = factory.SubFactory(SalesOrderFactory)
+    description = "Router"
+    quantity = Decimal("2")
+    rate = Decimal("50.00")
+    amount = Decimal("100.00")
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A live monthly plan of 49.00, first billed today."""
+
+    class Meta:
+        model = Subscription
+
+    customer = factory.SubFactory(CustomerFactory)
+    plan_name = factory.Sequence(lambda n: f"Maintenance plan {n}")
+    price = Decimal("49.00")
+    currency = factory.SelfAttribute("customer.currency")
+    billing_period = Subscription.Period.MONTHLY
+    starts_on = factory.LazyFunction(timezone.localdate)
+    next_billing_on = factory.SelfAttribute("starts_on")
+    status = Subscription.Status.LIVE

@@ -1,3 +1,12 @@
+from .balances import (
+    BalanceSummary,
+    CustomerBalance,
+    balance_summary,
+    customer_outstanding,
+    last_payment,
+    open_credit_sources,
+    outstanding_invoices,
+)
 from .customers import (
     customer_subtree,
     customers_under,
@@ -6,8 +15,21 @@ from .customers import (
     visible_customers,
 )
 from .pricing import EffectiveTerms, effective_price, effective_terms
+from .statements import CustomerStatement, LineKind, Statement, StatementLine, statement
 
 __all__ = [
+    "BalanceSummary",
+    "CustomerBalance",
+    "CustomerStatement",
+    "LineKind",
+    "Statement",
+    "StatementLine",
+    "balance_summary",
+    "customer_outstanding",
+    "last_payment",
+    "open_credit_sources",
+    "outstanding_invoices",
+    "statement",
     "EffectiveTerms",
     "customer_subtree",
     "customers_under",

@@ -1,0 +1,148 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Customer, Invoice
+from billing.selectors import (
+    balance_summary,
+    customer_outstanding,
+    customers_under,
+    last_payment,
+    outstanding_invoices,
+)
+from tests.factories import (
+    CreditNoteFactory,
+    CustomerFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    RetainerInvoiceFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _branches(parent, count):
+    return CustomerFactory.create_batch(count, parent=parent, allow_parent_access=True)
+
+
+def test_balance_summary_gives_the_five_figures_per_customer_and_a_consolidated_total():
+    parent = CustomerFactory(display_name="Northwind Networks")
+    branch = CustomerFactory(display_name="Northwind Boston", parent=parent)
+    InvoiceFactory(customer=parent, total=Decimal("300.00"), balance_due=Decimal("120.50"),
+                   status=Invoice.Status.PARTIALLY_PAID)
+    InvoiceFactory(customer=branch, total=Decimal("80.25"))
+    InvoiceFactory(customer=branch, total=Decimal("999.00"), status=Invoice.Status.DRAFT)
+    CreditNoteFactory(customer=parent, total=Decimal("40.00"), balance=Decimal("15.00"))
+    PaymentFactory(customer=branch, amount=Decimal("50.00"), unallocated=Decimal("10.00"))
+    RetainerInvoiceFactory(customer=branch, total=Decimal("200.00"))
+    RetainerInvoiceFactory(customer=parent, total=Decimal("60.00"), balance_due=Decimal("0.00"),
+                           status=Invoice.Status.PAID, retainer_unused=Decimal("60.00"))
+
+    summary = balance_summary(customers=customers_under(customer_id=parent.pk))
+
+    boston, northwind = summary.rows
+    assert (boston.display_name, northwind.display_name) == ("Northwind Boston", "Northwind Networks")
+    assert boston.outstanding_invoices == Decimal("80.25")
+    assert boston.available_credits == Decimal("10.00")
+    assert boston.outstanding_retainers == Decimal("200.00")
+    assert boston.available_retainer_payments == Decimal("0.00")
+    assert boston.balance_payable == Decimal("70.25")
+    assert northwind.outstanding_invoices == Decimal("120.50")
+    assert northwind.available_credits == Decimal("15.00")
+    assert northwind.available_retainer_payments == Decimal("60.00")
+    assert northwind.balance_payable == Decimal("45.50")
+    assert summary.total.customer_id is None
+    assert summary.total.currency == "USD"
+    assert summary.total.outstanding_invoices == Decimal("200.75")
+    assert summary.total.available_credits == Decimal("25.00")
+    assert summary.total.balance_payable == Decimal("115.75")
+
+
+def test_balance_payable_never_goes_below_zero():
+    customer = CustomerFactory()
+    InvoiceFactory(customer=customer, total=Decimal("10.00"))
+    PaymentFactory(customer=customer, amount=Decimal("25.00"))
+
+    row = balance_summary(customers=Customer.objects.filter(pk=customer.pk)).rows[0]
+
+    assert row.available_credits == Decimal("25.00")
+    assert row.balance_payable == Decimal("0.00")
+
+
+def test_a_customer_with_nothing_gets_a_row_of_zeros():
+    customer = CustomerFactory()
+
+    summary = balance_summary(customers=Customer.objects.filter(pk=customer.pk))
+
+    assert len(summary.rows) == 1
+    assert summary.rows[0].outstanding_invoices == Decimal("0.00")
+    assert summary.total.balance_payable == Decimal("0.00")
+
+
+def test_a_branch_closed_to_the_parent_is_not_in_the_parents_summary():
+    parent = CustomerFactory()
+    InvoiceFactory(customer=CustomerFactory(parent=parent, allow_parent_access=False), total=Decimal("70.00"))
+    InvoiceFactory(customer=CustomerFactory(parent=parent, allow_parent_access=True), total=Decimal("30.00"))
+
+    summary = balance_summary(customers=customers_under(customer_id=parent.pk))
+
+    assert len(summary.rows) == 2
+    assert summary.total.outstanding_invoices == Decimal("30.00")
+
+
+@pytest.mark.parametrize("branches", [1, 50])
+def test_balance_summary_is_one_query_however_many_branches(branches, django_assert_num_queries):
+    parent = CustomerFactory()
+    for branch in _branches(parent, branches):
+        InvoiceFactory.create_batch(2, customer=branch, total=Decimal("12.50"))
+        PaymentFactory(customer=branch, amount=Decimal("1.00"))
+
+    with django_assert_num_queries(1):
+        summary = balance_summary(customers=customers_under(customer_id=parent.pk))
+
+    assert summary.total.outstanding_invoices == Decimal("25.00") * branches
+    assert summary.total.available_credits == Decimal("1.00") * branches
+
+
+def test_customer_outstanding_is_one_query_and_gives_zero_for_customers_that_owe_nothing(
+        django_assert_num_queries):
+    owing, clear = CustomerFactory(), CustomerFactory()
+    InvoiceFactory(customer=owing, total=Decimal("33.33"))
+    InvoiceFactory(customer=owing, total=Decimal("0.67"))
+    RetainerInvoiceFactory(customer=owing, total=Decimal("500.00"))
+
+    with django_assert_num_queries(1):
+        figures = customer_outstanding(customer_ids=[owing.pk, clear.pk])
+
+    assert figures == {owing.pk: Decimal("34.00"), clear.pk: Decimal("0.00")}
+
+
+def test_outstanding_invoices_are_open_regular_invoices_oldest_due_first():
+    customer = CustomerFactory()
+    later = InvoiceFactory(customer=customer, issued_on=date(2026, 3, 1), due_on=date(2026, 4, 30))
+    sooner = InvoiceFactory(customer=customer, issued_on=date(2026, 3, 5), due_on=date(2026, 3, 20))
+    InvoiceFactory(customer=customer, status=Invoice.Status.PAID, balance_due=Decimal("0.00"))
+    InvoiceFactory(customer=customer, status=Invoice.Status.VOID)
+    RetainerInvoiceFactory(customer=customer)
+
+    rows = list(outstanding_invoices(customers=Customer.objects.filter(pk=customer.pk)))
+
+    assert rows == [sooner, later]
+
+
+def test_last_payment_brings_its_invoices_without_more_queries(django_assert_num_queries):
+    from billing.models import Allocation
+
+    customer = CustomerFactory()
+    old = PaymentFactory(customer=customer, reference="old")
+    new = PaymentFactory(customer=customer, paid_on=old.paid_on, reference="CHQ 1001")
+    invoice = InvoiceFactory(customer=customer)
+    Allocation.objects.create(payment=new, invoice=invoice, amount=Decimal("40.00"))
+
+    with django_assert_num_queries(2):
+        payment = last_payment(customers=Customer.objects.filter(pk=customer.pk))
+        applied = [(a.invoice.number, a.amount) for a in payment.allocations.all()]
+
+    assert payment == new
+    assert applied == [(invoice.number, Decimal("40.00"))]
