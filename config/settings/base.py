@@ -140,7 +140,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "crm-sync-every-2-hours": {"task": "crmsync.tasks.sync_crm_task", "schedule": 2 * 60 * 60.0,
+                               "kwargs": {"trigger": "scheduled"}},
+}
 
 # Payments: the sandbox gateway needs no network; Stripe is picked when its keys are set.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
