@@ -1,0 +1,197 @@
+"""The Zoho CRM connection (credentials and the five set-up steps) and the history of sync runs."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import crypto
+
+
+class CrmConnection(models.Model):
+    """The one Zoho CRM connection of the organisation. `CrmConnection.current()` reads it.
+
+    Secrets are stored encrypted (Fernet); read them through the `client_secret`,
+    `refresh_token` and `access_token` properties, never print the columns.
+    """
+
+    class Module(models.TextChoices):
+        ACCOUNTS = "accounts", _("Accounts (as Business customers)")
+        CONTACTS = "contacts", _("Contacts (as Individual customers)")
+        ACCOUNTS_AND_CONTACTS = "accounts_contacts", _("Accounts and their Contacts (as contact persons)")
+
+    class Direction(models.TextChoices):
+        FETCH = "fetch", _("Fetch from CRM")
+        BOTH = "both", _("Sync both ways (CRM fetched first)")
+
+    class DuplicatePolicy(models.TextChoices):
+        CLONE = "clone", _("Clone: keep both records")
+        OVERWRITE = "overwrite", _("Overwrite: CRM data replaces the billing data")
+        SKIP = "skip", _("Skip: keep the billing record, do not sync the CRM one")
+
+    # Credentials
+    email = models.EmailField(
+        _("record owner email"),
+        blank=True,
+        help_text=_("This person owns, in Zoho CRM, the records pushed from billing."),
+    )
+    accounts_domain = models.URLField(_("Zoho accounts domain"), default="https://accounts.zoho.com")
+    api_domain = models.URLField(_("Zoho API domain"), default="https://www.zohoapis.com")
+    client_id = models.CharField(_("OAuth client id"), max_length=200, blank=True)
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    access_token_encrypted = models.TextField(blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+
+    # State
+    is_enabled = models.BooleanField(_("integration enabled"), default=False)
+    is_paused = models.BooleanField(_("sync paused"), default=False)
+    is_configured = models.BooleanField(_("set-up completed"), default=False)
+
+    # The five set-up steps
+    module = models.CharField(
+        _("module to sync"), max_length=20, choices=Module.choices, default=Module.ACCOUNTS
+    )
+    include_orphan_contacts = models.BooleanField(
+        _("include contacts that are not associated to any account"),
+        default=False,
+        help_text=_("They become Individual customers."),
+    )
+    direction = models.CharField(
+        _("extent of sync"), max_length=5, choices=Direction.choices, default=Direction.FETCH
+    )
+    duplicate_policy = models.CharField(
+        _("duplicate records"), max_length=10, choices=DuplicatePolicy.choices, default=DuplicatePolicy.SKIP
+    )
+    account_view_id = models.CharField(_("account view"), max_length=40, blank=True)
+    account_view_name = models.CharField(max_length=200, blank=True)
+    contact_view_id = models.CharField(_("contact view"), max_length=40, blank=True)
+    contact_view_name = models.CharField(max_length=200, blank=True)
+    # {"Accounts": [[crm_api_name, billing_target], ...], "Contacts": [...]}; see crmsync.mapping.
+    field_mapping = models.JSONField(_("field mapping"), default=dict, blank=True)
+
+    # Incremental sync: records modified since these instants are fetched. Cleared when the
+    # module, views or mapping change, so the next run is a full one.
+    accounts_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
+    contacts_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Zoho CRM integration")
+        verbose_name_plural = _("Zoho CRM integration")
+
+    def __str__(self):
+        return str(_("Zoho CRM integration"))
+
+    @classmethod
+    def current(cls) -> "CrmConnection":
+        connection, _created = cls.objects.get_or_create(pk=1)
+        return connection
+
+    @property
+    def client_secret(self) -> str:
+        return crypto.decrypt(self.client_secret_encrypted)
+
+    @property
+    def refresh_token(self) -> str:
+        return crypto.decrypt(self.refresh_token_encrypted)
+
+    @property
+    def access_token(self) -> str:
+        return crypto.decrypt(self.access_token_encrypted)
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.client_id and self.client_secret_encrypted and self.refresh_token_encrypted)
+
+    @property
+    def syncs_accounts(self) -> bool:
+        return self.module in (self.Module.ACCOUNTS, self.Module.ACCOUNTS_AND_CONTACTS)
+
+    @property
+    def syncs_contacts(self) -> bool:
+        return self.module in (self.Module.CONTACTS, self.Module.ACCOUNTS_AND_CONTACTS)
+
+    @property
+    def status_label(self) -> str:
+        if not self.has_credentials:
+            return str(_("Not connected"))
+        if not self.is_enabled:
+            return str(_("Disabled"))
+        if not self.is_configured:
+            return str(_("Connected, set-up not completed"))
+        return str(_("Paused")) if self.is_paused else str(_("Active"))
+
+
+class SyncRun(models.Model):
+    """One sync attempt with exact counts. A skipped run records a trigger refused by the lock."""
+
+    class Trigger(models.TextChoices):
+        INITIAL = "initial", _("Save and Sync")
+        SCHEDULED = "scheduled", _("Scheduled (every 2 hours)")
+        INSTANT = "instant", _("Instant Sync")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    is_incremental = models.BooleanField(_("incremental"), default=False)
+    added = models.PositiveIntegerField(_("added"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    unlinked = models.PositiveIntegerField(_("unlinked (kept: has transactions)"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    duplicates_cloned = models.PositiveIntegerField(_("duplicates cloned"), default=0)
+    duplicates_overwritten = models.PositiveIntegerField(_("duplicates overwritten"), default=0)
+    duplicates_skipped = models.PositiveIntegerField(_("duplicates skipped"), default=0)
+    pushed_added = models.PositiveIntegerField(_("pushed to CRM, added"), default=0)
+    pushed_updated = models.PositiveIntegerField(_("pushed to CRM, updated"), default=0)
+    # Progress of a running sync, updated once per page.
+    records_seen = models.PositiveIntegerField(_("CRM records read"), default=0)
+    pages_done = models.PositiveIntegerField(_("pages done"), default=0)
+    current_step = models.CharField(_("step"), max_length=100, blank=True)
+    http_requests = models.PositiveIntegerField(_("HTTP requests"), default=0)
+    message = models.TextField(_("reason / message"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("sync history entry")
+        verbose_name_plural = _("sync history")
+        indexes = [models.Index(fields=["status"], name="crmsync_run_status_idx")]
+
+    def __str__(self):
+        return f"{self.get_trigger_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+
+class SyncFailure(models.Model):
+    """A record that could not be synced in a run, and why."""
+
+    class Direction(models.TextChoices):
+        FETCH = "fetch", _("CRM → billing")
+        PUSH = "push", _("billing → CRM")
+        DELETE = "delete", _("CRM deletion")
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="failures")
+    direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.FETCH)
+    module = models.CharField(_("CRM module"), max_length=20)
+    crm_id = models.CharField(_("CRM id"), max_length=40, blank=True)
+    customer_id = models.BigIntegerField(_("customer id"), null=True, blank=True)
+    record_name = models.CharField(_("record"), max_length=255, blank=True)
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.module} {self.record_name or self.crm_id}: {self.reason}"

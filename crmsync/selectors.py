@@ -1,0 +1,146 @@
+"""Reads for the CRM pages: sync history, the running sync, and what the CRM offers (views, fields,
+search results, deals). CRM reads go through crmsync.zoho; nothing here writes."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from billing.models import ContactPerson, Customer
+
+from .models import CrmConnection, SyncRun
+from .services.connection import client_for
+from .zoho import CrmError
+
+
+def customers_with_transactions(*, customer_ids: Iterable[int]) -> set[int]:
+    """Ids among `customer_ids` that have any ledger row (invoice, payment, credit note…).
+
+    Generic on purpose: every reverse relation on Customer counts except contact persons and
+    branches, so a ledger model added later protects customers without a change here.
+    One query per related model, whatever the number of customers.
+    """
+    ids = set(customer_ids)
+    found: set[int] = set()
+    if not ids:
+        return found
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if model in (ContactPerson, Customer) or model._meta.app_label == "crmsync":
+            continue
+        name = relation.field.name
+        found.update(
+            model._base_manager.filter(**{f"{name}__in": ids - found}).values_list(name, flat=True).distinct()
+        )
+        if found >= ids:
+            break
+    return found
+
+
+def customers_with_branches(*, customer_ids: Iterable[int]) -> set[int]:
+    """Ids among `customer_ids` that are the parent of another customer (deleting them is refused)."""
+    return set(Customer.objects.filter(parent_id__in=list(customer_ids)).values_list("parent_id", flat=True))
+
+
+def sync_history() -> QuerySet[SyncRun]:
+    """Runs, newest first, for the history page."""
+    return SyncRun.objects.order_by("-started_at", "-pk")
+
+
+def running_sync() -> SyncRun | None:
+    """The sync in progress, if any, for the progress panel."""
+    return SyncRun.objects.filter(status=SyncRun.Status.RUNNING).order_by("-started_at").first()
+
+
+def crm_views(*, connection: CrmConnection) -> dict[str, list[dict]]:
+    """The CRM's custom views (predefined and user created) of Accounts and Contacts.
+
+    Raises CrmError when the CRM cannot be read.
+    """
+    with client_for(connection) as client:
+        return {module: client.custom_views(module) for module in ("Accounts", "Contacts")}
+
+
+def crm_fields(*, connection: CrmConnection) -> dict[str, list[dict]]:
+    """The field lists of Accounts and Contacts, for mapping. Raises CrmError."""
+    with client_for(connection) as client:
+        return {module: client.fields(module) for module in ("Accounts", "Contacts")}
+
+
+def crm_search(*, connection: CrmConnection, word: str) -> list[dict]:
+    """Accounts and contacts whose name or email contains `word`, not yet imported first.
+
+    Each row: module, id, name, email, and the customer already linked to it, if any.
+    Raises CrmError.
+    """
+    rows = []
+    with client_for(connection) as client:
+        accounts = client.search("Accounts", word, fields=["Account_Name", "Email", "Phone"])
+        contacts = client.search("Contacts", word, fields=["Full_Name", "Email", "Phone", "Account_Name"])
+    linked_accounts = dict(
+        Customer.objects.filter(crm_account_id__in=[str(r["id"]) for r in accounts]).values_list(
+            "crm_account_id", "pk"
+        )
+    )
+    linked_contacts = dict(
+        Customer.objects.filter(crm_contact_id__in=[str(r["id"]) for r in contacts]).values_list(
+            "crm_contact_id", "pk"
+        )
+    )
+    for record in accounts:
+        rows.append(
+            {
+                "module": "Accounts",
+                "id": str(record["id"]),
+                "name": record.get("Account_Name") or "",
+                "email": record.get("Email") or "",
+                "customer_id": linked_accounts.get(str(record["id"])),
+            }
+        )
+    for record in contacts:
+        account = record.get("Account_Name") or {}
+        rows.append(
+            {
+                "module": "Contacts",
+                "id": str(record["id"]),
+                "name": record.get("Full_Name") or "",
+                "email": record.get("Email") or "",
+                "account": account.get("name", ""),
+                "customer_id": linked_contacts.get(str(record["id"])),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["customer_id"] is not None, r["name"].lower()))
+
+
+def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
+    """The potentials (Deals) of the customer's CRM account; empty when it has no account.
+
+    Raises CrmError.
+    """
+    if not customer.crm_account_id:
+        return []
+    with client_for(connection) as client:
+        deals = client.deals_of_account(customer.crm_account_id)
+    return [
+        {
+            "id": str(d["id"]),
+            "name": d.get("Deal_Name") or "",
+            "stage": d.get("Stage") or "",
+            "amount": Decimal(str(d["Amount"])) if d.get("Amount") is not None else None,
+            "closing_on": d.get("Closing_Date") or "",
+        }
+        for d in deals
+    ]
+
+
+__all__ = [
+    "CrmError",
+    "crm_deals",
+    "crm_fields",
+    "crm_search",
+    "crm_views",
+    "customers_with_branches",
+    "customers_with_transactions",
+    "running_sync",
+    "sync_history",
+]

@@ -1,0 +1,338 @@
+"""Applying one page of CRM records to billing, in batches: a fixed number of queries per page.
+
+Each function runs inside the caller's per-page transaction and returns the page's counts and
+failures; nothing here talks to the CRM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Min
+from django.utils.translation import gettext as _
+
+from billing.models import ContactPerson, Customer
+from crmsync.mapping import (
+    ACCOUNTS,
+    CONTACTS,
+    CUSTOM_PREFIX,
+    Mapped,
+    account_id_of,
+    map_contact_person,
+    map_customer,
+)
+from crmsync.models import CrmConnection, SyncFailure
+from crmsync.selectors import customers_with_branches, customers_with_transactions
+
+
+@dataclass
+class Counts:
+    """Counts of one page (or run). `added` includes clones, `updated` overwritten duplicates,
+    `skipped` skipped duplicates; the duplicate counters break those down."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unlinked: int = 0
+    skipped: int = 0
+    failed: int = 0
+    duplicates_cloned: int = 0
+    duplicates_overwritten: int = 0
+    duplicates_skipped: int = 0
+    pushed_added: int = 0
+    pushed_updated: int = 0
+    failures: list[SyncFailure] = field(default_factory=list)
+
+    def fail(
+        self,
+        *,
+        module: str,
+        crm_id: str = "",
+        name: str = "",
+        reason: str,
+        direction: str = SyncFailure.Direction.FETCH,
+        customer_id: int | None = None,
+    ) -> None:
+        self.failed += 1
+        self.failures.append(
+            SyncFailure(
+                module=module,
+                crm_id=crm_id,
+                record_name=name[:255],
+                reason=reason,
+                direction=direction,
+                customer_id=customer_id,
+            )
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "failures"}
+
+    @property
+    def writes(self) -> int:
+        return (
+            self.added + self.updated + self.deleted + self.unlinked + self.pushed_added + self.pushed_updated
+        )
+
+
+def _key(module: str) -> str:
+    return "crm_account_id" if module == ACCOUNTS else "crm_contact_id"
+
+
+def apply_customer_page(
+    *,
+    records: list[dict[str, Any]],
+    module: str,
+    pairs: list[tuple[str, str]],
+    duplicate_policy: str,
+    currency: str,
+    now: datetime,
+) -> Counts:
+    """CRM Accounts (→ Business) or Contacts (→ Individual) into customers, mapped fields only.
+
+    Three reads (by CRM id, by display name for duplicates) and at most two writes per page.
+    Unchanged customers are not written at all.
+    """
+    counts = Counts()
+    key = _key(module)
+    customer_type = Customer.Type.BUSINESS if module == ACCOUNTS else Customer.Type.INDIVIDUAL
+    targets = sorted({t for _c, t in pairs if not t.startswith(CUSTOM_PREFIX)})
+    mapped: dict[str, Mapped] = {}
+    for record in records:
+        item = map_customer(record, pairs, module=module)
+        if item.error:
+            counts.fail(
+                module=module, crm_id=item.crm_id, name=item.name or str(record.get("id")), reason=item.error
+            )
+        else:
+            mapped[item.crm_id] = item
+    existing = {
+        row[key]: row
+        for row in Customer.objects.filter(**{f"{key}__in": list(mapped)}).values(
+            "pk", key, "custom_fields", *targets
+        )
+    }
+    new = [m for m in mapped.values() if m.crm_id not in existing]
+    twins: dict[str, list[dict]] = {}
+    if new:
+        for row in (
+            Customer.objects.filter(display_name__in={m.name for m in new}, **{f"{key}__isnull": True})
+            .order_by("pk")
+            .values("pk", "display_name", "custom_fields", *targets)
+        ):
+            twins.setdefault(row["display_name"], []).append(row)
+
+    to_create: list[Customer] = []
+    to_update: list[Customer] = []
+
+    def updated_customer(row: dict, item: Mapped) -> Customer | None:
+        custom = {**row["custom_fields"], **item.custom}
+        if (
+            custom == row["custom_fields"]
+            and all(row[t] == item.values[t] for t in targets)
+            and row.get(key) == item.crm_id
+        ):
+            return None
+        return Customer(
+            pk=row["pk"],
+            **{t: item.values[t] for t in targets},
+            custom_fields=custom,
+            crm_synced_at=now,
+            updated_at=now,
+            **{key: item.crm_id},
+        )
+
+    for item in mapped.values():
+        row = existing.get(item.crm_id)
+        if row is not None:
+            changed = updated_customer(row, item)
+            if changed is not None:
+                to_update.append(changed)
+                counts.updated += 1
+            continue
+        same_name = twins.get(item.name)
+        if same_name:
+            if duplicate_policy == CrmConnection.DuplicatePolicy.SKIP:
+                counts.skipped += 1
+                counts.duplicates_skipped += 1
+                continue
+            if duplicate_policy == CrmConnection.DuplicatePolicy.OVERWRITE:
+                to_update.append(updated_customer({**same_name.pop(0), key: None}, item))
+                counts.updated += 1
+                counts.duplicates_overwritten += 1
+                continue
+            counts.duplicates_cloned += 1
+        values = {t: item.values[t] for t in targets}
+        if module == ACCOUNTS:
+            values.setdefault("company_name", item.values["company_name"])
+        to_create.append(
+            Customer(
+                **values,
+                customer_type=customer_type,
+                currency=currency,
+                origin=Customer.Origin.CRM,
+                custom_fields=item.custom,
+                crm_synced_at=now,
+                **{key: item.crm_id},
+            )
+        )
+        counts.added += 1
+    if to_create:
+        # The lock keeps runs apart; update_conflicts covers a staff import of the same record
+        # racing the page, which would otherwise fail the whole page on the unique CRM id.
+        Customer.objects.bulk_create(
+            to_create,
+            update_conflicts=True,
+            unique_fields=[key],
+            update_fields=[*targets, "custom_fields", "crm_synced_at", "updated_at"],
+        )
+    if to_update:
+        Customer.objects.bulk_update(
+            to_update, [*targets, "custom_fields", key, "crm_synced_at", "updated_at"]
+        )
+    return counts
+
+
+_PERSON_FIELDS = ["first_name", "last_name", "email", "phone", "mobile", "designation", "salutation"]
+
+
+def apply_contact_person_page(
+    *,
+    records: list[dict[str, Any]],
+    include_orphans: bool,
+    pairs: list[tuple[str, str]],
+    duplicate_policy: str,
+    currency: str,
+    now: datetime,
+) -> Counts:
+    """CRM Contacts of synced accounts into contact persons; orphans into Individuals when asked.
+
+    Contacts of accounts that are not in billing (outside the account view) are out of scope.
+    """
+    counts = Counts()
+    account_ids = {a for a in (account_id_of(r) for r in records) if a}
+    customer_by_account = dict(
+        Customer.objects.filter(crm_account_id__in=account_ids).values_list("crm_account_id", "pk")
+    )
+    orphans = []
+    people: dict[str, tuple[int, Mapped]] = {}
+    for record in records:
+        account_id = account_id_of(record)
+        if account_id is None:
+            if include_orphans:
+                orphans.append(record)
+            continue
+        if account_id not in customer_by_account:
+            continue
+        item = map_contact_person(record)
+        if item.error:
+            counts.fail(
+                module=CONTACTS,
+                crm_id=item.crm_id,
+                name=str(record.get("Full_Name") or ""),
+                reason=item.error,
+            )
+            continue
+        people[item.crm_id] = (customer_by_account[account_id], item)
+    existing = {
+        row["crm_contact_id"]: row
+        for row in ContactPerson.objects.filter(crm_contact_id__in=list(people)).values(
+            "pk", "crm_contact_id", "customer_id", *_PERSON_FIELDS
+        )
+    }
+    to_create, to_update = [], []
+    for crm_id, (customer_id, item) in people.items():
+        row = existing.get(crm_id)
+        if row is None:
+            to_create.append(ContactPerson(customer_id=customer_id, crm_contact_id=crm_id, **item.values))
+            counts.added += 1
+        elif row["customer_id"] != customer_id or any(row[f] != item.values[f] for f in _PERSON_FIELDS):
+            to_update.append(ContactPerson(pk=row["pk"], customer_id=customer_id, **item.values))
+            counts.updated += 1
+    if to_create:
+        ContactPerson.objects.bulk_create(to_create)
+    if to_update:
+        ContactPerson.objects.bulk_update(to_update, ["customer_id", *_PERSON_FIELDS])
+    if to_create or to_update:
+        _give_primary_contacts({p.customer_id for p in to_create + to_update})
+    if orphans:
+        orphan_counts = apply_customer_page(
+            records=orphans,
+            module=CONTACTS,
+            pairs=pairs,
+            duplicate_policy=duplicate_policy,
+            currency=currency,
+            now=now,
+        )
+        for name, value in orphan_counts.as_dict().items():
+            setattr(counts, name, getattr(counts, name) + value)
+        counts.failures += orphan_counts.failures
+    return counts
+
+
+def _give_primary_contacts(customer_ids: set[int]) -> None:
+    """The first contact person of a customer without a primary becomes its primary (one UPDATE)."""
+    with_primary = ContactPerson.objects.filter(customer_id__in=customer_ids, is_primary=True).values(
+        "customer_id"
+    )
+    first_ids = (
+        ContactPerson.objects.filter(customer_id__in=customer_ids)
+        .exclude(customer_id__in=with_primary)
+        .values("customer_id")
+        .annotate(first=Min("pk"))
+        .values_list("first", flat=True)
+    )
+    ContactPerson.objects.filter(pk__in=list(first_ids)).update(is_primary=True)
+
+
+def apply_deletions(*, deleted: list[dict[str, Any]], module: str, now: datetime) -> Counts:
+    """Records deleted in the CRM: delete their customers, except those with transactions or
+    branches, which are unlinked with the reason recorded. Contact persons with a portal login
+    are unlinked, others deleted."""
+    counts = Counts()
+    ids = [str(d["id"]) for d in deleted]
+    key = _key(module)
+    rows = {
+        pk: (crm_id, name)
+        for pk, crm_id, name in Customer.objects.filter(**{f"{key}__in": ids}).values_list(
+            "pk", key, "display_name"
+        )
+    }
+    keep_ledger = customers_with_transactions(customer_ids=rows)
+    keep_tree = customers_with_branches(customer_ids=set(rows) - keep_ledger)
+    when = now.date().isoformat()
+    reasons = {
+        "ledger": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has transactions.")
+        % {"on": when},
+        "tree": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has branches.") % {"on": when},
+    }
+    for kind, kept in (("ledger", keep_ledger), ("tree", keep_tree)):
+        if not kept:
+            continue
+        Customer.objects.filter(pk__in=kept).update(
+            **{key: None}, crm_unlinked_reason=reasons[kind][:255], updated_at=now
+        )
+        counts.unlinked += len(kept)
+        counts.failures += [
+            SyncFailure(
+                direction=SyncFailure.Direction.DELETE,
+                module=module,
+                crm_id=rows[pk][0],
+                customer_id=pk,
+                record_name=rows[pk][1][:255],
+                reason=reasons[kind],
+            )
+            for pk in sorted(kept)
+        ]
+    doomed = set(rows) - keep_ledger - keep_tree
+    if doomed:
+        Customer.objects.filter(pk__in=doomed).delete()
+        counts.deleted += len(doomed)
+    if module == CONTACTS:
+        people = ContactPerson.objects.filter(crm_contact_id__in=ids)
+        counts.unlinked += people.filter(user__isnull=False).update(crm_contact_id=None)
+        _total, removed = people.filter(user__isnull=True).delete()
+        counts.deleted += removed.get(ContactPerson._meta.label, 0)
+    return counts

@@ -1,0 +1,284 @@
+"""The sync run: one at a time (a cache lock), page by page, each page in its own transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Customer, Organisation
+from crmsync.mapping import (
+    ACCOUNTS,
+    CONTACTS,
+    DUPLICATE_CHECK_FIELD,
+    crm_fields_to_read,
+    customer_to_crm,
+    mapping_for,
+)
+from crmsync.models import CrmConnection, SyncFailure, SyncRun
+from crmsync.services.connection import client_for
+from crmsync.services.fetch import Counts, apply_contact_person_page, apply_customer_page, apply_deletions
+from crmsync.zoho import UPSERT_BATCH, CrmError, ZohoClient
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = "crmsync:sync-lock"
+# Longer than any run; if a worker dies holding the lock, the next trigger after this runs.
+LOCK_TIMEOUT_SECONDS = 3 * 60 * 60
+
+
+def sync_crm(*, trigger: str) -> SyncRun | None:
+    """Run one sync with Zoho CRM and record it in the history. Safe to trigger concurrently.
+
+    Only one run at a time: a trigger that finds another run holding the lock is recorded as
+    skipped. Nothing runs (None) when the integration is disabled, not set up or paused; an
+    instant sync is refused before it is queued (`request_instant_sync`). Each page is applied
+    in its own transaction, so a failed run never leaves half a page; the incremental
+    watermark moves only when the whole run succeeded. CRM failures end the run as failed with
+    the reason; unexpected errors are recorded and re-raised.
+    """
+    connection = CrmConnection.current()
+    if (
+        not (connection.has_credentials and connection.is_enabled and connection.is_configured)
+        or connection.is_paused
+    ):
+        logger.info("CRM sync (%s) not run: integration %s", trigger, connection.status_label)
+        return None
+    run = SyncRun.objects.create(trigger=trigger)
+    if not cache.add(LOCK_KEY, run.pk, LOCK_TIMEOUT_SECONDS):
+        holder = cache.get(LOCK_KEY)
+        run.status = SyncRun.Status.SKIPPED
+        run.finished_at = timezone.now()
+        run.message = _("Another sync (run #%(run)s) was in progress; this trigger was skipped.") % {
+            "run": holder
+        }
+        run.save(update_fields=["status", "finished_at", "message"])
+        return run
+    client = client_for(connection)
+    try:
+        _sync(run=run, connection=connection, client=client)
+    except CrmError as exc:
+        _finish(run, client, SyncRun.Status.FAILED, exc.reason)
+    except Exception:
+        _finish(
+            run,
+            client,
+            SyncRun.Status.FAILED,
+            _("The sync stopped on an unexpected error; see the server log."),
+        )
+        raise
+    else:
+        _finish(run, client, SyncRun.Status.SUCCEEDED, "")
+    finally:
+        client.close()
+        # Not atomic with the get, but only this run ever wrote its own id under the key.
+        if cache.get(LOCK_KEY) == run.pk:
+            cache.delete(LOCK_KEY)
+    return run
+
+
+def _finish(run: SyncRun, client: ZohoClient, status: str, message: str) -> None:
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=status,
+        message=message,
+        finished_at=timezone.now(),
+        http_requests=client.request_count,
+        current_step="",
+    )
+    run.refresh_from_db()
+
+
+def _progress(run: SyncRun, step: str) -> None:
+    SyncRun.objects.filter(pk=run.pk).update(current_step=step[:100])
+
+
+def _record(run: SyncRun, counts: Counts, *, records_seen: int = 0, pages: int = 0) -> None:
+    """Add a page's counts and failures to the run, in the page's transaction."""
+    changes = {name: F(name) + value for name, value in counts.as_dict().items() if value}
+    if records_seen:
+        changes["records_seen"] = F("records_seen") + records_seen
+    if pages:
+        changes["pages_done"] = F("pages_done") + pages
+    if changes:
+        SyncRun.objects.filter(pk=run.pk).update(**changes)
+    if counts.failures:
+        for failure in counts.failures:
+            failure.run_id = run.pk
+        SyncFailure.objects.bulk_create(counts.failures)
+
+
+def _since(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    # Clocks differ between us and Zoho; the overlap only refetches records, which are
+    # compared and not written when unchanged.
+    return moment - timedelta(seconds=getattr(settings, "CRM_MODIFIED_SINCE_MARGIN_SECONDS", 60))
+
+
+def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> None:
+    started = run.started_at
+    currency = Organisation.current().base_currency
+    mapping = connection.field_mapping or {}
+    policy = connection.duplicate_policy
+    incremental = (
+        connection.accounts_synced_until if connection.syncs_accounts else connection.contacts_synced_until
+    ) is not None
+    SyncRun.objects.filter(pk=run.pk).update(is_incremental=incremental)
+
+    def fetch(module: str, view_id: str, since: datetime | None, apply) -> None:
+        _progress(run, _("Fetching %(module)s") % {"module": module})
+        fields = crm_fields_to_read(mapping, module)
+        for page in client.iter_pages(module, fields=fields, cvid=view_id, modified_since=_since(since)):
+            with transaction.atomic():
+                counts = apply(page.records)
+                _record(run, counts, records_seen=len(page.records), pages=1)
+
+    if connection.syncs_accounts:
+        fetch(
+            ACCOUNTS,
+            connection.account_view_id,
+            connection.accounts_synced_until,
+            lambda records: apply_customer_page(
+                records=records,
+                module=ACCOUNTS,
+                pairs=mapping_for(mapping, ACCOUNTS),
+                duplicate_policy=policy,
+                currency=currency,
+                now=timezone.now(),
+            ),
+        )
+    if connection.module == CrmConnection.Module.CONTACTS:
+        fetch(
+            CONTACTS,
+            connection.contact_view_id,
+            connection.contacts_synced_until,
+            lambda records: apply_customer_page(
+                records=records,
+                module=CONTACTS,
+                pairs=mapping_for(mapping, CONTACTS),
+                duplicate_policy=policy,
+                currency=currency,
+                now=timezone.now(),
+            ),
+        )
+    elif connection.module == CrmConnection.Module.ACCOUNTS_AND_CONTACTS:
+        fetch(
+            CONTACTS,
+            connection.contact_view_id,
+            connection.contacts_synced_until,
+            lambda records: apply_contact_person_page(
+                records=records,
+                include_orphans=connection.include_orphan_contacts,
+                pairs=mapping_for(mapping, CONTACTS),
+                duplicate_policy=policy,
+                currency=currency,
+                now=timezone.now(),
+            ),
+        )
+
+    for module, since, wanted in (
+        (ACCOUNTS, connection.accounts_synced_until, connection.syncs_accounts),
+        (CONTACTS, connection.contacts_synced_until, connection.syncs_contacts),
+    ):
+        if wanted and since is not None:
+            _progress(run, _("Checking deletions in %(module)s") % {"module": module})
+            for deleted in client.iter_deleted(module, since=_since(since)):
+                if deleted:
+                    with transaction.atomic():
+                        _record(run, apply_deletions(deleted=deleted, module=module, now=timezone.now()))
+
+    if connection.direction == CrmConnection.Direction.BOTH:
+        if connection.syncs_accounts:
+            push_customers(run=run, client=client, module=ACCOUNTS, pairs=mapping_for(mapping, ACCOUNTS))
+        if connection.syncs_contacts:
+            push_customers(run=run, client=client, module=CONTACTS, pairs=mapping_for(mapping, CONTACTS))
+
+    CrmConnection.objects.filter(pk=connection.pk).update(
+        accounts_synced_until=started if connection.syncs_accounts else None,
+        contacts_synced_until=started if connection.syncs_contacts else None,
+    )
+
+
+def push_customers(*, run: SyncRun, client: ZohoClient, module: str, pairs: list[tuple[str, str]]) -> None:
+    """Both ways: billing Business customers → Accounts, Individuals → Contacts, 100 per upsert.
+
+    Pushed: customers created in billing and never linked, and linked customers edited in billing
+    since their last sync. Not pushed: customers unlinked after a CRM deletion, and new billing
+    customers whose name a linked CRM record already has (the duplicate policy decided them).
+    Each batch's results (success / duplicate / invalid data) go into the history.
+    """
+    key = "crm_account_id" if module == ACCOUNTS else "crm_contact_id"
+    customer_type = Customer.Type.BUSINESS if module == ACCOUNTS else Customer.Type.INDIVIDUAL
+    _progress(run, _("Pushing customers to %(module)s") % {"module": module})
+    linked_names = Customer.objects.filter(**{f"{key}__isnull": False}).values("display_name")
+    never_linked = Q(**{f"{key}__isnull": True}, origin=Customer.Origin.BILLING) & ~Q(
+        display_name__in=linked_names
+    )
+    edited_since_sync = Q(**{f"{key}__isnull": False}, updated_at__gt=F("crm_synced_at"))
+    candidates = (
+        Customer.objects.filter(customer_type=customer_type, crm_unlinked_reason="")
+        .filter(never_linked | edited_since_sync)
+        .order_by("pk")
+    )
+    last_pk = 0
+    while True:
+        batch = list(candidates.filter(pk__gt=last_pk)[:UPSERT_BATCH])
+        if not batch:
+            return
+        last_pk = batch[-1].pk
+        results = client.upsert(
+            module,
+            [customer_to_crm(c, pairs, module=module) for c in batch],
+            duplicate_check_fields=[DUPLICATE_CHECK_FIELD[module]],
+        )
+        counts = Counts()
+        now = timezone.now()
+        linked_elsewhere = set(
+            Customer.objects.filter(
+                **{f"{key}__in": [str((r.get("details") or {}).get("id")) for r in results]}
+            )
+            .exclude(pk__in=[c.pk for c in batch])
+            .values_list(key, flat=True)
+        )
+        done = []
+        for customer, result in zip(batch, results, strict=True):
+            crm_id = str((result.get("details") or {}).get("id") or "")
+            if result.get("status") != "success" or not crm_id:
+                details = result.get("details") or {}
+                reason = f"{result.get('code', 'ERROR')}: {result.get('message', '')}"
+                if details.get("api_name"):
+                    reason += f" ({details['api_name']})"
+                counts.fail(
+                    module=module,
+                    name=customer.display_name,
+                    reason=reason,
+                    customer_id=customer.pk,
+                    direction=SyncFailure.Direction.PUSH,
+                )
+                continue
+            if crm_id in linked_elsewhere:
+                counts.fail(
+                    module=module,
+                    crm_id=crm_id,
+                    name=customer.display_name,
+                    customer_id=customer.pk,
+                    direction=SyncFailure.Direction.PUSH,
+                    reason=_("Zoho CRM matched it to a record already linked to another customer."),
+                )
+                continue
+            if result.get("action") == "insert":
+                counts.pushed_added += 1
+            else:
+                counts.pushed_updated += 1
+            setattr(customer, key, crm_id)
+            customer.crm_synced_at = customer.updated_at = now
+            done.append(customer)
+        with transaction.atomic():
+            Customer.objects.bulk_update(done, [key, "crm_synced_at", "updated_at"])
+            _record(run, counts)

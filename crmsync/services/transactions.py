@@ -1,0 +1,106 @@
+"""CRM from a transaction: import a CRM account/contact as a customer, link a potential (deal)."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Customer, Organisation
+from billing.models.ledger import Invoice, SalesOrder
+from crmsync.mapping import ACCOUNTS, CONTACTS, crm_fields_to_read, map_customer, mapping_for
+from crmsync.models import CrmConnection
+from crmsync.services.connection import client_for
+from crmsync.zoho import CrmError
+
+
+def import_crm_record(*, module: str, crm_id: str) -> Customer:
+    """Fetch one CRM account (→ Business) or contact (→ Individual) and create its customer.
+
+    Safe to repeat: a record already linked returns its customer, updated with the mapped
+    fields. Raises ValidationError when the CRM cannot be read or the record cannot be used.
+    """
+    if module not in (ACCOUNTS, CONTACTS):
+        raise ValidationError(_("Only Accounts and Contacts can be imported."), code="bad_module")
+    connection = CrmConnection.current()
+    if not (connection.has_credentials and connection.is_enabled):
+        raise ValidationError(_("Connect and enable Zoho CRM first."), code="not_connected")
+    pairs = mapping_for(connection.field_mapping or {}, module)
+    try:
+        with client_for(connection) as client:
+            record = client.get_record(
+                module, crm_id, fields=crm_fields_to_read(connection.field_mapping or {}, module)
+            )
+    except CrmError as exc:
+        raise ValidationError(exc.reason, code="crm_unavailable") from None
+    if record is None:
+        raise ValidationError(_("That record no longer exists in Zoho CRM."), code="crm_record_missing")
+    item = map_customer(record, pairs, module=module)
+    if item.error:
+        raise ValidationError(item.error, code="crm_record_invalid")
+    key = "crm_account_id" if module == ACCOUNTS else "crm_contact_id"
+    targets = sorted({t for _c, t in pairs if not t.startswith("custom:")})
+    values = {t: item.values[t] for t in targets}
+    if module == ACCOUNTS:
+        values.setdefault("company_name", item.values["company_name"])
+    try:
+        with transaction.atomic():
+            customer, _created = Customer.objects.select_for_update().update_or_create(
+                **{key: item.crm_id},
+                defaults={**values, "crm_synced_at": timezone.now()},
+                create_defaults={
+                    **values,
+                    "crm_synced_at": timezone.now(),
+                    "origin": Customer.Origin.CRM,
+                    "customer_type": Customer.Type.BUSINESS
+                    if module == ACCOUNTS
+                    else Customer.Type.INDIVIDUAL,
+                    "currency": Organisation.current().base_currency,
+                    "custom_fields": item.custom,
+                },
+            )
+    except IntegrityError:  # a sync created it a moment ago
+        customer = Customer.objects.get(**{key: item.crm_id})
+    return customer
+
+
+def _document(kind: str, pk: int):
+    model = {"invoice": Invoice, "salesorder": SalesOrder}.get(kind)
+    if model is None:
+        raise ValidationError(_("Potentials link to invoices and sales orders only."), code="bad_document")
+    return model.objects.select_for_update().select_related("customer").get(pk=pk)
+
+
+@transaction.atomic
+def link_deal(*, kind: str, document_id: int, deal_id: str) -> Invoice | SalesOrder:
+    """Associate a CRM potential (deal) of the document's customer with an invoice or sales order.
+
+    The deal must belong to the customer's CRM account. Raises ValidationError otherwise.
+    """
+    from crmsync.selectors import crm_deals
+
+    document = _document(kind, document_id)
+    try:
+        deals = crm_deals(connection=CrmConnection.current(), customer=document.customer)
+    except CrmError as exc:
+        raise ValidationError(exc.reason, code="crm_unavailable") from None
+    deal = next((d for d in deals if d["id"] == deal_id), None)
+    if deal is None:
+        raise ValidationError(
+            _("%(customer)s has no such potential in Zoho CRM."),
+            code="deal_not_found",
+            params={"customer": document.customer.display_name},
+        )
+    type(document).objects.filter(pk=document.pk).update(
+        crm_deal_id=deal["id"], crm_deal_name=deal["name"][:255]
+    )
+    document.crm_deal_id, document.crm_deal_name = deal["id"], deal["name"][:255]
+    return document
+
+
+@transaction.atomic
+def dissociate_deal(*, kind: str, document_id: int) -> Invoice | SalesOrder:
+    """Remove the potential linked to an invoice or sales order. Safe to repeat."""
+    document = _document(kind, document_id)
+    type(document).objects.filter(pk=document.pk).update(crm_deal_id="", crm_deal_name="")
+    document.crm_deal_id = document.crm_deal_name = ""
+    return document
