@@ -9,6 +9,7 @@ admin.site.index_title = "Customers, invoices and payments"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("billing.urls")),
     path("", include("portal.urls")),
 ]
 
