@@ -1,4 +1,4 @@
-"""Gateway webhooks: verify, store once, apply after commit. No session, no CSRF: the signature is the proof."""
+"""Gateway webhooks: verify, store once, apply after commit. No CSRF: the signature is the proof."""
 
 import logging
 
@@ -15,10 +15,12 @@ logger = logging.getLogger(__name__)
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
-    """Stripe (or the sandbox, signed the same way) posts events here. Bad or stale signature: 400, nothing kept."""
+    """Stripe (or the sandbox, signed alike) posts events here. Bad or stale signature: 400, nothing kept."""
     gateway = get_gateway()
     try:
-        event = gateway.parse_webhook(payload=request.body, signature_header=request.headers.get("Stripe-Signature", ""))
+        event = gateway.parse_webhook(
+            payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
+        )
     except InvalidWebhook as exc:
         logger.warning("Webhook refused: %s", exc.reason)
         return HttpResponseBadRequest("invalid signature")

@@ -1,0 +1,683 @@
+"""Online payments: a payer's checkout, the gateway's events, and refunds through the gateway.
+
+The ledger learns of money only from the gateway itself: a verified webhook, a sandbox event,
+or a server-side answer (confirm / retrieve). A browser redirect alone records nothing.
+
+Lock order everywhere: checkout attempt, then invoices by id, then payment. Concurrent pays of
+the same invoices queue on the invoice rows; events for one intent queue on the attempt row.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.gateways import Gateway, GatewayError, Intent, PaymentDeclined, WebhookEvent, get_gateway
+from billing.models import (
+    CheckoutAttempt,
+    CheckoutLine,
+    Customer,
+    DocumentSequence,
+    GatewayCustomer,
+    GatewayEvent,
+    Invoice,
+    Payment,
+    Refund,
+    SavedPaymentMethod,
+)
+from billing.money import ZERO, format_money, quantize
+from billing.selectors import customers_under
+
+logger = logging.getLogger(__name__)
+
+ONLINE_METHODS = (Payment.Method.CARD, Payment.Method.ACH)
+_TARGET = {
+    "processing": CheckoutAttempt.Status.PROCESSING,
+    "succeeded": CheckoutAttempt.Status.SUCCEEDED,
+    "canceled": CheckoutAttempt.Status.CANCELED,
+}
+
+
+# Checkout ---------------------------------------------------------------------------------------
+
+
+def _refuse(message, code, **params):
+    raise ValidationError(message, code=code, params=params or None)
+
+
+def _checked_lines(*, payer: Customer, allocations: Mapping[int, Decimal], currency: str) -> list[Invoice]:
+    """Lock the asked invoices (id order) and apply the ledger's rules to each amount. Caller is atomic."""
+    if not allocations:
+        _refuse(_("Choose at least one invoice to pay."), "nothing_to_pay")
+    if currency != payer.currency:
+        _refuse(
+            _("This account pays in %(cur)s; the payment was asked in %(asked)s."),
+            "wrong_currency",
+            cur=payer.currency,
+            asked=currency,
+        )
+    invoices = list(
+        Invoice.objects.filter(pk__in=list(allocations), customer__in=customers_under(customer_id=payer.pk))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    if len(invoices) != len(allocations):
+        # Same answer for "no such invoice" and "not yours": never confirm an id exists.
+        _refuse(_("One of these invoices can't be paid from this account."), "not_payable")
+    processing = set(
+        CheckoutLine.objects.processing()
+        .filter(invoice__in=invoices)
+        .values_list("invoice__number", flat=True)
+    )
+    if processing:
+        _refuse(
+            _("A payment for invoice %(inv)s is still processing; it can be paid again only if that fails."),
+            "payment_processing",
+            inv=", ".join(sorted(processing)),
+        )
+    for invoice in invoices:
+        amount = allocations[invoice.pk]
+        if not invoice.is_open:
+            _refuse(
+                _("Invoice %(inv)s is %(status)s and can't be paid."),
+                "not_open",
+                inv=invoice.number,
+                status=invoice.get_status_display().lower(),
+            )
+        if invoice.currency != currency:
+            _refuse(
+                _("Invoice %(inv)s is in %(inv_cur)s, not %(cur)s."),
+                "wrong_currency",
+                inv=invoice.number,
+                inv_cur=invoice.currency,
+                cur=currency,
+            )
+        if not isinstance(amount, Decimal) or amount <= 0 or amount != quantize(amount, currency):
+            _refuse(
+                _("Enter an amount above zero, in whole cents, for invoice %(inv)s."),
+                "bad_amount",
+                inv=invoice.number,
+            )
+        if amount > invoice.balance_due:
+            _refuse(
+                _("Invoice %(inv)s has only %(due)s %(cur)s left to pay."),
+                "exceeds_invoice",
+                inv=invoice.number,
+                due=invoice.balance_due,
+                cur=currency,
+            )
+        if amount < invoice.balance_due and not invoice.allow_partial_payments:
+            _refuse(
+                _("Invoice %(inv)s must be paid in full: %(due)s %(cur)s."),
+                "partial_not_allowed",
+                inv=invoice.number,
+                due=invoice.balance_due,
+                cur=currency,
+            )
+    return invoices
+
+
+def start_checkout(
+    *,
+    payer: Customer,
+    allocations: Mapping[int, Decimal],
+    currency: str,
+    method: str,
+    started_by=None,
+    saved_method: SavedPaymentMethod | None = None,
+    save_method: bool = False,
+    gateway: Gateway | None = None,
+) -> CheckoutAttempt:
+    """Start (or resume) paying these amounts on these invoices; returns the attempt with its gateway intent.
+
+    All rules are checked with the invoices locked before anything is written or the gateway is
+    called. The same payer asking for the same thing again (double click, reload, 20 tabs) gets the
+    same open attempt and so the same PaymentIntent: one idempotency key per attempt.
+    Raises ValidationError (shown to the payer) or GatewayError.
+    """
+    gateway = gateway or get_gateway()
+    if method not in ONLINE_METHODS:
+        _refuse(_("Choose card or bank account (ACH)."), "bad_method")
+    if method == Payment.Method.ACH and not payer.allow_ach:
+        _refuse(_("Paying by bank account (ACH) is not enabled for this account."), "ach_not_allowed")
+    if saved_method is not None and (
+        saved_method.customer_id != payer.pk
+        or saved_method.payment_method != method
+        or saved_method.gateway != gateway.name
+    ):
+        _refuse(_("That saved payment method can't be used here."), "bad_saved_method")
+    wanted = {int(k): v for k, v in allocations.items()}
+    with transaction.atomic():
+        invoices = _checked_lines(payer=payer, allocations=wanted, currency=currency)
+        total = sum(wanted.values(), ZERO)
+        attempt = _reusable_attempt(
+            payer=payer, wanted=wanted, method=method, saved_method=saved_method, gateway=gateway
+        )
+        if attempt is None:
+            attempt = CheckoutAttempt.objects.create(
+                payer=payer,
+                started_by=started_by,
+                amount=total,
+                currency=currency,
+                method=method,
+                saved_method=saved_method,
+                save_method=bool(save_method) and saved_method is None,
+                idempotency_key=f"checkout-{uuid.uuid4()}",
+                gateway=gateway.name,
+            )
+            CheckoutLine.objects.bulk_create(
+                [CheckoutLine(attempt=attempt, invoice=inv, amount=wanted[inv.pk]) for inv in invoices]
+            )
+    if not attempt.gateway_intent_id:
+        _create_intent(attempt=attempt, gateway=gateway)
+    return attempt
+
+
+def _reusable_attempt(*, payer, wanted, method, saved_method, gateway) -> CheckoutAttempt | None:
+    """An unconfirmed attempt by this payer for exactly these amounts, method and gateway."""
+    candidates = (
+        CheckoutAttempt.objects.filter(
+            payer=payer,
+            status=CheckoutAttempt.Status.OPEN,
+            method=method,
+            saved_method=saved_method,
+            gateway=gateway.name,
+            confirmed_at__isnull=True,
+            created_at__gte=timezone.now() - timezone.timedelta(hours=12),
+        )
+        .prefetch_related("lines")
+        .order_by("-pk")[:5]
+    )
+    for attempt in candidates:
+        if {line.invoice_id: line.amount for line in attempt.lines.all()} == wanted:
+            return attempt
+    return None
+
+
+def _gateway_customer_id(*, customer: Customer, gateway: Gateway) -> str:
+    link = GatewayCustomer.objects.filter(customer=customer, gateway=gateway.name).first()
+    if link is not None:
+        return link.gateway_customer_id
+    gateway_id = gateway.create_customer(
+        email=customer.email, name=customer.display_name, metadata={"customer_id": str(customer.pk)}
+    )
+    link, _created = GatewayCustomer.objects.get_or_create(
+        customer=customer, gateway=gateway.name, defaults={"gateway_customer_id": gateway_id}
+    )
+    return link.gateway_customer_id
+
+
+def _create_intent(*, attempt: CheckoutAttempt, gateway: Gateway) -> None:
+    """Ask the gateway for the PaymentIntent. The attempt's key makes a repeat return the same intent."""
+    customer_id = ""
+    if attempt.save_method or attempt.saved_method_id:
+        customer_id = (
+            attempt.saved_method.gateway_customer_id
+            if attempt.saved_method_id
+            else _gateway_customer_id(customer=attempt.payer, gateway=gateway)
+        )
+    intent = gateway.create_payment_intent(
+        amount=attempt.amount,
+        currency=attempt.currency,
+        method_kind=attempt.gateway_method_kind,
+        idempotency_key=attempt.idempotency_key,
+        customer_id=customer_id,
+        payment_method_id=attempt.saved_method.gateway_method_id if attempt.saved_method_id else "",
+        metadata={"checkout": str(attempt.token), "payer": str(attempt.payer_id)},
+    )
+    CheckoutAttempt.objects.filter(pk=attempt.pk, gateway_intent_id__isnull=True).update(
+        gateway_intent_id=intent.id, client_secret=intent.client_secret
+    )
+    attempt.refresh_from_db(fields=["gateway_intent_id", "client_secret"])
+
+
+def confirm_checkout(
+    *, attempt: CheckoutAttempt, payment_method_id: str = "", gateway: Gateway | None = None
+) -> CheckoutAttempt:
+    """Confirm the attempt's intent server-side (a saved method, or the sandbox form) and apply the answer.
+
+    Safe to repeat: the attempt row is locked, and once it is past "open" a repeat changes nothing.
+    The invoices are checked again first, so an invoice paid since the page opened is not paid twice.
+    Raises ValidationError, PaymentDeclined (the attempt stays open to try another method) or GatewayError.
+    """
+    gateway = gateway or get_gateway(attempt.gateway)
+    declined = None
+    with transaction.atomic():
+        attempt = CheckoutAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.status != CheckoutAttempt.Status.OPEN:
+            return attempt
+        lines = list(attempt.lines.all())
+        _checked_lines(
+            payer=attempt.payer,
+            allocations={ln.invoice_id: ln.amount for ln in lines},
+            currency=attempt.currency,
+        )
+        pm = payment_method_id or (attempt.saved_method.gateway_method_id if attempt.saved_method_id else "")
+        if not pm:
+            _refuse(_("Choose how to pay."), "no_method")
+        if attempt.save_method and payment_method_id:
+            _save_method(attempt=attempt, method_id=payment_method_id, gateway=gateway)
+        attempt.confirmed_at = timezone.now()
+        try:
+            intent = gateway.confirm_payment_intent(
+                attempt.gateway_intent_id,
+                payment_method_id=pm,
+                idempotency_key=f"{attempt.idempotency_key}-confirm-{pm}",
+            )
+        except PaymentDeclined as exc:
+            declined = exc
+            attempt.failure_reason = exc.reason[:255]
+            attempt.confirmed_at = None  # the payer may try another card on the same intent
+            attempt.save(update_fields=["failure_reason", "confirmed_at", "updated_at"])
+        else:
+            attempt.failure_reason = ""
+            attempt.save(update_fields=["failure_reason", "confirmed_at", "updated_at"])
+            _apply_intent(attempt=attempt, intent=intent)
+    deliver_sandbox_events(gateway=gateway)
+    if declined is not None:
+        raise declined
+    attempt.refresh_from_db()
+    return attempt
+
+
+def _save_method(*, attempt: CheckoutAttempt, method_id: str, gateway: Gateway) -> SavedPaymentMethod:
+    """Keep the payer's method for next time, through a SetupIntent (works on Stripe and localstripe)."""
+    customer_id = _gateway_customer_id(customer=attempt.payer, gateway=gateway)
+    gateway.create_setup_intent(
+        customer_id=customer_id,
+        method_kind=attempt.gateway_method_kind,
+        payment_method_id=method_id,
+        confirm=True,
+    )
+    return _remember_method(
+        customer=attempt.payer,
+        customer_id=customer_id,
+        method_id=method_id,
+        gateway=gateway,
+        saved_by=attempt.started_by,
+    )
+
+
+def _remember_method(*, customer, customer_id, method_id, gateway, saved_by) -> SavedPaymentMethod:
+    details = gateway.retrieve_payment_method(method_id)
+    saved, _created = SavedPaymentMethod.objects.get_or_create(
+        gateway_method_id=method_id,
+        defaults=dict(
+            customer=customer,
+            gateway=gateway.name,
+            gateway_customer_id=customer_id,
+            kind=details.kind,
+            brand=details.brand,
+            last4=details.last4,
+            exp_month=details.exp_month,
+            exp_year=details.exp_year,
+            saved_by=saved_by,
+        ),
+    )
+    return saved
+
+
+def refresh_checkout(*, attempt: CheckoutAttempt, gateway: Gateway | None = None) -> CheckoutAttempt:
+    """Ask the gateway (server-side) where the intent stands and apply it: the return page's check."""
+    gateway = gateway or get_gateway(attempt.gateway)
+    if attempt.gateway_intent_id and attempt.status in (
+        CheckoutAttempt.Status.OPEN,
+        CheckoutAttempt.Status.PROCESSING,
+    ):
+        intent = gateway.retrieve_payment_intent(attempt.gateway_intent_id)
+        with transaction.atomic():
+            locked = CheckoutAttempt.objects.select_for_update().get(pk=attempt.pk)
+            _apply_intent(attempt=locked, intent=intent)
+        if (
+            attempt.save_method
+            and intent.status in ("processing", "succeeded")
+            and intent.payment_method_id
+            and gateway.uses_stripe_js
+            and intent.customer_id
+        ):
+            _remember_method(
+                customer=attempt.payer,
+                customer_id=intent.customer_id,
+                method_id=intent.payment_method_id,
+                gateway=gateway,
+                saved_by=attempt.started_by,
+            )
+    attempt.refresh_from_db()
+    return attempt
+
+
+# Applying what the gateway says ---------------------------------------------------------------
+
+
+def _apply_intent(*, attempt: CheckoutAttempt, intent: Intent) -> str:
+    """Move a locked attempt (and its payment) to where the intent is, only forward; return an outcome."""
+    if intent.id != attempt.gateway_intent_id:
+        return "intent does not belong to this checkout"
+    if intent.amount != attempt.amount or intent.currency != attempt.currency:
+        if attempt.status == CheckoutAttempt.Status.SUCCEEDED:
+            return "amount mismatch ignored: already paid"
+        reason = _(
+            "The gateway reported %(got)s %(gcur)s; %(asked)s %(cur)s was asked. Nothing was recorded."
+        ) % {"got": intent.amount, "gcur": intent.currency, "asked": attempt.amount, "cur": attempt.currency}
+        logger.error("Checkout %s: %s", attempt.pk, reason)
+        _move(attempt, CheckoutAttempt.Status.FAILED, reason)
+        return "amount mismatch"
+    target = _TARGET.get(intent.status)
+    if intent.status == "requires_payment_method" and intent.failure_reason:
+        if attempt.method == Payment.Method.ACH:
+            target = (
+                CheckoutAttempt.Status.FAILED
+            )  # a returned bank debit ends the attempt; the invoices are free
+        else:
+            attempt.failure_reason = intent.failure_reason[:255]  # a declined card: the payer may try again
+            attempt.save(update_fields=["failure_reason", "updated_at"])
+            return "card declined"
+    if target is None:
+        return f"nothing to do for status {intent.status}"
+    if CheckoutAttempt.RANK[target] <= CheckoutAttempt.RANK[attempt.status]:
+        return f"ignored: checkout already {attempt.status}"
+    _move(attempt, target, intent.failure_reason)
+    return f"checkout {target}"
+
+
+def _move(attempt: CheckoutAttempt, target: str, reason: str = "") -> None:
+    Status = CheckoutAttempt.Status
+    payment = attempt.payment
+    if target == Status.PROCESSING:
+        payment = payment or _new_payment(attempt=attempt, status=Payment.Status.PENDING)
+    elif target == Status.SUCCEEDED:
+        payment = payment or _new_payment(attempt=attempt, status=Payment.Status.PENDING)
+        _complete_payment(attempt=attempt, payment=payment)
+        transaction.on_commit(lambda: send_receipt(payment_id=payment.pk))
+    elif target in (Status.FAILED, Status.CANCELED) and payment is not None:
+        # A pending payment carries no allocations: failing it reverses nothing and frees its invoices.
+        Payment.objects.filter(pk=payment.pk).update(
+            status=Payment.Status.FAILED, failure_reason=reason[:255]
+        )
+    attempt.status = target
+    attempt.payment = payment
+    attempt.failure_reason = reason[:255] if target in (Status.FAILED, Status.CANCELED) else ""
+    attempt.save(update_fields=["status", "payment", "failure_reason", "updated_at"])
+
+
+def _next_receipt_number() -> str:
+    seq, _created = DocumentSequence.objects.select_for_update().get_or_create(
+        kind=DocumentSequence.Kind.PAYMENT, defaults={"prefix": "PAY-"}
+    )
+    number = f"{seq.prefix}{seq.next_number:0{seq.padding}d}"
+    seq.next_number += 1
+    seq.save(update_fields=["next_number"])
+    return number
+
+
+def _new_payment(*, attempt: CheckoutAttempt, status: str) -> Payment:
+    payment = Payment(
+        customer=attempt.payer,
+        number=_next_receipt_number(),
+        currency=attempt.currency,
+        amount=attempt.amount,
+        unallocated=attempt.amount,
+        paid_on=timezone.localdate(),
+        method=attempt.method,
+        reference=attempt.gateway_intent_id or "",
+        status=status,
+        gateway=attempt.gateway,
+        gateway_payment_id=attempt.gateway_intent_id,
+        recorded_by=attempt.started_by,
+    )
+    payment.full_clean()
+    payment.save()
+    return payment
+
+
+def _complete_payment(*, attempt: CheckoutAttempt, payment: Payment) -> None:
+    """The money arrived: apply it to the asked invoices, never above what each still owes.
+
+    An invoice paid some other way meanwhile keeps its balance; that share stays on the payment as
+    credit (unallocated) instead of over-paying the invoice.
+    """
+    from billing.services import allocate_payment  # the ledger's one allocation path
+
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.SUCCEEDED, paid_on=timezone.localdate()
+    )
+    lines = {ln.invoice_id: ln.amount for ln in attempt.lines.all()}
+    invoices = (
+        Invoice.objects.open()
+        .filter(pk__in=lines, customer__in=customers_under(customer_id=payment.customer_id))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    allocations = {inv.pk: min(lines[inv.pk], inv.balance_due) for inv in invoices}
+    allocations = {pk: amount for pk, amount in allocations.items() if amount > 0}
+    payment.refresh_from_db()
+    if allocations:
+        allocate_payment(payment=payment, allocations=allocations)
+
+
+def send_receipt(*, payment_id: int) -> None:
+    """Email the payment receipt to whoever started the checkout (else the payer's address). After commit."""
+    payment = Payment.objects.select_related("customer").filter(pk=payment_id).first()
+    if payment is None:
+        return
+    attempt = CheckoutAttempt.objects.filter(payment=payment).select_related("started_by").first()
+    to = (
+        attempt.started_by.email
+        if attempt and attempt.started_by and attempt.started_by.email
+        else payment.customer.email
+    )
+    if not to:
+        return
+    lines = list(payment.allocations.select_related("invoice__customer").order_by("pk"))
+    context = {
+        "payment": payment,
+        "lines": lines,
+        "amount": format_money(payment.amount, payment.currency),
+        "site_url": settings.SITE_URL,
+    }
+    send_mail(
+        subject=_("Payment receipt %(number)s") % {"number": payment.number},
+        message=render_to_string("portal/pay/receipt_email.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[to],
+    )
+
+
+# Events ----------------------------------------------------------------------------------------
+
+
+def receive_gateway_event(*, event: WebhookEvent, gateway_name: str) -> GatewayEvent:
+    """Store a verified event once (by its id); it is applied after commit. Repeats return the stored row."""
+    from billing.gateways.tasks import record_gateway_event_task
+
+    data = event.data or {}
+    object_id = data.get("payment_intent") or data.get("id") or ""
+    with transaction.atomic():
+        stored, created = GatewayEvent.objects.get_or_create(
+            event_id=event.id,
+            defaults=dict(gateway=gateway_name, type=event.type, object_id=object_id, payload=event.payload),
+        )
+        if created or stored.applied_at is None:
+            transaction.on_commit(lambda: record_gateway_event_task.delay(stored.pk))
+    return stored
+
+
+def record_gateway_event(*, event: GatewayEvent) -> Payment | None:
+    """Apply one stored gateway event to the ledger. Safe to repeat and to run in any order.
+
+    The event row is locked; once `applied_at` is set the existing payment is returned and nothing
+    changes. Payment-intent events move the checkout only forward (a late "processing" never undoes
+    "succeeded"); `charge.refunded` records the gateway's refunds the ledger does not have yet.
+    """
+    with transaction.atomic():
+        event = GatewayEvent.objects.select_for_update().get(pk=event.pk)
+        if event.applied_at is not None:
+            return event.payment
+        data = event.payload.get("data", {}).get("object", {})
+        if event.type.startswith("payment_intent."):
+            outcome, attempt, payment = _apply_intent_event(data)
+        elif event.type == "charge.refunded":
+            outcome, attempt, payment = _apply_refund_event(data)
+        else:
+            outcome, attempt, payment = f"ignored: {event.type} is not handled", None, None
+        event.applied_at = timezone.now()
+        event.outcome = outcome[:255]
+        event.attempt = attempt
+        event.payment = payment
+        event.save(update_fields=["applied_at", "outcome", "attempt", "payment"])
+    return payment
+
+
+def _apply_intent_event(data: dict):
+    from billing.gateways.stripe_gateway import intent_from_stripe
+
+    intent = intent_from_stripe(data)
+    attempt = CheckoutAttempt.objects.select_for_update().filter(gateway_intent_id=intent.id).first()
+    if attempt is None:
+        return "ignored: no checkout for this intent", None, None
+    outcome = _apply_intent(attempt=attempt, intent=intent)
+    return outcome, attempt, attempt.payment
+
+
+def _apply_refund_event(data: dict):
+    from billing.money import from_minor_units
+
+    intent_id = data.get("payment_intent") or ""
+    payment = Payment.objects.select_for_update().filter(gateway_payment_id=intent_id).first()
+    if payment is None:
+        return "ignored: no payment for this charge", None, None
+    currency = str(data.get("currency", "")).upper()
+    recorded = 0
+    for refund in (data.get("refunds") or {}).get("data", []):
+        if refund.get("status") not in (None, "succeeded", "pending"):
+            continue
+        if Refund.objects.filter(gateway_refund_id=refund["id"]).exists():
+            continue
+        _ledger_refund(
+            payment=payment,
+            amount=from_minor_units(int(refund["amount"]), currency),
+            gateway_refund_id=refund["id"],
+        )
+        recorded += 1
+    return f"{recorded} refund(s) recorded", getattr(payment, "checkout", None), payment
+
+
+def deliver_sandbox_events(*, gateway: Gateway) -> None:
+    """Hand the sandbox's new events to the same path as Stripe's webhooks (no-op for other gateways)."""
+    take = getattr(gateway, "take_events", None)
+    if take is None:
+        return
+    for event in take():
+        receive_gateway_event(event=event, gateway_name=gateway.name)
+
+
+@transaction.atomic
+def settle_sandbox_payment(*, attempt: CheckoutAttempt, succeed: bool) -> CheckoutAttempt:
+    """Sandbox only: the bank debit settles (or is returned), as days later with Stripe. Staff and dev use."""
+    gateway = get_gateway(attempt.gateway)
+    if not hasattr(gateway, "settle_ach"):
+        _refuse(_("Only sandbox payments can be settled by hand."), "not_sandbox")
+    if attempt.status != CheckoutAttempt.Status.PROCESSING:
+        _refuse(
+            _("This payment is %(status)s, not processing."),
+            "not_processing",
+            status=attempt.get_status_display().lower(),
+        )
+    gateway.settle_ach(attempt.gateway_intent_id, succeed=succeed)
+    transaction.on_commit(lambda: deliver_sandbox_events(gateway=gateway))
+    return attempt
+
+
+# Refunds ---------------------------------------------------------------------------------------
+
+
+def _ledger_refund(*, payment: Payment, amount: Decimal, gateway_refund_id: str) -> Refund:
+    from billing.services import refund_payment  # the ledger's refund: reverses allocations
+
+    return refund_payment(
+        payment=payment,
+        amount=amount,
+        method=payment.method,
+        reference=gateway_refund_id,
+        gateway_refund_id=gateway_refund_id,
+    )
+
+
+def refund_online_payment(*, payment: Payment, amount: Decimal, refunded_by=None) -> Refund:
+    """Refund (part of) an online payment through its gateway, then record it in the ledger.
+
+    Checked before the gateway is called; the ledger refund reverses allocations. The gateway's
+    later charge.refunded event finds the refund id already recorded and changes nothing.
+    Raises ValidationError or GatewayError.
+    """
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        left = payment.amount - payment.refunded_amount
+        if not payment.gateway or not payment.gateway_payment_id:
+            _refuse(
+                _("Payment %(number)s was not taken online; record its refund in the ledger."),
+                "not_online",
+                number=payment.number,
+            )
+        if payment.status != Payment.Status.SUCCEEDED:
+            _refuse(
+                _("Payment %(number)s is %(status)s; only a succeeded payment can be refunded."),
+                "not_succeeded",
+                number=payment.number,
+                status=payment.get_status_display().lower(),
+            )
+        if not isinstance(amount, Decimal) or amount <= 0 or amount != quantize(amount, payment.currency):
+            _refuse(_("Enter a refund above zero, in whole cents."), "bad_amount")
+        if amount > left:
+            _refuse(
+                _("Payment %(number)s has only %(left)s %(cur)s left to refund."),
+                "exceeds_payment",
+                number=payment.number,
+                left=left,
+                cur=payment.currency,
+            )
+        gateway = get_gateway(payment.gateway)
+        result = gateway.refund(
+            intent_id=payment.gateway_payment_id,
+            amount=amount,
+            currency=payment.currency,
+            idempotency_key=f"refund-{payment.pk}-{payment.refunded_amount}-{amount}",
+        )
+        refund = _ledger_refund(payment=payment, amount=result.amount, gateway_refund_id=result.id)
+        transaction.on_commit(lambda: deliver_sandbox_events(gateway=gateway))
+    return refund
+
+
+def remove_saved_method(*, saved: SavedPaymentMethod, gateway: Gateway | None = None) -> None:
+    """Detach the method at the gateway and forget it. Raises GatewayError if the gateway refuses."""
+    gateway = gateway or get_gateway(saved.gateway)
+    try:
+        gateway.detach_payment_method(saved.gateway_method_id)
+    except PaymentDeclined:
+        pass  # already gone at the gateway: forgetting it here is what the payer asked
+    saved.delete()
+
+
+__all__ = [
+    "GatewayError",
+    "confirm_checkout",
+    "deliver_sandbox_events",
+    "receive_gateway_event",
+    "record_gateway_event",
+    "refresh_checkout",
+    "refund_online_payment",
+    "remove_saved_method",
+    "send_receipt",
+    "settle_sandbox_payment",
+    "start_checkout",
+]
