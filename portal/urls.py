@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import account, home
 
@@ -7,4 +7,5 @@ app_name = "portal"
 urlpatterns = [
     path("", home.home, name="home"),
     path("my-account/", account.my_account, name="my-account"),
+    path("pay/", include("portal.payments_urls")),
 ]
