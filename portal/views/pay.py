@@ -1,0 +1,332 @@
+"""Pay Now: choose invoices and a method, hand over to the gateway, show the outcome.
+
+Views parse and answer; billing.services.online_payments checks every rule again with the
+invoices locked, so a tampered form gets the service's message and nothing is written.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.gateways import GatewayError, PaymentDeclined, get_gateway
+from billing.models import CheckoutAttempt, CheckoutLine, Invoice, Payment, SavedPaymentMethod
+from billing.selectors import visible_customers
+from billing.selectors.balances import outstanding_invoices
+from billing.services.online_payments import (
+    confirm_checkout,
+    refresh_checkout,
+    remove_saved_method,
+    settle_sandbox_payment,
+    start_checkout,
+)
+from portal.selectors import own_customer
+
+SANDBOX_CHOICES = {
+    Payment.Method.CARD: [
+        ("card_success", _("Card 4242 4242 4242 4242: payment succeeds")),
+        ("card_decline", _("Card 4000 0000 0000 0002: card is declined")),
+    ],
+    Payment.Method.ACH: [
+        ("ach_settles", _("Bank account ···6789: processing, then settles")),
+        ("ach_fails", _("Bank account ···1116: processing, then the bank returns it")),
+    ],
+}
+
+
+def _payer(request):
+    payer = own_customer(user=request.user)
+    if payer is None:
+        raise Http404
+    return payer
+
+
+def _payable(request):
+    """Invoices (and retainers) of visible customers that are open, with their customer joined."""
+    return (
+        Invoice.objects.open()
+        .filter(customer__in=visible_customers(user=request.user))
+        .select_related("customer")
+    )
+
+
+class MethodForm(forms.Form):
+    method = forms.ChoiceField(label=_("Pay with"), widget=forms.RadioSelect)
+    save_method = forms.BooleanField(label=_("Use this for future payments"), required=False)
+
+    def __init__(self, *args, payer, gateway_name, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.saved = {
+            str(m.pk): m
+            for m in SavedPaymentMethod.objects.filter(customer=payer, gateway=gateway_name)
+            if m.kind == SavedPaymentMethod.Kind.CARD or payer.allow_ach
+        }
+        choices = [(f"saved:{pk}", _("Saved: %(m)s") % {"m": m}) for pk, m in self.saved.items()]
+        choices.append((Payment.Method.CARD, _("New card")))
+        if payer.allow_ach:
+            choices.append((Payment.Method.ACH, _("New US bank account (ACH)")))
+        self.fields["method"].choices = choices
+        self.fields["method"].initial = choices[0][0]
+
+    def method_and_saved(self):
+        value = self.cleaned_data["method"]
+        if value.startswith("saved:"):
+            saved = self.saved[value.split(":", 1)[1]]
+            return saved.payment_method, saved
+        return value, None
+
+
+def _posted_allocations(post, invoices) -> dict[int, Decimal]:
+    """{invoice id: amount} from the posted form; shape only, the service applies the rules."""
+    allocations = {}
+    for raw in post.getlist("invoice"):
+        try:
+            pk = int(raw)
+            allocations[pk] = Decimal(post.get(f"amount_{pk}", "").strip().replace(",", ""))
+        except (ValueError, InvalidOperation):
+            raise ValidationError(
+                _("Enter each amount as a number, like 125.50."), code="bad_amount"
+            ) from None
+        if not allocations[pk].is_finite():
+            raise ValidationError(_("Enter each amount as a number, like 125.50."), code="bad_amount")
+    return allocations
+
+
+def _pay_page(request, *, invoices, title, editable):
+    """The pay form for these invoices: GET shows it; a POST with a method starts the checkout."""
+    payer = _payer(request)
+    gateway = get_gateway()
+    processing = set(
+        CheckoutLine.objects.processing().filter(invoice__in=invoices).values_list("invoice_id", flat=True)
+    )
+    submitted = request.method == "POST" and "method" in request.POST
+    form = MethodForm(request.POST if submitted else None, payer=payer, gateway_name=gateway.name)
+    if submitted and form.is_valid():
+        method, saved = form.method_and_saved()
+        try:
+            allocations = _posted_allocations(request.POST, invoices)
+            attempt = start_checkout(
+                payer=payer,
+                allocations=allocations,
+                currency=request.POST.get("currency", ""),
+                method=method,
+                saved_method=saved,
+                save_method=form.cleaned_data["save_method"],
+                started_by=request.user,
+                gateway=gateway,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except GatewayError as exc:
+            form.add_error(None, exc.reason)
+        else:
+            return redirect("portal:pay-checkout", token=attempt.token)
+    rows = [(inv, inv.pk in processing) for inv in invoices]
+    payable = [inv for inv, blocked in rows if not blocked]
+    total = sum((inv.balance_due for inv in payable), Decimal("0.00"))
+    return render(
+        request,
+        "portal/pay/pay.html",
+        {
+            "title": title,
+            "rows": rows,
+            "payable": payable,
+            "total": total,
+            "currency": payer.currency,
+            "editable": editable,
+            "form": form,
+            "payer": payer,
+            "form_action": request.get_full_path(),
+        },
+        status=400 if submitted and not form.is_valid() else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pay_outstanding(request):
+    """The whole outstanding amount of the payer and its visible branches, oldest due first."""
+    invoices = list(outstanding_invoices(customers=visible_customers(user=request.user)))
+    if request.method == "POST" and "invoice" in request.POST:
+        invoices = list(
+            _payable(request).filter(pk__in=_ids(request.POST.getlist("invoice"))).order_by("due_on", "pk")
+        )
+    return _pay_page(request, invoices=invoices, title=_("Pay all outstanding invoices"), editable=False)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pay_invoice(request, invoice_id: int):
+    """One invoice (or retainer): its balance; a smaller amount only when the invoice allows it."""
+    invoice = get_object_or_404(
+        Invoice.objects.filter(customer__in=visible_customers(user=request.user))
+        .exclude(status=Invoice.Status.DRAFT)
+        .select_related("customer"),
+        pk=invoice_id,
+    )
+    if not invoice.is_open:
+        messages.info(request, _("Invoice %(number)s has nothing left to pay.") % {"number": invoice.number})
+        return redirect("portal:home")
+    return _pay_page(
+        request,
+        invoices=[invoice],
+        title=_("Pay invoice %(number)s") % {"number": invoice.number},
+        editable=invoice.allow_partial_payments,
+    )
+
+
+@login_required
+@require_POST
+def pay_selected(request):
+    """Invoices ticked on the invoice list (any visible branch), paid in one payment."""
+    ids = _ids(request.POST.getlist("invoice") or request.POST.getlist("invoice_ids"))
+    invoices = list(_payable(request).filter(pk__in=ids).order_by("due_on", "pk"))
+    if not invoices:
+        messages.error(request, _("Tick at least one open invoice to pay."))
+        return redirect("portal:invoice-list")
+    return _pay_page(request, invoices=invoices, title=_("Pay selected invoices"), editable=False)
+
+
+def _ids(values) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+def _attempt(request, token) -> CheckoutAttempt:
+    return get_object_or_404(
+        CheckoutAttempt.objects.select_related("payer", "saved_method", "payment").filter(
+            payer__in=visible_customers(user=request.user)
+        ),
+        token=token,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request, token):
+    """Stripe's Payment Element, a saved method's Pay button, or the sandbox's outcome form."""
+    attempt = _attempt(request, token)
+    if attempt.status != CheckoutAttempt.Status.OPEN:
+        return redirect("portal:pay-done", token=attempt.token)
+    gateway = get_gateway(attempt.gateway)
+    error = ""
+    if request.method == "POST":
+        pm = ""
+        if not attempt.saved_method_id:
+            scenario = request.POST.get("scenario", "")
+            if gateway.uses_stripe_js or scenario not in dict(SANDBOX_CHOICES[attempt.method]):
+                error = _("Choose one of the outcomes below.")
+            else:
+                pm = gateway.create_payment_method(scenario=scenario)
+        if not error:
+            try:
+                attempt = confirm_checkout(attempt=attempt, payment_method_id=pm, gateway=gateway)
+            except PaymentDeclined as exc:
+                error = exc.reason
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            except GatewayError as exc:
+                error = exc.reason
+            else:
+                return redirect("portal:pay-done", token=attempt.token)
+    lines = attempt.lines.select_related("invoice__customer")
+    return render(
+        request,
+        "portal/pay/checkout.html",
+        {
+            "attempt": attempt,
+            "lines": lines,
+            "error": error,
+            "gateway": gateway,
+            "scenarios": SANDBOX_CHOICES[attempt.method] if not gateway.uses_stripe_js else [],
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "return_url": request.build_absolute_uri(
+                reverse("portal:pay-return", kwargs={"token": attempt.token})
+            ),
+        },
+        status=402 if error else 200,
+    )
+
+
+@login_required
+@require_GET
+def checkout_return(request, token):
+    """Where Stripe.js sends the browser back. The server asks Stripe; the redirect itself proves nothing."""
+    attempt = _attempt(request, token)
+    try:
+        refresh_checkout(attempt=attempt)
+    except GatewayError as exc:
+        messages.warning(request, exc.reason)
+    return redirect("portal:pay-done", token=attempt.token)
+
+
+@login_required
+@require_GET
+def checkout_done(request, token):
+    """The confirmation: paid (with the receipt and each invoice's new balance), processing, or failed."""
+    attempt = _attempt(request, token)
+    if (
+        attempt.status in (CheckoutAttempt.Status.OPEN, CheckoutAttempt.Status.PROCESSING)
+        and attempt.confirmed_at
+        and attempt.gateway == "stripe"
+    ):
+        try:
+            attempt = refresh_checkout(attempt=attempt)
+        except GatewayError as exc:
+            messages.warning(request, exc.reason)
+    lines = list(attempt.lines.select_related("invoice__customer"))
+    allocations = []
+    if attempt.payment_id:
+        allocations = list(attempt.payment.allocations.select_related("invoice__customer").order_by("pk"))
+    return render(
+        request,
+        "portal/pay/done.html",
+        {
+            "attempt": attempt,
+            "lines": lines,
+            "allocations": allocations,
+            "payment": attempt.payment,
+            "can_simulate": attempt.gateway == "sandbox"
+            and attempt.status == CheckoutAttempt.Status.PROCESSING,
+        },
+    )
+
+
+@login_required
+@require_POST
+def checkout_settle(request, token):
+    """Sandbox only: make the processing bank payment settle or fail now (days pass in a click)."""
+    attempt = _attempt(request, token)
+    if attempt.gateway != "sandbox":
+        raise Http404
+    try:
+        settle_sandbox_payment(attempt=attempt, succeed=request.POST.get("outcome") == "settle")
+    except (ValidationError, GatewayError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [getattr(exc, "reason", "")])))
+    return redirect("portal:pay-done", token=attempt.token)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_methods(request):
+    """Saved cards and bank accounts of the payer, each removable."""
+    payer = _payer(request)
+    methods = SavedPaymentMethod.objects.filter(customer=payer)
+    if request.method == "POST":
+        ids = _ids([request.POST.get("remove", "")])
+        saved = get_object_or_404(methods, pk=ids[0] if ids else 0)
+        try:
+            remove_saved_method(saved=saved)
+        except GatewayError as exc:
+            messages.error(request, exc.reason)
+        else:
+            messages.success(request, _("%(method)s was removed.") % {"method": saved})
+        return redirect("portal:payment-methods")
+    return render(request, "portal/pay/methods.html", {"methods": methods})
