@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import ContactPerson, Customer, Organisation
 
-from .customers import _check_bulk_size
+from .customers import check_bulk_size
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def enable_portal_and_invite_primary_contacts(
     others. Returns the invitations sent and a readable problem per customer skipped.
     """
     customer_ids = list(customer_ids)
-    _check_bulk_size(customer_ids)
+    check_bulk_size(customer_ids)
     invitations: list[PortalInvitation] = []
     problems: list[str] = []
     customers = (Customer.objects.filter(pk__in=customer_ids).prefetch_related("contacts")

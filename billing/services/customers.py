@@ -13,7 +13,8 @@ from billing.models import Customer, CustomerGroup
 BULK_ACTION_LIMIT = 50
 
 
-def _check_bulk_size(customer_ids: list[int]) -> None:
+def check_bulk_size(customer_ids: list[int]) -> None:
+    """Refuse an empty selection or more than 50 customers (the admin checks before its group page)."""
     if not customer_ids:
         raise ValidationError(_("Select at least one customer."), code="nothing_selected")
     if len(customer_ids) > BULK_ACTION_LIMIT:
@@ -58,7 +59,7 @@ def add_customers_to_group(*, customer_ids: Iterable[int], group: CustomerGroup)
     Returns how many customers changed group.
     """
     customer_ids = list(customer_ids)
-    _check_bulk_size(customer_ids)
+    check_bulk_size(customer_ids)
     # update() skips auto_now: set updated_at so the CRM push-back sees the change.
     return (Customer.objects.filter(pk__in=customer_ids).exclude(group=group)
             .update(group=group, updated_at=timezone.now()))
@@ -71,6 +72,6 @@ def remove_customers_from_group(*, customer_ids: Iterable[int]) -> int:
     Returns how many customers left a group.
     """
     customer_ids = list(customer_ids)
-    _check_bulk_size(customer_ids)
+    check_bulk_size(customer_ids)
     return (Customer.objects.filter(pk__in=customer_ids, group__isnull=False)
             .update(group=None, updated_at=timezone.now()))

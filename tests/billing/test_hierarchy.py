@@ -1,15 +1,14 @@
 """Hierarchy rules: only Business customers link, no loops, one currency per tree."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.models import Customer, Invoice
+from billing.models import Customer
 from billing.selectors import customer_subtree, hierarchy_root, hierarchy_rows
 from billing.services import link_to_parent, unlink_from_parent
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,17 +120,14 @@ def test_a_parent_cannot_change_currency_while_its_branches_use_the_old_one():
 def test_unlinking_a_branch_keeps_its_invoices():
     head = CustomerFactory()
     branch = CustomerFactory(parent=head)
-    invoice = Invoice.objects.create(
-        customer=branch, number="INV-HIER-1", status=Invoice.Status.SENT, currency="USD",
-        issued_on=datetime.date(2026, 1, 1), due_on=datetime.date(2026, 1, 31),
-        total=Decimal("120.00"), balance_due=Decimal("120.00"),
-    )
+    invoice = InvoiceFactory(customer=branch, total=Decimal("120.00"))
 
     unlink_from_parent(customer=branch)
 
     branch.refresh_from_db()
     assert branch.parent is None
     assert list(branch.invoices.all()) == [invoice]
+    assert branch.invoices.get().balance_due == Decimal("120.00")
     assert Customer.objects.filter(pk=head.pk).exists()
 
 

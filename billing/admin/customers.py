@@ -1,1 +1,0 @@
-"""Admin for customers, contact persons, groups, items, price lists and organisation settings."""

@@ -1,0 +1,244 @@
+"""The customer list, change page, bulk actions and the hierarchy page."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from billing.models import Customer, CustomerGroup
+from billing.money import ZERO, format_money
+from billing.selectors import effective_terms, hierarchy_root, hierarchy_rows
+from billing.selectors.balances import customer_outstanding
+from billing.services import (
+    add_customers_to_group,
+    enable_portal_and_invite_primary_contacts,
+    remove_customers_from_group,
+)
+from billing.services.customers import check_bulk_size
+
+from .contacts import ContactPersonInline
+
+_SOURCE_LABELS = {
+    "customer": gettext_lazy("this customer's override"),
+    "group": gettext_lazy("the group"),
+    "organisation": gettext_lazy("the organisation default"),
+}
+
+class HasParentFilter(admin.SimpleListFilter):
+    title = gettext_lazy("has parent")
+    parameter_name = "has_parent"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Branches (has a parent)")), ("no", _("Top level (no parent)")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(parent__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(parent__isnull=True)
+        return queryset
+
+
+class OriginFilter(admin.SimpleListFilter):
+    title = gettext_lazy("origin")
+    parameter_name = "origin"
+
+    def lookups(self, request, model_admin):
+        return ((Customer.Origin.CRM, _("CRM customers")), (Customer.Origin.BILLING, _("Created in billing")))
+
+    def queryset(self, request, queryset):
+        if self.value() in Customer.Origin.values:
+            return queryset.filter(origin=self.value())
+        return queryset
+
+class AddToGroupForm(forms.Form):
+    group = forms.ModelChoiceField(queryset=CustomerGroup.objects.all(), label=gettext_lazy("Group"))
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "customer_type", "group", "parent", "currency", "portal_enabled",
+                    "origin", "hierarchy_link")
+    list_filter = ("customer_type", "group", HasParentFilter, "portal_enabled", OriginFilter)
+    search_fields = ("display_name", "company_name", "email", "crm_account_id",
+                     "contacts__first_name", "contacts__last_name", "contacts__email")
+    list_select_related = ("group", "parent")
+    autocomplete_fields = ("parent", "group", "price_list")
+    inlines = (ContactPersonInline,)
+    actions = ("add_to_group", "remove_from_group", "enable_portal_and_invite")
+    change_form_template = "admin/billing/customer/change_form.html"
+    readonly_fields = ("branches", "effective_payment_terms", "effective_discount", "effective_price_list",
+                       "origin", "crm_account_id", "crm_contact_id", "crm_synced_at", "crm_unlinked_reason",
+                       "custom_fields", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("display_name", "company_name", "customer_type", "currency")}),
+        (gettext_lazy("Contact"), {"fields": ("email", "phone", "website", "tax_id")}),
+        (gettext_lazy("Addresses"), {"fields": ("billing_address", "shipping_address")}),
+        (gettext_lazy("Hierarchy"), {
+            "fields": ("parent", "allow_parent_access", "branches"),
+            "description": gettext_lazy("Only Business customers can be parents or branches, "
+                                        "and a branch bills in its parent's currency."),
+        }),
+        (gettext_lazy("Terms and pricing"), {
+            "fields": ("group", "payment_terms_days", "discount_percent", "price_list",
+                       "effective_payment_terms", "effective_discount", "effective_price_list"),
+            "description": gettext_lazy("Leave an override empty to use the group's value, "
+                                        "else the organisation default."),
+        }),
+        (gettext_lazy("Portal and payments"), {"fields": ("portal_enabled", "allow_ach")}),
+        (gettext_lazy("CRM"), {"fields": ("origin", "crm_account_id", "crm_contact_id", "crm_synced_at",
+                                          "crm_unlinked_reason", "custom_fields"),
+                               "classes": ("collapse",)}),
+        (gettext_lazy("Notes"), {"fields": ("notes", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(branch_count=Count("children"))
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "customer" and request.GET.get("field_name") == "parent":
+            queryset = queryset.businesses()  # the parent autocomplete offers only possible parents
+        return queryset, may_have_duplicates
+
+    # --- read-only figures on the change page -------------------------------------------
+
+    @admin.display(description=gettext_lazy("hierarchy"))
+    def hierarchy_link(self, customer):
+        if customer.parent_id is None and not getattr(customer, "branch_count", 0):
+            return "—"
+        url = reverse("admin:billing_customer_hierarchy", args=[customer.pk])
+        return format_html('<a href="{}">{}</a>', url, _("View hierarchy"))
+
+    @admin.display(description=gettext_lazy("branches"))
+    def branches(self, customer):
+        if customer.pk is None:
+            return "—"
+        url = reverse("admin:billing_customer_hierarchy", args=[customer.pk])
+        count = customer.children.count()
+        return format_html('{} — <a href="{}">{}</a>', count, url, _("View hierarchy"))
+
+    def _terms(self, customer):
+        if customer.pk is None:
+            return None
+        if not hasattr(customer, "_admin_terms"):
+            customer._admin_terms = effective_terms(customer=customer)
+        return customer._admin_terms
+
+    @admin.display(description=gettext_lazy("effective payment terms"))
+    def effective_payment_terms(self, customer):
+        terms = self._terms(customer)
+        if terms is None:
+            return "—"
+        return _("Net %(days)d days, from %(source)s") % {
+            "days": terms.payment_terms_days, "source": _SOURCE_LABELS[terms.payment_terms_source]}
+
+    @admin.display(description=gettext_lazy("effective discount"))
+    def effective_discount(self, customer):
+        terms = self._terms(customer)
+        if terms is None:
+            return "—"
+        return _("%(percent)s%%, from %(source)s") % {
+            "percent": terms.discount_percent, "source": _SOURCE_LABELS[terms.discount_source]}
+
+    @admin.display(description=gettext_lazy("effective price list"))
+    def effective_price_list(self, customer):
+        terms = self._terms(customer)
+        if terms is None:
+            return "—"
+        name = terms.price_list.name if terms.price_list else _("Item rates (no price list)")
+        source = _SOURCE_LABELS[terms.price_list_source]
+        return _("%(name)s, from %(source)s") % {"name": name, "source": source}
+
+    # --- bulk actions (50 at a time, as in Zoho) ------------------------------------------
+
+    def _refuse(self, request, exc: ValidationError):
+        self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    @admin.action(description=gettext_lazy("Add selected customers to a group…"))
+    def add_to_group(self, request, queryset):
+        customer_ids = list(queryset.values_list("pk", flat=True))
+        try:
+            check_bulk_size(customer_ids)
+        except ValidationError as exc:
+            return self._refuse(request, exc)
+        form = AddToGroupForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            group = form.cleaned_data["group"]
+            try:
+                changed = add_customers_to_group(customer_ids=customer_ids, group=group)
+            except ValidationError as exc:
+                return self._refuse(request, exc)
+            self.message_user(request, _("%(count)d customer(s) added to %(group)s.")
+                              % {"count": changed, "group": group.name})
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Add customers to a group"),
+            "opts": self.opts,
+            "form": form,
+            "customers": queryset.order_by("display_name"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/billing/customer/add_to_group.html", context)
+
+    @admin.action(description=gettext_lazy("Remove selected customers from their group"))
+    def remove_from_group(self, request, queryset):
+        try:
+            changed = remove_customers_from_group(customer_ids=list(queryset.values_list("pk", flat=True)))
+        except ValidationError as exc:
+            return self._refuse(request, exc)
+        self.message_user(request, _("%(count)d customer(s) removed from their group.") % {"count": changed})
+
+    @admin.action(description=gettext_lazy("Enable portal and invite primary contacts"))
+    def enable_portal_and_invite(self, request, queryset):
+        try:
+            sent, skipped = enable_portal_and_invite_primary_contacts(
+                customer_ids=list(queryset.values_list("pk", flat=True)))
+        except ValidationError as exc:
+            return self._refuse(request, exc)
+        self.message_user(request, _("%(count)d invitation(s) sent.") % {"count": len(sent)})
+        if skipped:
+            self.message_user(request, _("Skipped: %(reasons)s") % {"reasons": " ".join(skipped)},
+                              messages.WARNING)
+
+    # --- the hierarchy page ------------------------------------------------------------
+
+    def get_urls(self):
+        hierarchy = path("<path:object_id>/hierarchy/", self.admin_site.admin_view(self.hierarchy_view),
+                         name="billing_customer_hierarchy")
+        return [hierarchy, *super().get_urls()]
+
+    def hierarchy_view(self, request, object_id):
+        customer = self.get_object(request, unquote(object_id))  # None for a malformed id too
+        if customer is None:
+            raise Http404(_("No customer with that id."))
+        if not self.has_view_permission(request, customer):
+            raise PermissionDenied
+        root = hierarchy_root(customer=customer)
+        rows = hierarchy_rows(root_id=root.pk)
+        outstanding = customer_outstanding(customer_ids=[node.pk for _depth, node in rows])
+        total = sum(outstanding.values(), ZERO)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Hierarchy of %(name)s") % {"name": root.display_name},
+            "opts": self.opts,
+            "customer": customer,
+            "root": root,
+            "rows": [
+                {"depth": depth, "indent": depth * 24, "node": node,
+                 "outstanding": format_money(outstanding.get(node.pk, ZERO), node.currency),
+                 "url": reverse("admin:billing_customer_change", args=[node.pk])}
+                for depth, node in rows
+            ],
+            "total": format_money(total, root.currency),
+        }
+        return TemplateResponse(request, "admin/billing/customer/hierarchy.html", context)
