@@ -27,7 +27,6 @@ from billing.models import (
     CheckoutAttempt,
     CheckoutLine,
     Customer,
-    DocumentSequence,
     GatewayCustomer,
     GatewayEvent,
     Invoice,
@@ -410,34 +409,20 @@ def _move(attempt: CheckoutAttempt, target: str, reason: str = "") -> None:
     attempt.save(update_fields=["status", "payment", "failure_reason", "updated_at"])
 
 
-def _next_receipt_number() -> str:
-    seq, _created = DocumentSequence.objects.select_for_update().get_or_create(
-        kind=DocumentSequence.Kind.PAYMENT, defaults={"prefix": "PAY-"}
-    )
-    number = f"{seq.prefix}{seq.next_number:0{seq.padding}d}"
-    seq.next_number += 1
-    seq.save(update_fields=["next_number"])
-    return number
-
-
 def _new_payment(*, attempt: CheckoutAttempt, status: str) -> Payment:
-    payment = Payment(
+    from billing.services.payments import record_payment  # the ledger's one way to record money
+
+    return record_payment(
         customer=attempt.payer,
-        number=_next_receipt_number(),
-        currency=attempt.currency,
         amount=attempt.amount,
-        unallocated=attempt.amount,
         paid_on=timezone.localdate(),
         method=attempt.method,
         reference=attempt.gateway_intent_id or "",
+        recorded_by=attempt.started_by,
         status=status,
         gateway=attempt.gateway,
         gateway_payment_id=attempt.gateway_intent_id,
-        recorded_by=attempt.started_by,
     )
-    payment.full_clean()
-    payment.save()
-    return payment
 
 
 def _complete_payment(*, attempt: CheckoutAttempt, payment: Payment) -> None:
@@ -446,7 +431,7 @@ def _complete_payment(*, attempt: CheckoutAttempt, payment: Payment) -> None:
     An invoice paid some other way meanwhile keeps its balance; that share stays on the payment as
     credit (unallocated) instead of over-paying the invoice.
     """
-    from billing.services import allocate_payment  # the ledger's one allocation path
+    from billing.services.payments import allocate_payment  # the ledger's one allocation path
 
     Payment.objects.filter(pk=payment.pk).update(
         status=Payment.Status.SUCCEEDED, paid_on=timezone.localdate()
@@ -602,7 +587,7 @@ def settle_sandbox_payment(*, attempt: CheckoutAttempt, succeed: bool) -> Checko
 
 
 def _ledger_refund(*, payment: Payment, amount: Decimal, gateway_refund_id: str) -> Refund:
-    from billing.services import refund_payment  # the ledger's refund: reverses allocations
+    from billing.services.refunds import refund_payment  # the ledger's refund: reverses allocations
 
     return refund_payment(
         payment=payment,
