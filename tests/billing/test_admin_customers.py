@@ -542,3 +542,53 @@ def test_a_bad_organisation_default_is_refused_next_to_the_field(staff_client):
     assert response.context["adminform"].form.errors["default_payment_terms_days"]
     organisation.refresh_from_db()
     assert organisation.name != "Acme Billing"
+
+
+# --- adding and deleting ----------------------------------------------------------------
+
+
+def _add_form_data(**fields) -> dict:
+    data = {"display_name": "New Branch", "customer_type": "business", "currency": "USD",
+            "allow_parent_access": "on", "contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0"}
+    data.update(fields)
+    return data
+
+
+def test_adding_a_branch_in_another_currency_is_refused_and_nothing_is_created(staff_client):
+    head = CustomerFactory(display_name="Head Office", currency="USD")
+    url = reverse("admin:billing_customer_add")
+    assert staff_client.get(url).status_code == 200
+
+    response = staff_client.post(url, _add_form_data(parent=head.pk, currency="EUR"))
+
+    assert _field_errors(response, "currency") == [
+        "A branch bills in its parent's currency: Head Office uses USD."
+    ]
+    assert not Customer.objects.filter(display_name="New Branch").exists()
+
+
+def test_adding_a_branch_with_its_primary_contact_works(staff_client):
+    head = CustomerFactory()
+    data = _add_form_data(parent=head.pk, **{
+        "contacts-TOTAL_FORMS": "1", "contacts-0-first_name": "Ann",
+        "contacts-0-email": "ann@branch.example", "contacts-0-is_primary": "on",
+    })
+
+    response = staff_client.post(reverse("admin:billing_customer_add"), data)
+
+    assert response.status_code == 302
+    branch = Customer.objects.get(display_name="New Branch")
+    assert branch.parent == head
+    assert list(branch.contacts.values_list("first_name", "is_primary")) == [("Ann", True)]
+
+
+def test_deleting_customers_with_invoices_or_branches_is_refused_with_a_page_not_an_error(staff_client):
+    head = CustomerFactory(display_name="Head")
+    CustomerFactory(parent=head)
+    billed = InvoiceFactory().customer
+
+    response = _action(staff_client, "delete_selected", [head, billed], post="yes")
+
+    assert response.status_code == 200
+    assert "protected" in response.content.decode()
+    assert Customer.objects.filter(pk__in=[head.pk, billed.pk]).count() == 2
