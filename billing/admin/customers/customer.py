@@ -64,7 +64,7 @@ class AddToGroupForm(forms.Form):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "customer_type", "group", "parent", "currency", "portal_enabled",
+    list_display = ("display_name", "customer_type", "group", "parent", "currency_code", "portal_enabled",
                     "origin", "hierarchy_link")
     list_filter = ("customer_type", "group", HasParentFilter, "portal_enabled", OriginFilter)
     search_fields = ("display_name", "company_name", "email", "crm_account_id",
@@ -109,6 +109,10 @@ class CustomerAdmin(admin.ModelAdmin):
         return queryset, may_have_duplicates
 
     # --- read-only figures on the change page -------------------------------------------
+
+    @admin.display(description=gettext_lazy("currency"), ordering="currency")
+    def currency_code(self, customer):
+        return customer.currency  # the code only: the list stays narrow
 
     @admin.display(description=gettext_lazy("hierarchy"))
     def hierarchy_link(self, customer):
