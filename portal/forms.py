@@ -1,0 +1,210 @@
+"""Portal forms check the shape of input; services check the business rules."""
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from billing.models import Invoice, SalesOrder
+
+
+class _Filter(forms.Form):
+    """List filters: invalid values are reported and ignored, never a 500."""
+
+    def __init__(self, data=None, *, branches=(), **kwargs):
+        super().__init__(data, **kwargs)
+        if "branch" in self.fields:
+            self.fields["branch"].choices = [("", "All accounts")] + [
+                (str(c.pk), c.display_name) for c in branches
+            ]
+            if len(branches) < 2:
+                del self.fields["branch"]
+
+    def value(self, name, default=None):
+        if not self.is_bound or not self.is_valid():
+            cleaned = getattr(self, "cleaned_data", {})
+            return cleaned.get(name) or default
+        return self.cleaned_data.get(name) or default
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class InvoiceFilterForm(_Filter):
+    STATUS_CHOICES = [
+        ("", "Any status"),
+        ("unpaid", "Unpaid"),
+        ("overdue", "Overdue"),
+        (Invoice.Status.SENT, "Sent"),
+        (Invoice.Status.PARTIALLY_PAID, "Partially paid"),
+        (Invoice.Status.PAID, "Paid"),
+        (Invoice.Status.VOID, "Void"),
+    ]
+    SORT_CHOICES = [
+        ("-issued_on", "Newest first"),
+        ("issued_on", "Oldest first"),
+        ("due_on", "Due date (soonest)"),
+        ("-due_on", "Due date (latest)"),
+        ("-total", "Amount (highest)"),
+        ("total", "Amount (lowest)"),
+        ("number", "Number (A–Z)"),
+        ("-number", "Number (Z–A)"),
+    ]
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account")
+    date_from = forms.DateField(required=False, label="From", widget=DATE)
+    date_to = forms.DateField(required=False, label="To", widget=DATE)
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
+
+
+class SalesOrderFilterForm(_Filter):
+    STATUS_CHOICES = [
+        ("", "Any"),
+        (SalesOrder.InvoicedStatus.NOT_INVOICED, "Not invoiced"),
+        (SalesOrder.InvoicedStatus.PARTIALLY_INVOICED, "Partially invoiced"),
+        (SalesOrder.InvoicedStatus.INVOICED, "Invoiced"),
+    ]
+    SORT_CHOICES = [
+        ("-ordered_on", "Newest first"),
+        ("ordered_on", "Oldest first"),
+        ("-total", "Amount (highest)"),
+        ("total", "Amount (lowest)"),
+        ("number", "Number (A–Z)"),
+    ]
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label="Invoiced")
+    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account")
+    date_from = forms.DateField(required=False, label="From", widget=DATE)
+    date_to = forms.DateField(required=False, label="To", widget=DATE)
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
+
+
+class PaymentFilterForm(_Filter):
+    KIND_CHOICES = [("", "All payments"), ("invoice", "Invoice payments"), ("retainer", "Retainer payments")]
+    SORT_CHOICES = [
+        ("-paid_on", "Newest first"),
+        ("paid_on", "Oldest first"),
+        ("-amount", "Amount (highest)"),
+        ("amount", "Amount (lowest)"),
+    ]
+    kind = forms.ChoiceField(choices=KIND_CHOICES, required=False, label="Show")
+    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account")
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+
+
+def period_bounds(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    month_start = today.replace(day=1)
+    if period == "last_month":
+        end = month_start - dt.timedelta(days=1)
+        return end.replace(day=1), end
+    if period == "this_quarter":
+        return _quarter_start(today), today
+    if period == "last_quarter":
+        end = _quarter_start(today) - dt.timedelta(days=1)
+        return _quarter_start(end), end
+    if period == "this_year":
+        return today.replace(month=1, day=1), today
+    if period == "last_year":
+        return dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31)
+    return month_start, today
+
+
+class StatementForm(forms.Form):
+    PERIODS = [
+        ("this_month", "This month"),
+        ("last_month", "Last month"),
+        ("this_quarter", "This quarter"),
+        ("last_quarter", "Last quarter"),
+        ("this_year", "This year"),
+        ("last_year", "Last year"),
+        ("custom", "Custom range"),
+    ]
+    period = forms.ChoiceField(choices=PERIODS, required=False, initial="this_month")
+    start = forms.DateField(required=False, label="From", widget=DATE)
+    end = forms.DateField(required=False, label="To", widget=DATE)
+    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account")
+
+    MAX_DAYS = 3 * 366
+
+    def __init__(self, data=None, *, branches=(), **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["branch"].choices = [("", "All accounts, consolidated")] + [
+            (str(c.pk), c.display_name) for c in branches
+        ]
+        if len(branches) < 2:
+            del self.fields["branch"]
+
+    def clean(self):
+        data = super().clean()
+        period = data.get("period") or "this_month"
+        if period == "custom":
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                raise forms.ValidationError("Choose both a start and an end date for a custom range.")
+            if start > end:
+                self.add_error("end", "The end date is before the start date.")
+            elif (end - start).days > self.MAX_DAYS:
+                self.add_error("end", "A statement covers at most three years; choose a shorter range.")
+        else:
+            data["start"], data["end"] = period_bounds(period, timezone.localdate())
+        data["period"] = period
+        return data
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Add a comment", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ForwardForm(forms.Form):
+    email = forms.EmailField(label="Recipient's email")
+    name = forms.CharField(label="Recipient's name", max_length=200, required=False)
+
+
+class MyDetailsForm(forms.Form):
+    phone = forms.CharField(max_length=40, required=False)
+    mobile = forms.CharField(max_length=40, required=False)
+    billing_address = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    shipping_address = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+ACCEPT = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={"accept": ACCEPT}
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(
+        label="Files", required=True, help_text="Up to 10 files, 5 MB each: PDF, images or office documents."
+    )

@@ -1,0 +1,285 @@
+"""Portal writes: first views, comments, forwarding, shared documents, a contact's own details.
+
+Each is one transaction; emails leave after commit. A broken rule is a ValidationError whose
+message the portal shows on the form.
+"""
+
+from collections.abc import Sequence
+
+import filetype
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import EmailMessage, send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import ContactPerson, Customer, Invoice, Organisation, SalesOrder
+
+from .models import Comment, SharedDocument, StaffNotification
+
+MAX_FILES_PER_UPLOAD = 10
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# Checked against the file's content (magic bytes), not its name: a renamed .exe stays out.
+ALLOWED_MIME_TYPES = {
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/tiff",
+    "image/bmp",
+    "image/heic",
+    # Office Open XML files are zip containers; filetype names them by their content.
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/x-ole-storage",  # legacy .doc/.xls/.ppt
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+}
+ALLOWED_DESCRIPTION = (
+    "PDF, images (PNG, JPEG, GIF, WebP) and office documents (Word, Excel, PowerPoint, OpenDocument)"
+)
+
+
+def _staff_recipients() -> list[str]:
+    organisation = Organisation.current()
+    emails = set(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if organisation.email:
+        emails.add(organisation.email)
+    return sorted(emails)
+
+
+def _document_kind(document) -> str:
+    if isinstance(document, SalesOrder):
+        return _("Sales order")
+    return _("Retainer invoice") if document.is_retainer else _("Invoice")
+
+
+def _document_fk(document) -> dict:
+    return {"sales_order": document} if isinstance(document, SalesOrder) else {"invoice": document}
+
+
+def _notify_staff(*, kind: str, document, message: str) -> StaffNotification:
+    notification = StaffNotification.objects.create(
+        kind=kind, customer_id=document.customer_id, message=message[:500], **_document_fk(document)
+    )
+    recipients = _staff_recipients()
+    if recipients:
+        transaction.on_commit(lambda: send_mail(message[:150], message, None, recipients))
+    return notification
+
+
+@transaction.atomic
+def record_first_view(*, document: Invoice | SalesOrder, user) -> bool:
+    """Mark an invoice or sales order as viewed by the customer, once; notify staff the first time.
+
+    The row is locked so two tabs opening at once notify once. Returns True on the first view.
+    """
+    model = type(document)
+    locked = model.objects.select_for_update().get(pk=document.pk)
+    if locked.first_viewed_at is not None:
+        return False
+    locked.first_viewed_at = document.first_viewed_at = timezone.now()
+    locked.save(update_fields=["first_viewed_at"])
+    who = getattr(getattr(user, "contact", None), "full_name", "") or user.email
+    _notify_staff(
+        kind=StaffNotification.Kind.FIRST_VIEW,
+        document=locked,
+        message=_("%(who)s of %(customer)s viewed %(kind)s %(number)s in the portal for the first time.")
+        % {
+            "who": who,
+            "customer": document.customer.display_name,
+            "kind": _document_kind(document).lower(),
+            "number": document.number,
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def post_comment(*, document: Invoice | SalesOrder, user, body: str, from_staff: bool = False) -> Comment:
+    """Add a comment to an invoice or sales order; a customer's comment notifies staff by email."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(_("Write a comment before sending it."), code="empty_comment")
+    if len(body) > 4000:
+        raise ValidationError(
+            _("A comment can be at most 4,000 characters; this one has %(n)d."),
+            code="comment_too_long",
+            params={"n": len(body)},
+        )
+    contact = getattr(user, "contact", None)
+    author_name = (
+        (contact.full_name if contact and not from_staff else "") or user.get_full_name() or user.email
+    )
+    comment = Comment.objects.create(
+        customer_id=document.customer_id,
+        author=user,
+        author_name=author_name,
+        from_staff=from_staff,
+        body=body,
+        **_document_fk(document),
+    )
+    if not from_staff:
+        _notify_staff(
+            kind=StaffNotification.Kind.COMMENT,
+            document=document,
+            message=_("%(who)s commented on %(kind)s %(number)s: %(body)s")
+            % {
+                "who": author_name,
+                "kind": _document_kind(document).lower(),
+                "number": document.number,
+                "body": body,
+            },
+        )
+    return comment
+
+
+@transaction.atomic
+def forward_document(
+    *, document: Invoice | SalesOrder, user, email: str, name: str, pdf: bytes, filename: str
+) -> ContactPerson:
+    """Email the document's PDF to `email`, who becomes a contact person of the document's customer.
+
+    An address that is already a contact of that customer is reused, not duplicated.
+    """
+    email = email.strip().lower()
+    customer = Customer.objects.select_for_update().get(pk=document.customer_id)
+    contact = ContactPerson.objects.filter(customer=customer, email__iexact=email).first()
+    if contact is None:
+        first, _sep, last = (name.strip() or email.split("@")[0]).partition(" ")
+        contact = ContactPerson(customer=customer, first_name=first[:100], last_name=last[:100], email=email)
+        contact.full_clean()
+        contact.save()
+    organisation = Organisation.current()
+    sender = getattr(getattr(user, "contact", None), "full_name", "") or user.email
+    kind = _document_kind(document)
+    message = EmailMessage(
+        subject=_("%(kind)s %(number)s from %(org)s")
+        % {"kind": kind, "number": document.number, "org": organisation.name},
+        body=_(
+            "%(sender)s forwarded %(kind)s %(number)s of %(customer)s to you. The PDF is attached.\n\n%(org)s"
+        )
+        % {
+            "sender": sender,
+            "kind": kind.lower(),
+            "number": document.number,
+            "customer": customer.display_name,
+            "org": organisation.name,
+        },
+        to=[email],
+    )
+    message.attach(filename, pdf, "application/pdf")
+    transaction.on_commit(message.send)
+    _notify_staff(
+        kind=StaffNotification.Kind.FORWARD,
+        document=document,
+        message=_("%(who)s forwarded %(kind)s %(number)s to %(email)s, now a contact person of %(customer)s.")
+        % {
+            "who": sender,
+            "kind": kind.lower(),
+            "number": document.number,
+            "email": email,
+            "customer": customer.display_name,
+        },
+    )
+    return contact
+
+
+def check_uploads(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    """The files with their detected type, or ValidationError naming every file that is refused."""
+    if not files:
+        raise ValidationError(_("Choose at least one file to upload."), code="no_files")
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise ValidationError(
+            _("Upload at most %(max)d files at a time; you chose %(n)d."),
+            code="too_many_files",
+            params={"max": MAX_FILES_PER_UPLOAD, "n": len(files)},
+        )
+    problems, checked = [], []
+    for upload in files:
+        if upload.size > MAX_FILE_BYTES:
+            problems.append(
+                ValidationError(
+                    _("%(name)s is %(size).1f MB; the limit is 5 MB per file."),
+                    code="file_too_large",
+                    params={"name": upload.name, "size": upload.size / 1024 / 1024},
+                )
+            )
+            continue
+        upload.seek(0)
+        kind = filetype.guess(upload.read(8192))
+        upload.seek(0)
+        if kind is None or kind.mime not in ALLOWED_MIME_TYPES:
+            problems.append(
+                ValidationError(
+                    _("%(name)s is not an allowed type. Allowed: %(allowed)s."),
+                    code="file_type_not_allowed",
+                    params={"name": upload.name, "allowed": ALLOWED_DESCRIPTION},
+                )
+            )
+            continue
+        checked.append((upload, kind.mime))
+    if problems:
+        raise ValidationError(problems)
+    return checked
+
+
+@transaction.atomic
+def upload_documents(
+    *, customer: Customer, user, files: Sequence[UploadedFile], from_staff: bool = False
+) -> list[SharedDocument]:
+    """Store files shared with a customer, all or none: one bad file refuses the whole upload."""
+    checked = check_uploads(files)
+    documents = []
+    try:
+        for upload, mime in checked:
+            document = SharedDocument(
+                customer=customer,
+                name=upload.name[:255],
+                size=upload.size,
+                content_type=mime,
+                uploaded_by=user,
+                from_staff=from_staff,
+            )
+            document.file.save(upload.name, upload, save=False)
+            documents.append(document)
+        return SharedDocument.objects.bulk_create(documents)
+    except Exception:
+        # Storage is not transactional: a failed upload must not leave files behind.
+        for document in documents:
+            document.file.delete(save=False)
+        raise
+
+
+@transaction.atomic
+def update_my_details(
+    *, contact: ContactPerson, phone: str, mobile: str, billing_address: str, shipping_address: str
+) -> ContactPerson:
+    """A contact edits its own phone numbers and its customer's addresses (if the organisation allows)."""
+    if not Organisation.current().portal_allows_contact_edits:
+        raise ValidationError(
+            _("%(org)s doesn't allow changes here; write to them instead."),
+            code="edits_not_allowed",
+            params={"org": Organisation.current().name},
+        )
+    contact = ContactPerson.objects.select_for_update().select_related("customer").get(pk=contact.pk)
+    contact.phone, contact.mobile = phone.strip(), mobile.strip()
+    contact.full_clean()
+    contact.save(update_fields=["phone", "mobile"])
+    customer = contact.customer
+    customer.billing_address, customer.shipping_address = billing_address.strip(), shipping_address.strip()
+    customer.save(update_fields=["billing_address", "shipping_address", "updated_at"])
+    return contact

@@ -1,0 +1,93 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from billing.models import Organisation
+from portal import selectors
+from portal.forms import MyDetailsForm, UploadForm
+from portal.services import update_my_details, upload_documents
+
+from .access import portal_view
+from .common import paginate
+
+
+@portal_view
+def my_details(request):
+    contact = request.user.contact
+    customer = selectors.own_customer(user=request.user)
+    if customer is None:
+        raise Http404
+    organisation = Organisation.current()
+    initial = {
+        "phone": contact.phone,
+        "mobile": contact.mobile,
+        "billing_address": customer.billing_address,
+        "shipping_address": customer.shipping_address,
+    }
+    form = None
+    if organisation.portal_allows_contact_edits:
+        form = MyDetailsForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                update_my_details(contact=contact, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Your details are saved.")
+                return redirect("portal:my-details")
+    elif request.method == "POST":
+        messages.error(request, f"{organisation.name} doesn't allow changes here; write to them instead.")
+    contacts = list(selectors.visible_contacts(user=request.user).filter(customer_id=customer.pk))
+    return render(
+        request,
+        "portal/my_details.html",
+        {
+            "customer": customer,
+            "contact": contact,
+            "form": form,
+            "contacts": contacts,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@portal_view
+def document_list(request):
+    customer = selectors.own_customer(user=request.user)
+    form = UploadForm()
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                stored = upload_documents(
+                    customer=customer, user=request.user, files=form.cleaned_data["files"]
+                )
+            except ValidationError as exc:
+                form.add_error("files", exc)
+            else:
+                messages.success(request, f"{len(stored)} file{'s' if len(stored) != 1 else ''} uploaded.")
+                return redirect("portal:document-list")
+    documents = selectors.visible_documents(user=request.user).select_related("customer", "uploaded_by")
+    return render(
+        request,
+        "portal/document_list.html",
+        {
+            "page": paginate(request, documents),
+            "form": form,
+            "show_branch": selectors.visible_customers(user=request.user).count() > 1,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@portal_view
+def document_download(request, document_id: int):
+    document = get_object_or_404(selectors.visible_documents(user=request.user), pk=document_id)
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404("This file is no longer stored.") from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=document.name, content_type=document.content_type
+    )

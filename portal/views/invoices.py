@@ -1,0 +1,175 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from billing.models import Allocation, CreditApplication, Invoice, RetainerApplication
+from portal import selectors
+from portal.forms import CommentForm, ForwardForm, InvoiceFilterForm
+from portal.pdf import pdf_response, render_pdf_bytes
+from portal.services import forward_document, post_comment, record_first_view
+
+from .access import portal_view
+from .common import PAY_DISABLED_REASON, branches_of, paginate, pay_url
+
+
+def filter_invoices(queryset, form, *, tab: str):
+    today = timezone.localdate()
+    if tab == "outstanding":
+        queryset = queryset.overdue(today)
+    if form.is_valid():
+        data = form.cleaned_data
+        status = data.get("status")
+        if status == "unpaid":
+            queryset = queryset.open()
+        elif status == "overdue":
+            queryset = queryset.overdue(today)
+        elif status:
+            queryset = queryset.filter(status=status)
+        if data.get("branch"):
+            queryset = queryset.filter(customer_id=data["branch"])
+        if data.get("date_from"):
+            queryset = queryset.filter(issued_on__gte=data["date_from"])
+        if data.get("date_to"):
+            queryset = queryset.filter(issued_on__lte=data["date_to"])
+    sort = form.cleaned_data.get("sort") if form.is_valid() else ""
+    return queryset.order_by(sort or ("due_on" if tab == "outstanding" else "-issued_on"), "-pk")
+
+
+def _list(request, *, retainers: bool):
+    user = request.user
+    customers = list(selectors.visible_customers(user=user))
+    base = selectors.visible_retainers(user=user) if retainers else selectors.visible_invoices(user=user)
+    tab = request.GET.get("tab") if request.GET.get("tab") in ("outstanding", "all") else "all"
+    form = InvoiceFilterForm(request.GET or None, branches=branches_of(customers))
+    page = paginate(request, filter_invoices(base.select_related("customer"), form, tab=tab))
+    return render(
+        request,
+        "portal/invoice_list.html",
+        {
+            "page": page,
+            "form": form,
+            "tab": tab,
+            "retainers": retainers,
+            "show_branch": len(customers) > 1,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@portal_view
+def invoice_list(request):
+    return _list(request, retainers=False)
+
+
+@portal_view
+def retainer_list(request):
+    return _list(request, retainers=True)
+
+
+def _invoice_for_page(user, invoice_id: int, *, retainers: bool) -> Invoice:
+    base = selectors.visible_retainers(user=user) if retainers else selectors.visible_invoices(user=user)
+    return get_object_or_404(
+        base.select_related("customer").prefetch_related(
+            "lines",
+            Prefetch("allocations", queryset=Allocation.objects.select_related("payment")),
+            Prefetch("credit_applications", queryset=CreditApplication.objects.select_related("credit_note")),
+            Prefetch("retainers_applied", queryset=RetainerApplication.objects.select_related("retainer")),
+        ),
+        pk=invoice_id,
+    )
+
+
+def _detail(request, invoice_id: int, *, retainers: bool, comment_form=None, forward_form=None, status=200):
+    invoice = _invoice_for_page(request.user, invoice_id, retainers=retainers)
+    if invoice.first_viewed_at is None:
+        record_first_view(document=invoice, user=request.user)
+    comments = list(selectors.visible_comments(user=request.user).filter(invoice=invoice))
+    return render(
+        request,
+        "portal/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "retainers": retainers,
+            "comments": comments,
+            "comment_form": comment_form or CommentForm(),
+            "forward_form": forward_form or ForwardForm(),
+            "pay_url": pay_url("pay-invoice", invoice_id=invoice.pk)
+            if invoice.is_open and not retainers
+            else None,
+            "pay_disabled_reason": PAY_DISABLED_REASON,
+        },
+        status=status,
+    )
+
+
+@portal_view
+def invoice_detail(request, invoice_id: int):
+    return _detail(request, invoice_id, retainers=False)
+
+
+@portal_view
+def retainer_detail(request, invoice_id: int):
+    return _detail(request, invoice_id, retainers=True)
+
+
+def invoice_pdf_context(invoice: Invoice) -> dict:
+    return {"invoice": invoice, "title": "Retainer invoice" if invoice.is_retainer else "Invoice"}
+
+
+@portal_view
+def invoice_pdf(request, invoice_id: int):
+    invoice = _invoice_for_page(request.user, invoice_id, retainers=False)
+    return pdf_response("pdf/invoice.html", invoice_pdf_context(invoice), filename=f"{invoice.number}.pdf")
+
+
+@portal_view
+def retainer_pdf(request, invoice_id: int):
+    invoice = _invoice_for_page(request.user, invoice_id, retainers=True)
+    return pdf_response("pdf/invoice.html", invoice_pdf_context(invoice), filename=f"{invoice.number}.pdf")
+
+
+@portal_view
+@require_POST
+def invoice_comment(request, invoice_id: int):
+    invoice = _invoice_for_page(request.user, invoice_id, retainers=False)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            post_comment(document=invoice, user=request.user, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            form.add_error("body", exc)
+        else:
+            messages.success(request, "Comment posted. We'll get back to you here.")
+            return redirect("portal:invoice-detail", invoice_id=invoice.pk)
+    return _detail(request, invoice_id, retainers=False, comment_form=form, status=400)
+
+
+@portal_view
+@require_POST
+def invoice_forward(request, invoice_id: int):
+    invoice = _invoice_for_page(request.user, invoice_id, retainers=False)
+    form = ForwardForm(request.POST)
+    if form.is_valid():
+        pdf = render_pdf_bytes("pdf/invoice.html", invoice_pdf_context(invoice))
+        try:
+            forward_document(
+                document=invoice,
+                user=request.user,
+                email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"],
+                pdf=pdf,
+                filename=f"{invoice.number}.pdf",
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"Invoice {invoice.number} sent to {form.cleaned_data['email']}; "
+                "they are now a contact person of your account.",
+            )
+            return redirect("portal:invoice-detail", invoice_id=invoice.pk)
+    return _detail(request, invoice_id, retainers=False, forward_form=form, status=400)

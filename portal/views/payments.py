@@ -1,0 +1,66 @@
+from django.db.models import Exists, OuterRef, Prefetch
+from django.shortcuts import get_object_or_404, render
+
+from billing.models import Allocation
+from portal import selectors
+from portal.forms import PaymentFilterForm
+from portal.pdf import pdf_response
+
+from .access import portal_view
+from .common import branches_of, paginate
+
+
+def _with_kind(queryset):
+    paid_retainer = Allocation.objects.filter(payment=OuterRef("pk"), invoice__is_retainer=True)
+    paid_invoice = Allocation.objects.filter(payment=OuterRef("pk"), invoice__is_retainer=False)
+    return queryset.annotate(pays_retainer=Exists(paid_retainer), pays_invoice=Exists(paid_invoice))
+
+
+@portal_view
+def payment_list(request):
+    customers = list(selectors.visible_customers(user=request.user))
+    form = PaymentFilterForm(request.GET or None, branches=branches_of(customers))
+    payments = _with_kind(selectors.visible_payments(user=request.user).select_related("customer"))
+    sort = "-paid_on"
+    if form.is_valid():
+        kind = form.cleaned_data.get("kind")
+        if kind == "retainer":
+            payments = payments.filter(pays_retainer=True)
+        elif kind == "invoice":
+            payments = payments.filter(pays_retainer=False)
+        if form.cleaned_data.get("branch"):
+            payments = payments.filter(customer_id=form.cleaned_data["branch"])
+        sort = form.cleaned_data.get("sort") or sort
+    page = paginate(request, payments.order_by(sort, "-pk"))
+    return render(
+        request,
+        "portal/payment_list.html",
+        {
+            "page": page,
+            "form": form,
+            "show_branch": len(customers) > 1,
+        },
+    )
+
+
+def _payment(user, payment_id: int):
+    return get_object_or_404(
+        selectors.visible_payments(user=user)
+        .select_related("customer")
+        .prefetch_related(
+            Prefetch("allocations", queryset=Allocation.objects.select_related("invoice__customer"))
+        ),
+        pk=payment_id,
+    )
+
+
+@portal_view
+def payment_detail(request, payment_id: int):
+    payment = _payment(request.user, payment_id)
+    return render(request, "portal/payment_detail.html", {"payment": payment})
+
+
+@portal_view
+def payment_pdf(request, payment_id: int):
+    payment = _payment(request.user, payment_id)
+    return pdf_response("pdf/receipt.html", {"payment": payment}, filename=f"Receipt-{payment.number}.pdf")

@@ -1,0 +1,55 @@
+from django.shortcuts import render
+
+from billing.selectors.statements import statement
+from portal import selectors
+from portal.forms import StatementForm
+from portal.pdf import pdf_response
+
+from .access import portal_view
+from .common import branches_of
+
+
+def _statement(request):
+    visible = selectors.visible_customers(user=request.user)
+    customers = list(visible)
+    form = StatementForm(request.GET or {"period": "this_month"}, branches=branches_of(customers))
+    result = None
+    if form.is_valid():
+        chosen = visible
+        if form.cleaned_data.get("branch"):
+            chosen = visible.filter(pk=form.cleaned_data["branch"])
+        result = statement(customers=chosen, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    own = next((c for c in customers if c.pk == request.user.contact.customer_id), None)
+    return form, result, own, customers
+
+
+@portal_view
+def statement_page(request):
+    form, result, own, customers = _statement(request)
+    return render(
+        request,
+        "portal/statement.html",
+        {
+            "form": form,
+            "statement": result,
+            "customer": own,
+            "show_branch": len(customers) > 1,
+            "query": request.GET.urlencode(),
+        },
+        status=200 if result is not None else 400 if request.GET else 200,
+    )
+
+
+@portal_view
+def statement_pdf(request):
+    form, result, own, customers = _statement(request)
+    if result is None:
+        return render(
+            request, "portal/statement.html", {"form": form, "statement": None, "customer": own}, status=400
+        )
+    name = f"Statement-{result.start:%Y%m%d}-{result.end:%Y%m%d}.pdf"
+    return pdf_response(
+        "pdf/statement.html",
+        {"statement": result, "customer": own, "show_branch": len(customers) > 1},
+        filename=name,
+    )
