@@ -29,5 +29,7 @@ class CheckoutLineFactory(factory.django.DjangoModelFactory):
         model = CheckoutLine
 
     attempt = factory.SubFactory(CheckoutAttemptFactory)
-    invoice = factory.SubFactory("tests.factories.InvoiceFactory")
+    invoice = factory.SubFactory(
+        "tests.factories.InvoiceFactory", customer=factory.SelfAttribute("..attempt.payer")
+    )
     amount = factory.SelfAttribute("invoice.balance_due")
