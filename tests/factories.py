@@ -127,6 +127,11 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
         rate=factory.SelfAttribute("..total"), amount=factory.SelfAttribute("..total"),
     )
 
+    class Params:
+        voided = factory.Trait(status=Invoice.Status.VOID, balance_due=Decimal("0.00"),
+                               voided_at=factory.LazyFunction(timezone.now))
+        draft = factory.Trait(status=Invoice.Status.DRAFT, sent_at=None)
+
 
 class RetainerInvoiceFactory(InvoiceFactory):
     is_retainer = True

@@ -4,6 +4,7 @@ from .contacts import (
     enable_portal_and_invite_primary_contacts,
     invite_contact,
 )
+from .credits import apply_credit_note, apply_retainer, create_credit_note
 from .customers import (
     BULK_ACTION_LIMIT,
     add_customers_to_group,
@@ -11,8 +12,41 @@ from .customers import (
     remove_customers_from_group,
     unlink_from_parent,
 )
+from .invoices import (
+    LineInput,
+    create_invoice,
+    recalculate_draft_invoice,
+    send_invoice,
+    send_invoices,
+    void_invoice,
+)
+from .numbering import next_document_number
+from .payments import allocate_oldest_first, allocate_payment, record_payment
+from .refunds import refund_credit_note, refund_payment, refund_retainer
+from .sales_orders import convert_sales_order_to_invoice, create_sales_order
+from .subscriptions import bill_subscription, generate_due_subscription_invoices
 
 __all__ = [
+    "LineInput",
+    "allocate_oldest_first",
+    "allocate_payment",
+    "apply_credit_note",
+    "apply_retainer",
+    "bill_subscription",
+    "convert_sales_order_to_invoice",
+    "create_credit_note",
+    "create_invoice",
+    "create_sales_order",
+    "generate_due_subscription_invoices",
+    "next_document_number",
+    "record_payment",
+    "recalculate_draft_invoice",
+    "refund_credit_note",
+    "refund_payment",
+    "refund_retainer",
+    "send_invoice",
+    "send_invoices",
+    "void_invoice",
     "BULK_ACTION_LIMIT",
     "PortalInvitation",
     "add_customers_to_group",

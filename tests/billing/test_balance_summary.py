@@ -29,15 +29,24 @@ def _branches(parent, count):
 def test_balance_summary_gives_the_five_figures_per_customer_and_a_consolidated_total():
     parent = CustomerFactory(display_name="Northwind Networks")
     branch = CustomerFactory(display_name="Northwind Boston", parent=parent)
-    InvoiceFactory(customer=parent, total=Decimal("300.00"), balance_due=Decimal("120.50"),
-                   status=Invoice.Status.PARTIALLY_PAID)
+    InvoiceFactory(
+        customer=parent,
+        total=Decimal("300.00"),
+        balance_due=Decimal("120.50"),
+        status=Invoice.Status.PARTIALLY_PAID,
+    )
     InvoiceFactory(customer=branch, total=Decimal("80.25"))
     InvoiceFactory(customer=branch, total=Decimal("999.00"), status=Invoice.Status.DRAFT)
     CreditNoteFactory(customer=parent, total=Decimal("40.00"), balance=Decimal("15.00"))
     PaymentFactory(customer=branch, amount=Decimal("50.00"), unallocated=Decimal("10.00"))
     RetainerInvoiceFactory(customer=branch, total=Decimal("200.00"))
-    RetainerInvoiceFactory(customer=parent, total=Decimal("60.00"), balance_due=Decimal("0.00"),
-                           status=Invoice.Status.PAID, retainer_unused=Decimal("60.00"))
+    RetainerInvoiceFactory(
+        customer=parent,
+        total=Decimal("60.00"),
+        balance_due=Decimal("0.00"),
+        status=Invoice.Status.PAID,
+        retainer_unused=Decimal("60.00"),
+    )
 
     summary = balance_summary(customers=customers_under(customer_id=parent.pk))
 
@@ -106,7 +115,8 @@ def test_balance_summary_is_one_query_however_many_branches(branches, django_ass
 
 
 def test_customer_outstanding_is_one_query_and_gives_zero_for_customers_that_owe_nothing(
-        django_assert_num_queries):
+    django_assert_num_queries,
+):
     owing, clear = CustomerFactory(), CustomerFactory()
     InvoiceFactory(customer=owing, total=Decimal("33.33"))
     InvoiceFactory(customer=owing, total=Decimal("0.67"))
@@ -123,7 +133,7 @@ def test_outstanding_invoices_are_open_regular_invoices_oldest_due_first():
     later = InvoiceFactory(customer=customer, issued_on=date(2026, 3, 1), due_on=date(2026, 4, 30))
     sooner = InvoiceFactory(customer=customer, issued_on=date(2026, 3, 5), due_on=date(2026, 3, 20))
     InvoiceFactory(customer=customer, status=Invoice.Status.PAID, balance_due=Decimal("0.00"))
-    InvoiceFactory(customer=customer, status=Invoice.Status.VOID)
+    InvoiceFactory(customer=customer, voided=True)
     RetainerInvoiceFactory(customer=customer)
 
     rows = list(outstanding_invoices(customers=Customer.objects.filter(pk=customer.pk)))

@@ -1,0 +1,231 @@
+"""Credit notes (create, apply) and retainers applied to later invoices."""
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import (
+    CreditApplication,
+    CreditNote,
+    CreditNoteLine,
+    Customer,
+    DocumentSequence,
+    Invoice,
+    RetainerApplication,
+)
+from billing.money import ZERO
+
+from ._targets import check_applications, check_targets, lock_invoices
+from .invoices import LineInput, price_lines, totals_of
+from .numbering import next_document_number
+
+
+@transaction.atomic
+def create_credit_note(
+    *,
+    customer: Customer | None = None,
+    lines: Sequence[LineInput] | None = None,
+    invoice: Invoice | None = None,
+    issued_on: date | None = None,
+    reason: str = "",
+) -> CreditNote:
+    """Issue a credit note, free-standing or correcting an invoice; its whole total is open credit.
+
+    From an invoice: the customer is the invoice's, lines default to a copy of the invoice's,
+    and all credit notes of that invoice together can't exceed its total. Line rates left empty
+    come from the effective price; discounts default to none. Raises ValidationError
+    (no_lines, invoice_not_sent, exceeds_invoice_total, wrong_customer, …).
+    """
+    if invoice is not None:
+        invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+        if customer is not None and customer.pk != invoice.customer_id:
+            raise ValidationError(
+                _("Invoice %(inv)s belongs to %(owner)s, not %(customer)s."),
+                code="wrong_customer",
+                params={
+                    "inv": invoice.number,
+                    "owner": invoice.customer.display_name,
+                    "customer": customer.display_name,
+                },
+            )
+        customer = invoice.customer
+        if invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID) or invoice.is_retainer:
+            raise ValidationError(
+                _("Invoice %(inv)s is %(status)s; only sent invoices are credited."),
+                code="invoice_not_sent",
+                params={"inv": invoice.number, "status": invoice.get_status_display().lower()},
+            )
+        if lines is None:
+            lines = [
+                LineInput(
+                    item=line.item,
+                    description=line.description,
+                    quantity=line.quantity,
+                    rate=line.rate,
+                    discount_percent=line.discount_percent,
+                    tax_percent=line.tax_percent,
+                )
+                for line in invoice.lines.all()
+            ]
+    if customer is None:
+        raise ValidationError(_("Choose the customer to credit."), code="no_customer")
+    priced = price_lines(customer=customer, lines=lines or [], default_discount=ZERO)
+    totals = totals_of(priced)
+    if totals.total <= 0:
+        raise ValidationError(_("A credit note must total more than zero."), code="bad_amount")
+    if invoice is not None:
+        credited = (
+            CreditNote.objects.filter(invoice=invoice)
+            .exclude(status=CreditNote.Status.VOID)
+            .aggregate(s=Sum("total", default=ZERO))["s"]
+        )
+        if credited + totals.total > invoice.total:
+            raise ValidationError(
+                _(
+                    "Invoice %(inv)s totals %(total)s %(cur)s and %(credited)s is already credited; "
+                    "a further %(asked)s is too much."
+                ),
+                code="exceeds_invoice_total",
+                params={
+                    "inv": invoice.number,
+                    "total": invoice.total,
+                    "cur": invoice.currency,
+                    "credited": credited,
+                    "asked": totals.total,
+                },
+            )
+    note = CreditNote(
+        customer=customer,
+        number=next_document_number(kind=DocumentSequence.Kind.CREDIT_NOTE),
+        invoice=invoice,
+        currency=customer.currency,
+        issued_on=issued_on or timezone.localdate(),
+        reason=reason,
+        subtotal=totals.subtotal,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        balance=totals.total,
+    )
+    note.full_clean()
+    note.save()
+    CreditNoteLine.objects.bulk_create(
+        CreditNoteLine(
+            credit_note=note,
+            position=i,
+            item=p.item,
+            description=p.description,
+            quantity=p.quantity,
+            rate=p.rate,
+            discount_percent=p.discount_percent,
+            tax_percent=p.tax_percent,
+            amount=p.amount,
+            discount_amount=p.discount_amount,
+            tax_amount=p.tax_amount,
+        )
+        for i, p in enumerate(priced, start=1)
+    )
+    return note
+
+
+def _settle(invoices: Mapping[int, Invoice], applications: Mapping[int, Decimal]) -> None:
+    for pk, amount in applications.items():
+        invoices[pk].settle(amount)
+    Invoice.objects.bulk_update([invoices[pk] for pk in applications], ["balance_due", "status"])
+
+
+@transaction.atomic
+def apply_credit_note(
+    *, credit_note: CreditNote, applications: Mapping[int, Decimal], applied_on: date | None = None
+) -> list[CreditApplication]:
+    """Apply open credit to invoices of the holder or of a branch open to it, all or nothing.
+
+    Credit note locked first, then invoices in id order. Raises ValidationError (credit_not_open,
+    exceeds_credit and the payer-rule codes).
+    """
+    note = (
+        CreditNote.objects.select_for_update(of=("self",)).select_related("customer").get(pk=credit_note.pk)
+    )
+    requested = check_applications(applications, note.currency)
+    if note.status != CreditNote.Status.OPEN:
+        raise ValidationError(
+            _("Credit note %(cn)s is %(status)s."),
+            code="credit_not_open",
+            params={"cn": note.number, "status": note.get_status_display().lower()},
+        )
+    if requested > note.balance:
+        raise ValidationError(
+            _("Credit note %(cn)s has %(left)s %(cur)s left; %(asked)s was requested."),
+            code="exceeds_credit",
+            params={"cn": note.number, "left": note.balance, "cur": note.currency, "asked": requested},
+        )
+    invoices = lock_invoices(applications)
+    check_targets(
+        payer=note.customer,
+        currency=note.currency,
+        applications=applications,
+        invoices=invoices,
+        regular_only=True,
+    )
+    _settle(invoices, applications)
+    note.balance -= requested
+    if note.balance == 0:
+        note.status = CreditNote.Status.CLOSED
+    note.save(update_fields=["balance", "status"])
+    extra = {"applied_on": applied_on} if applied_on else {}
+    return CreditApplication.objects.bulk_create(
+        CreditApplication(credit_note=note, invoice=invoices[pk], amount=amount, **extra)
+        for pk, amount in sorted(applications.items())
+    )
+
+
+@transaction.atomic
+def apply_retainer(
+    *, retainer: Invoice, applications: Mapping[int, Decimal], applied_on: date | None = None
+) -> list[RetainerApplication]:
+    """Apply a paid retainer's unused amount to later regular invoices, all or nothing.
+
+    The retainer and the invoices are locked together in id order (they are all invoices).
+    Raises ValidationError (not_a_retainer, exceeds_retainer and the payer-rule codes).
+    """
+    if retainer.pk in applications:
+        raise ValidationError(_("A retainer can't be applied to itself."), code="retainer_invoice")
+    check_applications(applications, retainer.currency)
+    invoices = lock_invoices([retainer.pk, *applications])
+    retainer = invoices.pop(retainer.pk)
+    requested = sum(applications.values(), ZERO)
+    if not retainer.is_retainer:
+        raise ValidationError(
+            _("%(inv)s is not a retainer invoice."), code="not_a_retainer", params={"inv": retainer.number}
+        )
+    if requested > retainer.retainer_unused:
+        raise ValidationError(
+            _("Retainer %(ret)s has %(left)s %(cur)s paid and unused; %(asked)s was requested."),
+            code="exceeds_retainer",
+            params={
+                "ret": retainer.number,
+                "left": retainer.retainer_unused,
+                "cur": retainer.currency,
+                "asked": requested,
+            },
+        )
+    check_targets(
+        payer=retainer.customer,
+        currency=retainer.currency,
+        applications=applications,
+        invoices=invoices,
+        regular_only=True,
+    )
+    _settle(invoices, applications)
+    retainer.retainer_unused -= requested
+    retainer.save(update_fields=["retainer_unused", "updated_at"])
+    extra = {"applied_on": applied_on} if applied_on else {}
+    return RetainerApplication.objects.bulk_create(
+        RetainerApplication(retainer=retainer, invoice=invoices[pk], amount=amount, **extra)
+        for pk, amount in sorted(applications.items())
+    )

@@ -1,0 +1,348 @@
+"""Invoices and retainer invoices: create (priced from the customer's effective terms), send, void."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import (
+    Customer,
+    DocumentSequence,
+    Invoice,
+    InvoiceLine,
+    Item,
+    Organisation,
+    SalesOrder,
+    Subscription,
+)
+from billing.money import HUNDRED, ZERO, quantize
+from billing.selectors.pricing import effective_price, effective_terms
+
+from .numbering import next_document_number
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as asked for. Left empty: rate = the customer's effective price of `item`,
+    discount = the customer's effective discount (invoices; credit notes default to none),
+    tax = the item's tax rate, description = the item's name."""
+
+    item: Item | None = None
+    description: str = ""
+    quantity: Decimal = Decimal("1")
+    rate: Decimal | None = None
+    discount_percent: Decimal | None = None
+    tax_percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    item: Item | None
+    description: str
+    quantity: Decimal
+    rate: Decimal
+    discount_percent: Decimal
+    tax_percent: Decimal
+    amount: Decimal
+    discount_amount: Decimal
+    tax_amount: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    """subtotal = Σ line amounts (after line discounts); total = subtotal + tax; discount is for display."""
+
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
+def line_amounts(
+    *, quantity: Decimal, rate: Decimal, discount_percent: Decimal, tax_percent: Decimal, currency: str
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(amount, discount_amount, tax_amount) of one line, each rounded once, half up.
+
+    amount = quantity × rate − discount, rounded; the discount is the rounded gross minus that;
+    the tax is charged on the rounded amount and rounded per line.
+    """
+    gross = quantity * rate
+    amount = quantize(gross * (HUNDRED - discount_percent) / HUNDRED, currency)
+    discount_amount = quantize(gross, currency) - amount
+    tax_amount = quantize(amount * tax_percent / HUNDRED, currency)
+    return amount, discount_amount, tax_amount
+
+
+def totals_of(lines: Iterable) -> Totals:
+    """Add up already rounded lines (anything with amount, discount_amount, tax_amount)."""
+    lines = list(lines)
+    subtotal = sum((line.amount for line in lines), ZERO)
+    discount = sum((line.discount_amount for line in lines), ZERO)
+    tax = sum((line.tax_amount for line in lines), ZERO)
+    return Totals(subtotal=subtotal, discount_total=discount, tax_total=tax, total=subtotal + tax)
+
+
+def price_lines(
+    *,
+    customer: Customer,
+    lines: Sequence[LineInput],
+    default_discount: Decimal | None,
+    organisation: Organisation | None = None,
+) -> list[PricedLine]:
+    """Fill in and round every line; ValidationError on a line that can't be priced."""
+    if not lines:
+        raise ValidationError(_("Add at least one line."), code="no_lines")
+    currency = customer.currency
+    priced = []
+    for position, line in enumerate(lines, start=1):
+        if not isinstance(line.quantity, Decimal) or not line.quantity.is_finite() or line.quantity <= 0:
+            raise ValidationError(
+                _("Line %(n)s: the quantity must be above zero, not %(q)s."),
+                code="bad_quantity",
+                params={"n": position, "q": line.quantity},
+            )
+        if line.rate is not None:
+            rate = line.rate
+        elif line.item is not None:
+            rate = effective_price(customer=customer, item=line.item, organisation=organisation)
+        else:
+            raise ValidationError(
+                _("Line %(n)s has neither an item nor a rate."), code="missing_rate", params={"n": position}
+            )
+        if not isinstance(rate, Decimal) or rate < 0 or rate != quantize(rate, currency):
+            raise ValidationError(
+                _("Line %(n)s: the rate must be zero or more in whole %(cur)s units, not %(r)s."),
+                code="bad_rate",
+                params={"n": position, "cur": currency, "r": rate},
+            )
+        discount = line.discount_percent if line.discount_percent is not None else (default_discount or ZERO)
+        tax = (
+            line.tax_percent
+            if line.tax_percent is not None
+            else (line.item.tax_percent if line.item else ZERO)
+        )
+        if not (0 <= discount <= 100) or not (0 <= tax <= 100):
+            raise ValidationError(
+                _("Line %(n)s: discount and tax are percentages from 0 to 100."),
+                code="bad_percent",
+                params={"n": position},
+            )
+        amount, discount_amount, tax_amount = line_amounts(
+            quantity=line.quantity,
+            rate=rate,
+            discount_percent=Decimal(discount),
+            tax_percent=Decimal(tax),
+            currency=currency,
+        )
+        description = line.description or (line.item.name if line.item else "")
+        if not description:
+            raise ValidationError(
+                _("Line %(n)s needs a description."), code="missing_description", params={"n": position}
+            )
+        priced.append(
+            PricedLine(
+                line.item,
+                description,
+                line.quantity,
+                rate,
+                Decimal(discount),
+                Decimal(tax),
+                amount,
+                discount_amount,
+                tax_amount,
+            )
+        )
+    return priced
+
+
+@transaction.atomic
+def create_invoice(
+    *,
+    customer: Customer,
+    lines: Sequence[LineInput],
+    issued_on: date | None = None,
+    due_on: date | None = None,
+    is_retainer: bool = False,
+    reference: str = "",
+    notes: str = "",
+    terms: str = "",
+    allow_partial_payments: bool = True,
+    sales_order: SalesOrder | None = None,
+    subscription: Subscription | None = None,
+    billing_period_start: date | None = None,
+    crm_deal_id: str = "",
+    crm_deal_name: str = "",
+    created_by=None,
+) -> Invoice:
+    """Create a draft invoice (or retainer invoice) with its lines, numbered and totalled.
+
+    Rates come from the customer's effective price list, the discount from its effective terms,
+    the due date from its effective payment terms; each line is rounded, then the lines are
+    added. The number is taken in this transaction (gap-free). Raises ValidationError
+    (no_lines, bad_quantity, missing_rate, bad_rate, bad_percent, due_before_issue, …).
+    """
+    organisation = Organisation.current()
+    terms_now = effective_terms(customer=customer, organisation=organisation)
+    issued_on = issued_on or timezone.localdate()
+    due_on = due_on or issued_on + timedelta(days=terms_now.payment_terms_days)
+    if due_on < issued_on:
+        raise ValidationError(
+            _("The due date %(due)s is before the invoice date %(issued)s."),
+            code="due_before_issue",
+            params={"due": due_on, "issued": issued_on},
+        )
+    priced = price_lines(
+        customer=customer, lines=lines, default_discount=terms_now.discount_percent, organisation=organisation
+    )
+    totals = totals_of(priced)
+    kind = DocumentSequence.Kind.RETAINER if is_retainer else DocumentSequence.Kind.INVOICE
+    invoice = Invoice(
+        customer=customer,
+        number=next_document_number(kind=kind),
+        is_retainer=is_retainer,
+        status=Invoice.Status.DRAFT,
+        currency=customer.currency,
+        issued_on=issued_on,
+        due_on=due_on,
+        reference=reference,
+        notes=notes,
+        terms=terms,
+        allow_partial_payments=allow_partial_payments,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        balance_due=totals.total,
+        sales_order=sales_order,
+        subscription=subscription,
+        billing_period_start=billing_period_start,
+        crm_deal_id=crm_deal_id,
+        crm_deal_name=crm_deal_name,
+        created_by=created_by,
+    )
+    invoice.full_clean()
+    invoice.save()
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=i,
+            item=p.item,
+            description=p.description,
+            quantity=p.quantity,
+            rate=p.rate,
+            discount_percent=p.discount_percent,
+            tax_percent=p.tax_percent,
+            amount=p.amount,
+            discount_amount=p.discount_amount,
+            tax_amount=p.tax_amount,
+        )
+        for i, p in enumerate(priced, start=1)
+    )
+    return invoice
+
+
+@transaction.atomic
+def recalculate_draft_invoice(*, invoice: Invoice) -> Invoice:
+    """Re-round every line of a draft (edited in the admin) and its totals; balance = total.
+
+    Raises ValidationError(code="not_draft") once the invoice was sent: a sent invoice's
+    amounts change only through a credit note.
+    """
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != Invoice.Status.DRAFT:
+        raise ValidationError(
+            _("Invoice %(inv)s was sent; correct it with a credit note instead."),
+            code="not_draft",
+            params={"inv": invoice.number},
+        )
+    lines = list(invoice.lines.all())
+    for line in lines:
+        line.amount, line.discount_amount, line.tax_amount = line_amounts(
+            quantity=line.quantity,
+            rate=line.rate,
+            discount_percent=line.discount_percent,
+            tax_percent=line.tax_percent,
+            currency=invoice.currency,
+        )
+    InvoiceLine.objects.bulk_update(lines, ["amount", "discount_amount", "tax_amount"])
+    totals = totals_of(lines)
+    invoice.subtotal, invoice.discount_total = totals.subtotal, totals.discount_total
+    invoice.tax_total, invoice.total, invoice.balance_due = totals.tax_total, totals.total, totals.total
+    invoice.save(
+        update_fields=["subtotal", "discount_total", "tax_total", "total", "balance_due", "updated_at"]
+    )
+    return invoice
+
+
+@transaction.atomic
+def send_invoices(*, invoices: QuerySet[Invoice] | Iterable[Invoice], sent_by=None) -> list[Invoice]:
+    """Mark drafts as sent (they become payable and their amounts freeze), all or nothing.
+
+    Raises ValidationError: not_draft (already sent or void), empty_invoice (total zero).
+    """
+    ids = [invoice.pk for invoice in invoices]
+    locked = list(Invoice.objects.filter(pk__in=ids).select_for_update().order_by("pk"))
+    now = timezone.now()
+    for invoice in locked:
+        if invoice.status != Invoice.Status.DRAFT:
+            raise ValidationError(
+                _("Invoice %(inv)s is already %(status)s; only drafts can be sent."),
+                code="not_draft",
+                params={"inv": invoice.number, "status": invoice.get_status_display().lower()},
+            )
+        if invoice.total <= 0:
+            raise ValidationError(
+                _("Invoice %(inv)s totals %(total)s %(cur)s; add a line before sending it."),
+                code="empty_invoice",
+                params={"inv": invoice.number, "total": invoice.total, "cur": invoice.currency},
+            )
+        invoice.status = Invoice.Status.SENT
+        invoice.sent_at = now
+        invoice.balance_due = invoice.total
+    Invoice.objects.bulk_update(locked, ["status", "sent_at", "balance_due"])
+    return locked
+
+
+def send_invoice(*, invoice: Invoice, sent_by=None) -> Invoice:
+    """Send one draft invoice; see `send_invoices`."""
+    (sent,) = send_invoices(invoices=[invoice], sent_by=sent_by)
+    return sent
+
+
+@transaction.atomic
+def void_invoice(*, invoice: Invoice) -> Invoice:
+    """Void an invoice that nothing was applied to: it no longer counts anywhere.
+
+    Raises ValidationError: already_void; has_applications when a payment, credit note or retainer
+    was applied to it (refund or reverse those first, or issue a credit note instead).
+    """
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == Invoice.Status.VOID:
+        raise ValidationError(
+            _("Invoice %(inv)s is already void."), code="already_void", params={"inv": invoice.number}
+        )
+    # balance_due < total exactly when money is applied (reversed payments give it back).
+    if invoice.status != Invoice.Status.DRAFT and invoice.balance_due < invoice.total:
+        raise ValidationError(
+            _(
+                "Invoice %(inv)s has %(paid)s %(cur)s of payments, credits or retainers applied; "
+                "it can't be voided. Issue a credit note instead."
+            ),
+            code="has_applications",
+            params={
+                "inv": invoice.number,
+                "paid": invoice.total - invoice.balance_due,
+                "cur": invoice.currency,
+            },
+        )
+    invoice.status = Invoice.Status.VOID
+    invoice.voided_at = timezone.now()
+    invoice.balance_due = ZERO
+    invoice.save(update_fields=["status", "voided_at", "balance_due", "updated_at"])
+    return invoice

@@ -1,0 +1,161 @@
+"""Sales orders and their conversion to invoices."""
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Customer, DocumentSequence, Invoice, Organisation, SalesOrder, SalesOrderLine
+from billing.selectors.pricing import effective_terms
+
+from .invoices import LineInput, create_invoice, price_lines, totals_of
+from .numbering import next_document_number
+
+
+@transaction.atomic
+def create_sales_order(
+    *,
+    customer: Customer,
+    lines: Sequence[LineInput],
+    ordered_on: date | None = None,
+    expected_shipment_on: date | None = None,
+    reference: str = "",
+    notes: str = "",
+    status: str = SalesOrder.Status.CONFIRMED,
+    crm_deal_id: str = "",
+    crm_deal_name: str = "",
+) -> SalesOrder:
+    """Create a numbered sales order priced like an invoice (effective price and discount, per-line rounding).
+
+    Raises the line ValidationErrors of `create_invoice`.
+    """
+    organisation = Organisation.current()
+    terms = effective_terms(customer=customer, organisation=organisation)
+    priced = price_lines(
+        customer=customer, lines=lines, default_discount=terms.discount_percent, organisation=organisation
+    )
+    totals = totals_of(priced)
+    order = SalesOrder(
+        customer=customer,
+        number=next_document_number(kind=DocumentSequence.Kind.SALES_ORDER),
+        currency=customer.currency,
+        status=status,
+        ordered_on=ordered_on or timezone.localdate(),
+        expected_shipment_on=expected_shipment_on,
+        reference=reference,
+        notes=notes,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        crm_deal_id=crm_deal_id,
+        crm_deal_name=crm_deal_name,
+    )
+    order.full_clean()
+    order.save()
+    SalesOrderLine.objects.bulk_create(
+        SalesOrderLine(
+            sales_order=order,
+            position=i,
+            item=p.item,
+            description=p.description,
+            quantity=p.quantity,
+            rate=p.rate,
+            discount_percent=p.discount_percent,
+            tax_percent=p.tax_percent,
+            amount=p.amount,
+            discount_amount=p.discount_amount,
+            tax_amount=p.tax_amount,
+        )
+        for i, p in enumerate(priced, start=1)
+    )
+    return order
+
+
+@transaction.atomic
+def convert_sales_order_to_invoice(
+    *,
+    sales_order: SalesOrder,
+    quantities: Mapping[int, Decimal] | None = None,
+    issued_on: date | None = None,
+    created_by=None,
+) -> Invoice:
+    """Invoice a confirmed sales order, whole or in part, as a draft invoice.
+
+    `quantities` maps sales-order line id -> quantity to invoice now (default: all that is left).
+    Rates, discounts and taxes are the order's. The order's invoiced status moves to partially
+    invoiced or invoiced. Locks the order. Raises ValidationError: sales_order_not_confirmed,
+    already_invoiced, exceeds_ordered, nothing_to_invoice.
+    """
+    order = (
+        SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=sales_order.pk)
+    )
+    if order.status != SalesOrder.Status.CONFIRMED:
+        raise ValidationError(
+            _("Sales order %(so)s is %(status)s; confirm it before invoicing."),
+            code="sales_order_not_confirmed",
+            params={"so": order.number, "status": order.get_status_display().lower()},
+        )
+    if order.invoiced_status == SalesOrder.InvoicedStatus.INVOICED:
+        raise ValidationError(
+            _("Sales order %(so)s is already fully invoiced."),
+            code="already_invoiced",
+            params={"so": order.number},
+        )
+    order_lines = list(order.lines.all())
+    known = {line.pk for line in order_lines}
+    if quantities is not None and any(pk not in known for pk in quantities):
+        raise ValidationError(
+            _("A line is not on sales order %(so)s."), code="exceeds_ordered", params={"so": order.number}
+        )
+    inputs, invoiced = [], []
+    for line in order_lines:
+        left = line.quantity - line.quantity_invoiced
+        take = left if quantities is None else quantities.get(line.pk, Decimal("0"))
+        if take < 0 or take > left:
+            raise ValidationError(
+                _("Line “%(line)s” of %(so)s has %(left)s left to invoice; %(asked)s was asked."),
+                code="exceeds_ordered",
+                params={"line": line.description, "so": order.number, "left": left, "asked": take},
+            )
+        if take == 0:
+            continue
+        inputs.append(
+            LineInput(
+                item=line.item,
+                description=line.description,
+                quantity=take,
+                rate=line.rate,
+                discount_percent=line.discount_percent,
+                tax_percent=line.tax_percent,
+            )
+        )
+        line.quantity_invoiced += take
+        invoiced.append(line)
+    if not inputs:
+        raise ValidationError(
+            _("Nothing is left to invoice on sales order %(so)s."),
+            code="nothing_to_invoice",
+            params={"so": order.number},
+        )
+    invoice = create_invoice(
+        customer=order.customer,
+        lines=inputs,
+        issued_on=issued_on,
+        reference=order.number,
+        sales_order=order,
+        crm_deal_id=order.crm_deal_id,
+        crm_deal_name=order.crm_deal_name,
+        created_by=created_by,
+    )
+    SalesOrderLine.objects.bulk_update(invoiced, ["quantity_invoiced"])
+    fully = all(line.quantity_invoiced >= line.quantity for line in order_lines)
+    order.invoiced_status = (
+        SalesOrder.InvoicedStatus.INVOICED if fully else SalesOrder.InvoicedStatus.PARTIALLY_INVOICED
+    )
+    order.save(update_fields=["invoiced_status"])
+    return invoice
