@@ -15,3 +15,6 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CRM_ENCRYPTION_KEY = "hJ0m5l5Yb0oYb2bX0l3m7m1q8y6Zk2p4c9t1w3e5r7s="
 ACCOUNT_RATE_LIMITS = False
+# No collectstatic in tests: WhiteNoise serves from the finders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
