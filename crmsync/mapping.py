@@ -8,6 +8,7 @@ fields may feed one target (the address lines), joined in mapping order. A targe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -83,6 +84,10 @@ NAME_FIELD = {ACCOUNTS: "Account_Name", CONTACTS: "Full_Name"}
 # Zoho's upsert needs a field to find an existing record by; the name for accounts, the email
 # for contacts (two people may share a name).
 DUPLICATE_CHECK_FIELD = {ACCOUNTS: "Account_Name", CONTACTS: "Email"}
+
+# bulk_create stamps `updated_at` (auto_now) a few milliseconds after the `crm_synced_at` we
+# set; an edit counts as made in billing after a sync only past this margin.
+EDIT_TOLERANCE = timedelta(seconds=1)
 
 _email = EmailValidator()
 _url = URLValidator()
@@ -166,10 +171,18 @@ class Mapped:
     values: dict[str, Any]
     custom: dict[str, Any]
     error: str = ""
+    modified_at: datetime | None = None
 
     @property
     def name(self) -> str:
         return self.values.get("display_name", "")
+
+
+def _datetime(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _text(value: Any) -> str:
@@ -247,7 +260,7 @@ def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module
             )
     if module == ACCOUNTS and not values["company_name"]:
         values["company_name"] = values["display_name"]
-    return Mapped(crm_id, values, custom)
+    return Mapped(crm_id, values, custom, modified_at=_datetime(record.get("Modified_Time")))
 
 
 def map_contact_person(record: dict[str, Any]) -> Mapped:

@@ -18,6 +18,8 @@ from crmsync.mapping import (
     ACCOUNTS,
     CONTACTS,
     CUSTOM_PREFIX,
+    EDIT_TOLERANCE,
+    NAME_FIELD,
     Mapped,
     account_id_of,
     map_contact_person,
@@ -77,6 +79,17 @@ class Counts:
         )
 
 
+def _billing_edit_is_newer(row: dict, item: Mapped) -> bool:
+    """Edited in billing since its last sync while the CRM record has not changed since then.
+
+    When both changed, the CRM wins (it is fetched first, as Zoho does).
+    """
+    synced = row["crm_synced_at"]
+    if synced is None or row["updated_at"] <= synced + EDIT_TOLERANCE:
+        return False
+    return item.modified_at is not None and item.modified_at <= synced
+
+
 def _key(module: str) -> str:
     return "crm_account_id" if module == ACCOUNTS else "crm_contact_id"
 
@@ -104,14 +117,17 @@ def apply_customer_page(
         item = map_customer(record, pairs, module=module)
         if item.error:
             counts.fail(
-                module=module, crm_id=item.crm_id, name=item.name or str(record.get("id")), reason=item.error
+                module=module,
+                crm_id=item.crm_id,
+                name=item.name or str(record.get(NAME_FIELD[module]) or record.get("id")),
+                reason=item.error,
             )
         else:
             mapped[item.crm_id] = item
     existing = {
         row[key]: row
         for row in Customer.objects.filter(**{f"{key}__in": list(mapped)}).values(
-            "pk", key, "custom_fields", *targets
+            "pk", key, "custom_fields", "updated_at", "crm_synced_at", *targets
         )
     }
     new = [m for m in mapped.values() if m.crm_id not in existing]
@@ -147,6 +163,8 @@ def apply_customer_page(
     for item in mapped.values():
         row = existing.get(item.crm_id)
         if row is not None:
+            if _billing_edit_is_newer(row, item):
+                continue  # pushed in both-ways mode; an unchanged CRM record must not undo it
             changed = updated_customer(row, item)
             if changed is not None:
                 to_update.append(changed)

@@ -17,6 +17,7 @@ from crmsync.mapping import (
     ACCOUNTS,
     CONTACTS,
     DUPLICATE_CHECK_FIELD,
+    EDIT_TOLERANCE,
     crm_fields_to_read,
     customer_to_crm,
     mapping_for,
@@ -220,7 +221,7 @@ def push_customers(*, run: SyncRun, client: ZohoClient, module: str, pairs: list
     never_linked = Q(**{f"{key}__isnull": True}, origin=Customer.Origin.BILLING) & ~Q(
         display_name__in=linked_names
     )
-    edited_since_sync = Q(**{f"{key}__isnull": False}, updated_at__gt=F("crm_synced_at"))
+    edited_since_sync = Q(**{f"{key}__isnull": False}, updated_at__gt=F("crm_synced_at") + EDIT_TOLERANCE)
     candidates = (
         Customer.objects.filter(customer_type=customer_type, crm_unlinked_reason="")
         .filter(never_linked | edited_since_sync)

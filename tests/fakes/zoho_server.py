@@ -126,6 +126,7 @@ class FakeZoho:
         self.malformed: dict[tuple[str, int], str] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.token_requests = 0
+        self.last_headers: dict[str, str] = {}
         self.expire_tokens_after: int | None = None
         self.hooks: list = []  # callables (method, path, query) run before each API answer
         self._ids = itertools.count(4150868000000000001)
@@ -252,6 +253,7 @@ class FakeZoho:
             }
         with self.lock:
             self.requests.append((method, path, query))
+            self.last_headers = dict(headers.items())
             for fault in self.faults:
                 if fault.remaining > 0 and fault.path_contains in path:
                     fault.remaining -= 1
@@ -606,7 +608,9 @@ class FakeZohoServer:
         handler = type("Handler", (_Handler,), {"fake": self.fake})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
