@@ -1,0 +1,106 @@
+"""Back office views of what customers do in the portal: comments (staff reply), documents, notifications."""
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Comment, PortalLogin, SharedDocument, StaffNotification
+from .services import check_uploads
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """Staff read customers' comments here and reply by adding a comment (marked as from staff)."""
+
+    list_display = ("created_at", "customer", "invoice", "sales_order", "author_name", "from_staff", "body")
+    list_filter = ("from_staff",)
+    search_fields = (
+        "body",
+        "author_name",
+        "customer__display_name",
+        "invoice__number",
+        "sales_order__number",
+    )
+    list_select_related = ("customer", "invoice", "sales_order")
+    autocomplete_fields = ("customer",)
+    raw_id_fields = ("invoice", "sales_order")
+    readonly_fields = ("author", "author_name", "from_staff", "created_at")
+    fields = (
+        "customer",
+        "invoice",
+        "sales_order",
+        "body",
+        "author",
+        "author_name",
+        "from_staff",
+        "created_at",
+    )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+            obj.author_name = request.user.get_full_name() or request.user.email or request.user.username
+            obj.from_staff = True
+            document = obj.invoice or obj.sales_order
+            if document is not None:
+                obj.customer_id = document.customer_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(SharedDocument)
+class SharedDocumentAdmin(admin.ModelAdmin):
+    list_display = ("name", "customer", "content_type", "size", "from_staff", "created_at")
+    list_filter = ("from_staff", "content_type")
+    search_fields = ("name", "customer__display_name")
+    list_select_related = ("customer",)
+    autocomplete_fields = ("customer",)
+    readonly_fields = ("name", "size", "content_type", "uploaded_by", "from_staff", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("file")
+        if not change and upload is not None:
+            ((_checked, mime),) = check_uploads([upload])
+            obj.name, obj.size, obj.content_type = upload.name[:255], upload.size, mime
+            obj.uploaded_by, obj.from_staff = request.user, True
+        super().save_model(request, obj, form, change)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class CheckedForm(form):
+            def clean_file(self):
+                upload = self.cleaned_data.get("file")
+                if upload is not None and hasattr(upload, "content_type"):
+                    check_uploads([upload])
+                return upload
+
+        return CheckedForm
+
+
+@admin.register(StaffNotification)
+class StaffNotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "customer", "message", "read_at")
+    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
+    search_fields = ("message", "customer__display_name")
+    list_select_related = ("customer",)
+    readonly_fields = ("kind", "customer", "invoice", "sales_order", "message", "created_at", "read_at")
+    actions = ("mark_read",)
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Mark selected notifications as read"))
+    def mark_read(self, request, queryset):
+        count = queryset.filter(read_at__isnull=True).update(read_at=timezone.now())
+        self.message_user(request, _("%(count)d notification(s) marked as read.") % {"count": count})
+
+
+@admin.register(PortalLogin)
+class PortalLoginAdmin(admin.ModelAdmin):
+    list_display = ("logged_in_at", "user", "ip_address", "user_agent")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    readonly_fields = ("user", "logged_in_at", "ip_address", "user_agent")
+
+    def has_add_permission(self, request):
+        return False
