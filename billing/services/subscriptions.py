@@ -66,9 +66,7 @@ def bill_subscription(*, subscription: Subscription, today: date) -> list[Invoic
     if sub.ends_on is not None and sub.next_billing_on > sub.ends_on and sub.status in BILLING_STATUSES:
         sub.status = Subscription.Status.CANCELLED  # its last period is billed
     sub.save(update_fields=["next_billing_on", "status"])
-    if created:
-        send_invoices(invoices=created)
-    return created
+    return send_invoices(invoices=created) if created else []
 
 
 def generate_due_subscription_invoices(*, today: date) -> list[Invoice]:

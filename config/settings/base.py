@@ -143,6 +143,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "crm-sync-every-2-hours": {"task": "crmsync.tasks.sync_crm_task", "schedule": 2 * 60 * 60.0,
                                "kwargs": {"trigger": "scheduled"}},
+    # Idempotent, so hourly is safe and catches up after downtime (ledger's entry).
+    "subscription-invoices-hourly": {"task": "billing.tasks.generate_due_subscription_invoices_task",
+                                     "schedule": 60 * 60.0},
 }
 
 # Payments: the sandbox gateway needs no network; Stripe is picked when its keys are set.

@@ -1,0 +1,13 @@
+"""Scheduled ledger work. Thin: look up, call a service; repeat-safety lives in the service."""
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def generate_due_subscription_invoices_task() -> int:
+    """Invoice every subscription period that has started (beat: hourly). Returns how many were created."""
+    from billing.services.subscriptions import generate_due_subscription_invoices
+
+    return len(generate_due_subscription_invoices(today=timezone.localdate()))

@@ -1,0 +1,72 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from billing.models import Invoice, SalesOrder
+from billing.services import LineInput, convert_sales_order_to_invoice, create_sales_order
+from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
+from tests.factories import CustomerFactory, CustomerGroupFactory, ItemFactory, PriceListItemFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+
+
+def _order():
+    listed = PriceListItemFactory(rate=Decimal("42.50"))
+    customer = CustomerFactory(group=CustomerGroupFactory(price_list=listed.price_list))
+    return create_sales_order(
+        customer=customer,
+        ordered_on=date(2026, 3, 2),
+        crm_deal_id="D-77",
+        crm_deal_name="Rollout",
+        lines=[
+            LineInput(item=listed.item, quantity=Decimal("4")),
+            LineInput(item=ItemFactory(rate=Decimal("10.00")), quantity=Decimal("2")),
+        ],
+    )
+
+
+def test_a_sales_order_is_numbered_and_priced_from_the_group_price_list():
+    order = _order()
+
+    assert order.number == "SO-00001"
+    assert order.total == Decimal("190.00")
+    assert order.invoiced_status == SalesOrder.InvoicedStatus.NOT_INVOICED
+
+
+def test_converting_part_of_an_order_marks_it_partially_invoiced_then_the_rest_invoiced():
+    order = _order()
+    first_line, second_line = order.lines.all()
+
+    partial = convert_sales_order_to_invoice(sales_order=order, quantities={first_line.pk: Decimal("1")})
+    order.refresh_from_db()
+    status_after_part = order.invoiced_status
+    rest = convert_sales_order_to_invoice(sales_order=order)
+
+    order.refresh_from_db()
+    assert status_after_part == SalesOrder.InvoicedStatus.PARTIALLY_INVOICED
+    assert order.invoiced_status == SalesOrder.InvoicedStatus.INVOICED
+    assert (partial.total, rest.total) == (Decimal("42.50"), Decimal("147.50"))
+    assert (rest.status, rest.sales_order, rest.crm_deal_id) == (Invoice.Status.DRAFT, order, "D-77")
+
+
+def test_invoicing_more_than_was_ordered_is_refused_and_nothing_is_written():
+    order = _order()
+    line = order.lines.first()
+
+    with pytest.raises(ValidationError) as refused:
+        convert_sales_order_to_invoice(sales_order=order, quantities={line.pk: Decimal("4.001")})
+
+    assert refused.value.code == "exceeds_ordered"
+    assert not Invoice.objects.exists()
+
+
+def test_a_fully_invoiced_order_cannot_be_invoiced_again():
+    order = _order()
+    convert_sales_order_to_invoice(sales_order=order)
+
+    with pytest.raises(ValidationError) as refused:
+        convert_sales_order_to_invoice(sales_order=order)
+
+    assert refused.value.code == "already_invoiced"
