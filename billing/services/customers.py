@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,13 +24,31 @@ def check_bulk_size(customer_ids: list[int]) -> None:
         )
 
 
+# Any number for pg_advisory_xact_lock, the same wherever the hierarchy changes.
+_HIERARCHY_LOCK = 0x62696C6C  # "bill"
+
+
+def lock_hierarchy() -> None:
+    """Queue hierarchy changes one behind the other until the caller's transaction ends.
+
+    Locking the two rows of a link is not enough: linking X under Y and P under Q at the same
+    time touches four rows, and with Y below P and Q below X the two links close a loop that
+    neither cycle check saw. Links are rare, so one lock for all of them costs nothing.
+    SQLite serialises writers anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_HIERARCHY_LOCK])
+
+
 @transaction.atomic
 def link_to_parent(*, customer: Customer, parent: Customer, allow_parent_access: bool = True) -> Customer:
     """Make `customer` a branch of `parent`. Atomic; raises ValidationError on any hierarchy rule.
 
-    Both rows are locked in id order so two staff linking the same pair the other way round
-    cannot both pass the cycle check.
+    Hierarchy changes queue behind one lock (`lock_hierarchy`), so the cycle check always sees
+    every link committed before it.
     """
+    lock_hierarchy()
     rows = Customer.objects.select_for_update().filter(pk__in=[customer.pk, parent.pk]).order_by("pk")
     locked = {c.pk: c for c in rows}
     if parent.pk not in locked:

@@ -1,14 +1,18 @@
 """The customer back office through the admin, as a staff user sees it."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.db import connection, transaction
 from django.urls import reverse
 
 from billing.models import ContactPerson, Customer, Organisation
+from billing.services import link_to_parent
 from tests.factories import (
     ContactPersonFactory,
     CustomerFactory,
@@ -592,3 +596,34 @@ def test_deleting_customers_with_invoices_or_branches_is_refused_with_a_page_not
     assert response.status_code == 200
     assert "protected" in response.content.decode()
     assert Customer.objects.filter(pk__in=[head.pk, billed.pk]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_link_waits_for_a_concurrent_link_and_then_refuses_the_loop(client):
+    client.force_login(StaffUserFactory())
+    x, p = CustomerFactory(display_name="X"), CustomerFactory(display_name="P")
+    y = CustomerFactory(display_name="Y", parent=p)
+    q = CustomerFactory(display_name="Q", parent=x)
+    first_linked = threading.Event()
+
+    def link_x_under_y_and_hold():
+        try:
+            with transaction.atomic():
+                link_to_parent(customer=x, parent=y)
+                first_linked.set()
+                time.sleep(0.5)  # uncommitted while the admin form is checked
+        finally:
+            first_linked.set()
+            connection.close()
+
+    other = threading.Thread(target=link_x_under_y_and_hold)
+    other.start()
+    first_linked.wait(5)
+    response = _post_change(client, p, parent=q.pk)
+    other.join(10)
+
+    assert _field_errors(response, "parent") == [
+        "Q is already below P in the hierarchy; linking them would make a loop."
+    ]
+    assert Customer.objects.get(pk=p.pk).parent is None
+    assert Customer.objects.get(pk=x.pk).parent == y

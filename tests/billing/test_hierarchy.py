@@ -1,9 +1,12 @@
 """Hierarchy rules: only Business customers link, no loops, one currency per tree."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from billing.models import Customer
 from billing.selectors import customer_subtree, hierarchy_root, hierarchy_rows
@@ -155,3 +158,44 @@ def test_hierarchy_rows_cost_one_query_however_wide(django_assert_num_queries):
         rows = hierarchy_rows(root_id=head.pk)
 
     assert len(rows) == 51
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_links_that_together_make_a_loop_cannot_both_succeed():
+    # Y is below P and Q is below X. Linking X under Y and, at the same time, P under Q
+    # touches four different rows; together they would close the loop X→Y→P→Q→X.
+    x, p = CustomerFactory(display_name="X"), CustomerFactory(display_name="P")
+    y = CustomerFactory(display_name="Y", parent=p)
+    q = CustomerFactory(display_name="Q", parent=x)
+    first_linked = threading.Event()
+    outcomes: dict[str, str] = {}
+
+    def link_x_under_y_and_hold():
+        try:
+            with transaction.atomic():
+                link_to_parent(customer=x, parent=y)
+                first_linked.set()
+                time.sleep(0.5)  # still uncommitted while the other link runs
+            outcomes["first"] = "linked"
+        finally:
+            first_linked.set()
+            connection.close()
+
+    def link_p_under_q():
+        first_linked.wait(5)
+        try:
+            link_to_parent(customer=p, parent=q)
+            outcomes["second"] = "linked"
+        except ValidationError as exc:
+            outcomes["second"] = exc.error_dict["parent"][0].code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=link_x_under_y_and_hold), threading.Thread(target=link_p_under_q)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert outcomes == {"first": "linked", "second": "cycle"}
+    assert Customer.objects.get(pk=p.pk).parent is None

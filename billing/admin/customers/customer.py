@@ -21,7 +21,7 @@ from billing.services import (
     enable_portal_and_invite_primary_contacts,
     remove_customers_from_group,
 )
-from billing.services.customers import check_bulk_size
+from billing.services.customers import check_bulk_size, lock_hierarchy
 
 from .contacts import ContactPersonInline
 
@@ -58,12 +58,27 @@ class OriginFilter(admin.SimpleListFilter):
             return queryset.filter(origin=self.value())
         return queryset
 
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ("parent", "customer_type", "currency")  # CustomerAdmin passes the rest from fieldsets
+
+    def clean(self):
+        cleaned = super().clean()
+        if {"parent", "customer_type", "currency"} & set(self.changed_data):
+            # The admin's change view is one transaction: the lock is held until the row is
+            # saved, so Customer.clean() (run next) sees every hierarchy change committed before.
+            lock_hierarchy()
+        return cleaned
+
+
 class AddToGroupForm(forms.Form):
     group = forms.ModelChoiceField(queryset=CustomerGroup.objects.all(), label=gettext_lazy("Group"))
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = ("display_name", "customer_type", "group", "parent", "currency_code", "portal_enabled",
                     "origin", "hierarchy_link")
     list_filter = ("customer_type", "group", HasParentFilter, "portal_enabled", OriginFilter)
