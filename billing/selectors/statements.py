@@ -42,7 +42,7 @@ class LineKind:
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
     PAYMENT = "payment"
-    TRANSFER_IN = "transfer_in"    # another customer's payment, credit or retainer paid this one's invoice
+    TRANSFER_IN = "transfer_in"  # another customer's payment, credit or retainer paid this one's invoice
     TRANSFER_OUT = "transfer_out"  # this customer's money applied to another customer's invoice
     REFUND = "refund"
 
@@ -150,54 +150,135 @@ def _money_in_movements(ids: list[int], start: date, end: date, names: dict[int,
 
     # Plain documents: (queryset, date field, amount field, kind, +1 for debit / -1 for credit)
     documents = (
-        (Invoice.objects.regular().exclude(status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID)),
-         "issued_on", "total", LineKind.INVOICE, 1),
-        (CreditNote.objects.exclude(status=CreditNote.Status.VOID),
-         "issued_on", "total", LineKind.CREDIT_NOTE, -1),
-        (Payment.objects.filter(status__in=(Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)),
-         "paid_on", "amount", LineKind.PAYMENT, -1),
+        (
+            Invoice.objects.regular().exclude(status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID)),
+            "issued_on",
+            "total",
+            LineKind.INVOICE,
+            1,
+        ),
+        (
+            CreditNote.objects.exclude(status=CreditNote.Status.VOID),
+            "issued_on",
+            "total",
+            LineKind.CREDIT_NOTE,
+            -1,
+        ),
+        (
+            Payment.objects.filter(status__in=(Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)),
+            "paid_on",
+            "amount",
+            LineKind.PAYMENT,
+            -1,
+        ),
         (Refund.objects.all(), "refunded_on", "amount", LineKind.REFUND, 1),
     )
     for queryset, date_field, amount_field, kind, sign in documents:
         queryset = queryset.filter(customer_id__in=ids)
-        for customer_id, total in (queryset.filter(**{f"{date_field}__lt": start}).order_by()
-                                   .values("customer_id").annotate(s=Sum(amount_field))
-                                   .values_list("customer_id", "s")):
+        for customer_id, total in (
+            queryset.filter(**{f"{date_field}__lt": start})
+            .order_by()
+            .values("customer_id")
+            .annotate(s=Sum(amount_field))
+            .values_list("customer_id", "s")
+        ):
             opening[customer_id] += sign * total
-        for row in _document_rows(queryset.filter(**{f"{date_field}__gte": start, f"{date_field}__lte": end}),
-                                  kind, date_field, amount_field, sign):
+        for row in _document_rows(
+            queryset.filter(**{f"{date_field}__gte": start, f"{date_field}__lte": end}),
+            kind,
+            date_field,
+            amount_field,
+            sign,
+        ):
             rows.append(row)
 
     # Transfers between customers: (queryset, from-customer path, to-customer path, date field, what)
     transfers = (
-        (Allocation.objects.all(), "payment__customer_id", "invoice__customer_id", "applied_on",
-         "payment__number", "invoice__number", "Payment"),
-        (CreditApplication.objects.all(), "credit_note__customer_id", "invoice__customer_id", "applied_on",
-         "credit_note__number", "invoice__number", "Credit note"),
-        (RetainerApplication.objects.all(), "retainer__customer_id", "invoice__customer_id", "applied_on",
-         "retainer__number", "invoice__number", "Retainer"),
+        (
+            Allocation.objects.all(),
+            "payment__customer_id",
+            "invoice__customer_id",
+            "applied_on",
+            "payment__number",
+            "invoice__number",
+            "Payment",
+        ),
+        (
+            CreditApplication.objects.all(),
+            "credit_note__customer_id",
+            "invoice__customer_id",
+            "applied_on",
+            "credit_note__number",
+            "invoice__number",
+            "Credit note",
+        ),
+        (
+            RetainerApplication.objects.all(),
+            "retainer__customer_id",
+            "invoice__customer_id",
+            "applied_on",
+            "retainer__number",
+            "invoice__number",
+            "Retainer",
+        ),
         # A reversed allocation sends the money back from the invoice's customer to the payer.
-        (AllocationReversal.objects.all(),
-         "allocation__invoice__customer_id", "allocation__payment__customer_id", "reversed_on",
-         "allocation__payment__number", "allocation__invoice__number", "Reversed payment"),
+        (
+            AllocationReversal.objects.all(),
+            "allocation__invoice__customer_id",
+            "allocation__payment__customer_id",
+            "reversed_on",
+            "allocation__payment__number",
+            "allocation__invoice__number",
+            "Reversed payment",
+        ),
     )
     for queryset, src, dst, date_field, source_number, invoice_number, what in transfers:
         touching = Q(**{f"{src}__in": ids}) | Q(**{f"{dst}__in": ids})
         queryset = queryset.exclude(**{src: F(dst)}).filter(touching)
-        for giver, taker, total in (queryset.filter(**{f"{date_field}__lt": start}).order_by()
-                                    .values(src, dst).annotate(s=Sum("amount")).values_list(src, dst, "s")):
+        for giver, taker, total in (
+            queryset.filter(**{f"{date_field}__lt": start})
+            .order_by()
+            .values(src, dst)
+            .annotate(s=Sum("amount"))
+            .values_list(src, dst, "s")
+        ):
             opening[giver] += total
             opening[taker] -= total
-        period = (queryset.filter(**{f"{date_field}__gte": start, f"{date_field}__lte": end})
-                  .values_list("pk", date_field, src, dst, "amount", source_number, invoice_number))
-        for pk, on, giver, taker, amount, src_no, inv_no in period:
+        giver_name, taker_name = (
+            src.removesuffix("_id") + "__display_name",
+            dst.removesuffix("_id") + "__display_name",
+        )
+        period = queryset.filter(**{f"{date_field}__gte": start, f"{date_field}__lte": end}).values_list(
+            "pk", date_field, src, dst, "amount", source_number, invoice_number, giver_name, taker_name
+        )
+        for pk, on, giver, taker, amount, src_no, inv_no, from_name, to_name in period:
             internal = giver in names and taker in names
-            rows.append(_Row(on, LineKind.TRANSFER_OUT, src_no,
-                             f"{what} {src_no} applied to {inv_no} of {names.get(taker, '—')}",
-                             giver, amount, ZERO, internal, pk))
-            rows.append(_Row(on, LineKind.TRANSFER_IN, src_no,
-                             f"{what} {src_no} from {names.get(giver, '—')} applied to {inv_no}",
-                             taker, ZERO, amount, internal, pk))
+            rows.append(
+                _Row(
+                    on,
+                    LineKind.TRANSFER_OUT,
+                    src_no,
+                    f"{what} {src_no} applied to {inv_no} of {to_name}",
+                    giver,
+                    amount,
+                    ZERO,
+                    internal,
+                    pk,
+                )
+            )
+            rows.append(
+                _Row(
+                    on,
+                    LineKind.TRANSFER_IN,
+                    src_no,
+                    f"{what} {src_no} from {from_name} applied to {inv_no}",
+                    taker,
+                    ZERO,
+                    amount,
+                    internal,
+                    pk,
+                )
+            )
     return opening, [r for r in rows if r.customer_id in names]
 
 
@@ -215,8 +296,11 @@ def _document_rows(queryset: QuerySet, kind: str, date_field: str, amount_field:
             reference = f" (ref. {more[0]})" if more[0] else ""
             description = f"Invoice {number}, due {more[1]:%Y-%m-%d}{reference}"
         elif kind == LineKind.CREDIT_NOTE:
-            description = f"Credit note {number}" + (f" for {more[1]}" if more[1] else "") + (
-                f": {more[0]}" if more[0] else "")
+            description = (
+                f"Credit note {number}"
+                + (f" for {more[1]}" if more[1] else "")
+                + (f": {more[0]}" if more[0] else "")
+            )
         elif kind == LineKind.PAYMENT:
             method = dict(Payment.Method.choices).get(more[1], more[1])
             description = f"Payment {number} by {method}" + (f" (ref. {more[0]})" if more[0] else "")
@@ -228,15 +312,27 @@ def _document_rows(queryset: QuerySet, kind: str, date_field: str, amount_field:
         yield _Row(on, kind, number, description, customer_id, debit, credit, False, pk)
 
 
-def _running(rows: list[_Row], opening: Decimal, names: dict[int, str]) -> tuple[list[StatementLine], Decimal,
-                                                                                  Decimal, Decimal]:
+def _running(
+    rows: list[_Row], opening: Decimal, names: dict[int, str]
+) -> tuple[list[StatementLine], Decimal, Decimal, Decimal]:
     balance, debits, credits, lines = opening, ZERO, ZERO, []
     for r in rows:
         balance += r.debit - r.credit
         debits += r.debit
         credits += r.credit
-        lines.append(StatementLine(r.date, r.kind, r.number, r.description, r.customer_id,
-                                   names[r.customer_id], r.debit, r.credit, balance))
+        lines.append(
+            StatementLine(
+                r.date,
+                r.kind,
+                r.number,
+                r.description,
+                r.customer_id,
+                names[r.customer_id],
+                r.debit,
+                r.credit,
+                balance,
+            )
+        )
     return lines, debits, credits, balance
 
 
@@ -248,8 +344,11 @@ def statement(*, customers: QuerySet[Customer], start: date, end: date) -> State
     With several customers: per-customer sections plus a consolidated list (see `Statement`).
     Reads only; a fixed number of queries whatever the number of customers or documents.
     """
-    people = list(Customer.objects.filter(pk__in=customers.values("pk")).order_by("display_name", "pk")
-                  .values_list("pk", "display_name", "currency"))
+    people = list(
+        Customer.objects.filter(pk__in=customers.values("pk"))
+        .order_by("display_name", "pk")
+        .values_list("pk", "display_name", "currency")
+    )
     names = {pk: name for pk, name, _cur in people}
     ids = list(names)
     opening, rows = _money_in_movements(ids, start, end, names)
@@ -267,7 +366,13 @@ def statement(*, customers: QuerySet[Customer], start: date, end: date) -> State
     lines, debits, credits, closing = _running(consolidated, total_opening, names)
     currencies = {cur for _pk, _name, cur in people}
     return Statement(
-        start=start, end=end, currency=currencies.pop() if len(currencies) == 1 else "",
-        opening_balance=total_opening, lines=lines, total_debits=debits, total_credits=credits,
-        closing_balance=closing, sections=sections,
+        start=start,
+        end=end,
+        currency=currencies.pop() if len(currencies) == 1 else "",
+        opening_balance=total_opening,
+        lines=lines,
+        total_debits=debits,
+        total_credits=credits,
+        closing_balance=closing,
+        sections=sections,
     )
