@@ -1,3 +1,3 @@
 """The back office. One module per area; importing them registers the ModelAdmins."""
 
-from . import customers, ledger  # noqa: F401
+from . import customers, ledger, online  # noqa: F401
