@@ -1,4 +1,6 @@
 # `make run` serves the demo; `make test` runs the whole suite against PostgreSQL and Redis on localhost.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,7 +21,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo | tee $(VENV)/demo-logins.txt
 	$(BIN)/python scripts/run_dev.py
 
 # Debian's Chromium for the browser tests; Playwright's own browser download cannot work here.

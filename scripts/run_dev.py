@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+LOGINS_FILE = ROOT / ".venv" / "demo-logins.txt"
 
 
 def redis_reachable(url: str) -> bool:
@@ -36,11 +37,19 @@ def main() -> int:
               file=sys.stderr)
         env["REDIS_AVAILABLE"] = "0"
         processes = [p for p in processes if p not in ("worker", "beat")]
-    port = env.get("PORT", "8000")
-    print(f"\nServing on http://127.0.0.1:{port}/ (portal) and http://127.0.0.1:{port}/admin/ (back office)."
-          " Press Ctrl+C to stop.\n", flush=True)
     command = [str(ROOT / ".venv" / "bin" / "honcho"), "-d", str(ROOT), "start", *processes]
-    return subprocess.call(command, env=env, cwd=ROOT)
+    with subprocess.Popen(command, env=env, cwd=ROOT) as honcho:
+        try:
+            # The processes' start-up logs scroll past the logins load_demo printed: repeat them.
+            honcho.wait(timeout=6)
+        except subprocess.TimeoutExpired:
+            logins = LOGINS_FILE.read_text() if LOGINS_FILE.exists() else ""
+            print(f"\n{logins}\nPress Ctrl+C to stop.\n", flush=True)
+        try:
+            return honcho.wait()
+        except KeyboardInterrupt:
+            honcho.terminate()
+            return honcho.wait()
 
 
 if __name__ == "__main__":
