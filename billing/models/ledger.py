@@ -153,6 +153,22 @@ class Invoice(models.Model):
         self.status = self.Status.SENT if self.balance_due == self.total else self.Status.PARTIALLY_PAID
 
 
+class RetainerInvoiceManager(models.Manager.from_queryset(InvoiceQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(is_retainer=True)
+
+
+class RetainerInvoice(Invoice):
+    """Retainer invoices only: their own page in the back office (same table as Invoice)."""
+
+    objects = RetainerInvoiceManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("retainer invoice")
+        verbose_name_plural = _("retainer invoices")
+
+
 class LineAmounts(models.Model):
     """Columns every document line has. Amounts are rounded per line, then summed."""
 
