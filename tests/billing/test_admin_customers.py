@@ -627,3 +627,28 @@ def test_an_admin_link_waits_for_a_concurrent_link_and_then_refuses_the_loop(cli
     ]
     assert Customer.objects.get(pk=p.pk).parent is None
     assert Customer.objects.get(pk=x.pk).parent == y
+
+
+@pytest.mark.parametrize(("url_name", "query"), [
+    ("admin:billing_contactperson_changelist", {"portal_enabled__exact": "1", "q": "Ann"}),
+    ("admin:billing_contactperson_changelist", {"is_primary__exact": "0"}),
+    ("admin:billing_customergroup_changelist", {"q": "Resellers", "o": "2"}),
+    ("admin:billing_item_changelist", {"is_active__exact": "1", "q": "Audit"}),
+    ("admin:billing_pricelist_changelist", {"kind__exact": "per_item", "q": "list"}),
+])
+def test_the_other_back_office_lists_filter_and_search(staff_client, url_name, query):
+    ContactPersonFactory(first_name="Ann", customer=CustomerFactory(group=CustomerGroupFactory(name="Resellers")))
+    PriceListItemFactory(item=ItemFactory(name="Audit"))
+
+    response = staff_client.get(reverse(url_name), query)
+
+    assert response.status_code == 200
+
+
+def test_contact_actions_refuse_more_than_fifty_contacts(staff_client):
+    contacts = ContactPersonFactory.create_batch(51, portal_enabled=False, user=None)
+
+    response = _contact_action(staff_client, "invite", contacts)
+
+    assert _messages(response) == ["Select at most 50 contact persons at a time; 51 were selected."]
+    assert not ContactPerson.objects.filter(portal_enabled=True).exists()
