@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from billing.demo import load_demo_organisation
+from crmsync.demo import load_demo_crm
 
 
 class Command(BaseCommand):
@@ -9,6 +10,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = load_demo_organisation()
+        load_demo_crm()
         site = settings.SITE_URL.rstrip("/")
         self.stdout.write(self.style.SUCCESS("Demo organisation loaded."))
         self.stdout.write(
@@ -17,4 +19,5 @@ class Command(BaseCommand):
             f"    branch       {logins.branch_portal_email} / {logins.portal_password}\n"
             f"  Back office {site}/admin/\n"
             f"    staff        {logins.staff_email} / {logins.staff_password}\n"
+            f"  Demo Zoho CRM (offline fake) on http://127.0.0.1:8765 — Back office > CRM sync > Instant Sync\n"
         )
