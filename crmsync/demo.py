@@ -39,9 +39,7 @@ def load_demo_crm() -> CrmConnection:
         connection.include_orphan_contacts = True
         connection.direction = CrmConnection.Direction.FETCH
         connection.duplicate_policy = CrmConnection.DuplicatePolicy.SKIP
-        connection.field_mapping = {
-            module: [list(p) for p in pairs] for module, pairs in DEFAULT_MAPPING.items()
-        }
+        connection.field_mapping = {module: [list(p) for p in pairs] for module, pairs in DEFAULT_MAPPING.items()}
         connection.is_configured = True
     connection.save()
     return connection

@@ -126,10 +126,7 @@ def validate_mapping(*, mapping: dict, crm_fields: dict[str, list[dict]]) -> dic
         for crm, target in pairs:
             if crm not in known:
                 raise ValidationError(
-                    _(
-                        "Zoho CRM has no field %(field)s in %(module)s. "
-                        "Pick one of its fields or remove the row."
-                    ),
+                    _("Zoho CRM has no field %(field)s in %(module)s. Pick one of its fields or remove the row."),
                     code="unknown_crm_field",
                     params={"field": crm, "module": module},
                 )
@@ -204,9 +201,7 @@ def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module
     for crm, target in pairs:
         raw = record.get(crm)
         if target.startswith(CUSTOM_PREFIX):
-            custom[target.removeprefix(CUSTOM_PREFIX)] = (
-                raw if isinstance(raw, int | float | bool) else _text(raw)
-            )
+            custom[target.removeprefix(CUSTOM_PREFIX)] = raw if isinstance(raw, int | float | bool) else _text(raw)
         elif target == "payment_terms_days":
             if raw in (None, ""):
                 values[target] = None
@@ -217,8 +212,7 @@ def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module
                     crm_id,
                     values,
                     custom,
-                    error=_("Payment terms %(value)s is not a number of days between 0 and 365.")
-                    % {"value": raw},
+                    error=_("Payment terms %(value)s is not a number of days between 0 and 365.") % {"value": raw},
                 )
         else:
             text = _text(raw)

@@ -49,17 +49,13 @@ class CrmConnection(models.Model):
     is_configured = models.BooleanField(_("set-up completed"), default=False)
 
     # The five set-up steps
-    module = models.CharField(
-        _("module to sync"), max_length=20, choices=Module.choices, default=Module.ACCOUNTS
-    )
+    module = models.CharField(_("module to sync"), max_length=20, choices=Module.choices, default=Module.ACCOUNTS)
     include_orphan_contacts = models.BooleanField(
         _("include contacts that are not associated to any account"),
         default=False,
         help_text=_("They become Individual customers."),
     )
-    direction = models.CharField(
-        _("extent of sync"), max_length=5, choices=Direction.choices, default=Direction.FETCH
-    )
+    direction = models.CharField(_("extent of sync"), max_length=5, choices=Direction.choices, default=Direction.FETCH)
     duplicate_policy = models.CharField(
         _("duplicate records"), max_length=10, choices=DuplicatePolicy.choices, default=DuplicatePolicy.SKIP
     )

@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 
 from billing.models import ContactPerson, Customer
 
+from .clients import client_for
 from .models import CrmConnection, SyncRun
-from .services.connection import client_for
 from .zoho import CrmError
 
 
@@ -29,9 +29,7 @@ def customers_with_transactions(*, customer_ids: Iterable[int]) -> set[int]:
         if model in (ContactPerson, Customer) or model._meta.app_label == "crmsync":
             continue
         name = relation.field.name
-        found.update(
-            model._base_manager.filter(**{f"{name}__in": ids - found}).values_list(name, flat=True).distinct()
-        )
+        found.update(model._base_manager.filter(**{f"{name}__in": ids - found}).values_list(name, flat=True).distinct())
         if found >= ids:
             break
     return found
@@ -78,14 +76,10 @@ def crm_search(*, connection: CrmConnection, word: str) -> list[dict]:
         accounts = client.search("Accounts", word, fields=["Account_Name", "Email", "Phone"])
         contacts = client.search("Contacts", word, fields=["Full_Name", "Email", "Phone", "Account_Name"])
     linked_accounts = dict(
-        Customer.objects.filter(crm_account_id__in=[str(r["id"]) for r in accounts]).values_list(
-            "crm_account_id", "pk"
-        )
+        Customer.objects.filter(crm_account_id__in=[str(r["id"]) for r in accounts]).values_list("crm_account_id", "pk")
     )
     linked_contacts = dict(
-        Customer.objects.filter(crm_contact_id__in=[str(r["id"]) for r in contacts]).values_list(
-            "crm_contact_id", "pk"
-        )
+        Customer.objects.filter(crm_contact_id__in=[str(r["id"]) for r in contacts]).values_list("crm_contact_id", "pk")
     )
     for record in accounts:
         rows.append(

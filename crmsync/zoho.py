@@ -167,8 +167,7 @@ class ZohoClient:
             kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
             if attempt >= self.max_retries:
                 raise CrmUnavailable(
-                    f"{problem.rstrip('.')}; gave up after {attempt + 1} attempts. "
-                    "The next sync will try again."
+                    f"{problem.rstrip('.')}; gave up after {attempt + 1} attempts. The next sync will try again."
                 )
             delay = self.backoff_seconds * (2**attempt)
             if response is not None and response.headers.get("Retry-After", "").isdigit():
@@ -310,8 +309,13 @@ class ZohoClient:
         return self._page(body).records
 
     def get_record(self, module: str, record_id: str, *, fields: list[str]) -> dict[str, Any] | None:
+        """One record, None when it does not exist (Zoho answers 204)."""
         body = self.request("GET", f"{module}/{record_id}", params={"fields": ",".join(fields)})
-        records = self._page(body).records if body is not None else []
+        if body is None:
+            return None
+        records = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(records, list) or not all(isinstance(r, dict) and "id" in r for r in records):
+            raise CrmMalformedResponse("Zoho CRM sent a record in an unknown shape.")
         return records[0] if records else None
 
     def deals_of_account(self, account_id: str) -> list[dict[str, Any]]:

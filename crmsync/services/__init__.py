@@ -1,7 +1,8 @@
 """Everything that writes for the CRM integration."""
 
+from crmsync.clients import client_for
+
 from .connection import (
-    client_for,
     configure_sync,
     connect_crm,
     disable_integration,

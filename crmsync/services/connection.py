@@ -1,7 +1,5 @@
 """Writes to the CRM connection: credentials, the five set-up steps, pause/resume, disable."""
 
-from datetime import datetime
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,28 +10,6 @@ from crmsync import crypto
 from crmsync.mapping import validate_mapping
 from crmsync.models import CrmConnection, SyncRun
 from crmsync.zoho import CrmAuthError, CrmError, ZohoClient
-
-
-def client_for(connection: CrmConnection) -> ZohoClient:
-    """A Zoho client with the stored credentials; a refreshed access token is saved (encrypted)."""
-
-    def save_token(token: str, expires_at: datetime) -> None:
-        CrmConnection.objects.filter(pk=connection.pk).update(
-            access_token_encrypted=crypto.encrypt(token), access_token_expires_at=expires_at
-        )
-
-    return ZohoClient(
-        accounts_domain=connection.accounts_domain,
-        api_domain=connection.api_domain,
-        client_id=connection.client_id,
-        client_secret=connection.client_secret,
-        refresh_token=connection.refresh_token,
-        access_token=connection.access_token,
-        access_token_expires_at=connection.access_token_expires_at,
-        on_new_token=save_token,
-        max_retries=getattr(settings, "CRM_HTTP_RETRIES", 4),
-        backoff_seconds=getattr(settings, "CRM_HTTP_BACKOFF_SECONDS", 1.0),
-    )
 
 
 def connect_crm(

@@ -74,9 +74,7 @@ class Counts:
 
     @property
     def writes(self) -> int:
-        return (
-            self.added + self.updated + self.deleted + self.unlinked + self.pushed_added + self.pushed_updated
-        )
+        return self.added + self.updated + self.deleted + self.unlinked + self.pushed_added + self.pushed_updated
 
 
 def _billing_edit_is_newer(row: dict, item: Mapped) -> bool:
@@ -207,9 +205,7 @@ def apply_customer_page(
             update_fields=[*targets, "custom_fields", "crm_synced_at", "updated_at"],
         )
     if to_update:
-        Customer.objects.bulk_update(
-            to_update, [*targets, "custom_fields", key, "crm_synced_at", "updated_at"]
-        )
+        Customer.objects.bulk_update(to_update, [*targets, "custom_fields", key, "crm_synced_at", "updated_at"])
     return counts
 
 
@@ -292,9 +288,7 @@ def apply_contact_person_page(
 
 def _give_primary_contacts(customer_ids: set[int]) -> None:
     """The first contact person of a customer without a primary becomes its primary (one UPDATE)."""
-    with_primary = ContactPerson.objects.filter(customer_id__in=customer_ids, is_primary=True).values(
-        "customer_id"
-    )
+    with_primary = ContactPerson.objects.filter(customer_id__in=customer_ids, is_primary=True).values("customer_id")
     first_ids = (
         ContactPerson.objects.filter(customer_id__in=customer_ids)
         .exclude(customer_id__in=with_primary)
@@ -314,16 +308,13 @@ def apply_deletions(*, deleted: list[dict[str, Any]], module: str, now: datetime
     key = _key(module)
     rows = {
         pk: (crm_id, name)
-        for pk, crm_id, name in Customer.objects.filter(**{f"{key}__in": ids}).values_list(
-            "pk", key, "display_name"
-        )
+        for pk, crm_id, name in Customer.objects.filter(**{f"{key}__in": ids}).values_list("pk", key, "display_name")
     }
     keep_ledger = customers_with_transactions(customer_ids=rows)
     keep_tree = customers_with_branches(customer_ids=set(rows) - keep_ledger)
     when = now.date().isoformat()
     reasons = {
-        "ledger": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has transactions.")
-        % {"on": when},
+        "ledger": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has transactions.") % {"on": when},
         "tree": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has branches.") % {"on": when},
     }
     for kind, kept in (("ledger", keep_ledger), ("tree", keep_tree)):

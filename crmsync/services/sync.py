@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Customer, Organisation
+from crmsync.clients import client_for
 from crmsync.mapping import (
     ACCOUNTS,
     CONTACTS,
@@ -23,7 +24,6 @@ from crmsync.mapping import (
     mapping_for,
 )
 from crmsync.models import CrmConnection, SyncFailure, SyncRun
-from crmsync.services.connection import client_for
 from crmsync.services.fetch import Counts, apply_contact_person_page, apply_customer_page, apply_deletions
 from crmsync.zoho import UPSERT_BATCH, CrmError, ZohoClient
 
@@ -45,10 +45,7 @@ def sync_crm(*, trigger: str) -> SyncRun | None:
     the reason; unexpected errors are recorded and re-raised.
     """
     connection = CrmConnection.current()
-    if (
-        not (connection.has_credentials and connection.is_enabled and connection.is_configured)
-        or connection.is_paused
-    ):
+    if not (connection.has_credentials and connection.is_enabled and connection.is_configured) or connection.is_paused:
         logger.info("CRM sync (%s) not run: integration %s", trigger, connection.status_label)
         return None
     run = SyncRun.objects.create(trigger=trigger)
@@ -56,9 +53,7 @@ def sync_crm(*, trigger: str) -> SyncRun | None:
         holder = cache.get(LOCK_KEY)
         run.status = SyncRun.Status.SKIPPED
         run.finished_at = timezone.now()
-        run.message = _("Another sync (run #%(run)s) was in progress; this trigger was skipped.") % {
-            "run": holder
-        }
+        run.message = _("Another sync (run #%(run)s) was in progress; this trigger was skipped.") % {"run": holder}
         run.save(update_fields=["status", "finished_at", "message"])
         return run
     client = client_for(connection)
@@ -218,9 +213,7 @@ def push_customers(*, run: SyncRun, client: ZohoClient, module: str, pairs: list
     customer_type = Customer.Type.BUSINESS if module == ACCOUNTS else Customer.Type.INDIVIDUAL
     _progress(run, _("Pushing customers to %(module)s") % {"module": module})
     linked_names = Customer.objects.filter(**{f"{key}__isnull": False}).values("display_name")
-    never_linked = Q(**{f"{key}__isnull": True}, origin=Customer.Origin.BILLING) & ~Q(
-        display_name__in=linked_names
-    )
+    never_linked = Q(**{f"{key}__isnull": True}, origin=Customer.Origin.BILLING) & ~Q(display_name__in=linked_names)
     edited_since_sync = Q(**{f"{key}__isnull": False}, updated_at__gt=F("crm_synced_at") + EDIT_TOLERANCE)
     candidates = (
         Customer.objects.filter(customer_type=customer_type, crm_unlinked_reason="")
@@ -241,9 +234,7 @@ def push_customers(*, run: SyncRun, client: ZohoClient, module: str, pairs: list
         counts = Counts()
         now = timezone.now()
         linked_elsewhere = set(
-            Customer.objects.filter(
-                **{f"{key}__in": [str((r.get("details") or {}).get("id")) for r in results]}
-            )
+            Customer.objects.filter(**{f"{key}__in": [str((r.get("details") or {}).get("id")) for r in results]})
             .exclude(pk__in=[c.pk for c in batch])
             .values_list(key, flat=True)
         )

@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 
 from billing.models import Customer, Organisation
 from billing.models.ledger import Invoice, SalesOrder
+from crmsync.clients import client_for
 from crmsync.mapping import ACCOUNTS, CONTACTS, crm_fields_to_read, map_customer, mapping_for
 from crmsync.models import CrmConnection
-from crmsync.services.connection import client_for
 from crmsync.zoho import CrmError
 
 
@@ -51,9 +51,7 @@ def import_crm_record(*, module: str, crm_id: str) -> Customer:
                     **values,
                     "crm_synced_at": timezone.now(),
                     "origin": Customer.Origin.CRM,
-                    "customer_type": Customer.Type.BUSINESS
-                    if module == ACCOUNTS
-                    else Customer.Type.INDIVIDUAL,
+                    "customer_type": Customer.Type.BUSINESS if module == ACCOUNTS else Customer.Type.INDIVIDUAL,
                     "currency": Organisation.current().base_currency,
                     "custom_fields": item.custom,
                 },
@@ -90,9 +88,7 @@ def link_deal(*, kind: str, document_id: int, deal_id: str) -> Invoice | SalesOr
             code="deal_not_found",
             params={"customer": document.customer.display_name},
         )
-    type(document).objects.filter(pk=document.pk).update(
-        crm_deal_id=deal["id"], crm_deal_name=deal["name"][:255]
-    )
+    type(document).objects.filter(pk=document.pk).update(crm_deal_id=deal["id"], crm_deal_name=deal["name"][:255])
     document.crm_deal_id, document.crm_deal_name = deal["id"], deal["name"][:255]
     return document
 

@@ -13,9 +13,7 @@ from tests.factories import CustomerFactory
 def test_billing_customers_are_pushed_after_the_fetch(fake, make_connection, db):
     fake.add_account("From CRM")
     CustomerFactory(display_name="From Billing", email="ap@billing.example", phone="+1 555 0101")
-    CustomerFactory(
-        display_name="Pat Person", customer_type=Customer.Type.INDIVIDUAL, email="pat@example.com"
-    )
+    CustomerFactory(display_name="Pat Person", customer_type=Customer.Type.INDIVIDUAL, email="pat@example.com")
     make_connection(module=CrmConnection.Module.ACCOUNTS_AND_CONTACTS, direction=CrmConnection.Direction.BOTH)
 
     run = sync_crm(trigger=SyncRun.Trigger.INITIAL)

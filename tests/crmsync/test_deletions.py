@@ -70,9 +70,7 @@ def test_deleted_contacts_remove_contact_persons_but_keep_portal_logins(fake, ma
     portal = fake.add_contact("Portal", "Person", account=acme, Email="portal@acme.example")
     make_connection(module=CrmConnection.Module.ACCOUNTS_AND_CONTACTS)
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    ContactPerson.objects.filter(crm_contact_id=portal["id"]).update(
-        user=UserFactory(email="portal@acme.example")
-    )
+    ContactPerson.objects.filter(crm_contact_id=portal["id"]).update(user=UserFactory(email="portal@acme.example"))
     fake.delete_record("Contacts", plain["id"])
     fake.delete_record("Contacts", portal["id"])
 

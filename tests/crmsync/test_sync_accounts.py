@@ -60,9 +60,7 @@ def test_2500_accounts_are_paged_with_page_token_and_few_requests(fake, make_con
     assert run.http_requests <= math.ceil(2_600 / 200) + 3
 
 
-def test_a_second_run_with_nothing_changed_writes_nothing(
-    fake, make_connection, django_assert_max_num_queries
-):
+def test_a_second_run_with_nothing_changed_writes_nothing(fake, make_connection, django_assert_max_num_queries):
     for i in range(30):
         fake.add_account(f"Company {i}", Email=f"c{i}@example.com", Payment_Terms=15)
     make_connection()

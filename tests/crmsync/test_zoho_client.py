@@ -98,9 +98,7 @@ def test_views_fields_search_and_deals(fake, client):
     view_id = fake.add_view("Accounts", "Big ones", criteria={"Industry": "Enterprise"})
     assert {"id": view_id, "name": "Big ones", "default": False} in client.custom_views("Accounts")
     assert "Payment_Terms" in {f["api_name"] for f in client.fields("Accounts")}
-    assert [r["Account_Name"] for r in client.search("Accounts", "rocket", fields=["Account_Name"])] == [
-        "Acme Rockets"
-    ]
+    assert [r["Account_Name"] for r in client.search("Accounts", "rocket", fields=["Account_Name"])] == ["Acme Rockets"]
     assert client.search("Accounts", "nothing-like-this", fields=["Account_Name"]) == []
     assert [d["Deal_Name"] for d in client.deals_of_account(acme["id"])] == ["Acme renewal"]
 

@@ -1,0 +1,73 @@
+"""Sync history: every run with its counts and each failure's record and reason (read-only)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from crmsync.models import SyncFailure, SyncRun
+
+
+class SyncFailureInline(admin.TabularInline):
+    model = SyncFailure
+    fields = ("direction", "module", "record_name", "crm_id", "customer_id", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("failure or note")
+    verbose_name_plural = _("failures and notes")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "started_at",
+        "trigger",
+        "status",
+        "added",
+        "updated",
+        "deleted",
+        "unlinked",
+        "skipped",
+        "failed",
+        "duplicates_cloned",
+        "duplicates_overwritten",
+        "duplicates_skipped",
+        "pushed_added",
+        "pushed_updated",
+        "finished_at",
+    )
+    list_filter = ("status", "trigger", "is_incremental")
+    date_hierarchy = "started_at"
+    inlines = [SyncFailureInline]
+    fieldsets = (
+        (None, {"fields": ("trigger", "status", "message", "started_at", "finished_at", "is_incremental")}),
+        (
+            _("Records"),
+            {
+                "fields": (
+                    ("added", "updated", "deleted", "unlinked"),
+                    ("skipped", "failed"),
+                    ("duplicates_cloned", "duplicates_overwritten", "duplicates_skipped"),
+                    ("pushed_added", "pushed_updated"),
+                )
+            },
+        ),
+        (_("Progress"), {"fields": ("current_step", "records_seen", "pages_done", "http_requests")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in SyncRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
