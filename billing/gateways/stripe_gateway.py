@@ -111,9 +111,11 @@ class StripeGateway(Gateway):
 
     def _call(self, fn, *args, **kwargs):
         try:
-            return fn(*args, api_key=self.api_key, **kwargs)
+            result = fn(*args, api_key=self.api_key, **kwargs)
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
+        # Plain dicts from here on, the same shape as the webhook events we parse.
+        return result.to_dict() if hasattr(result, "to_dict") else result
 
     # Customers
     def create_customer(self, *, email: str, name: str, metadata: dict | None = None) -> str:
@@ -153,11 +155,10 @@ class StripeGateway(Gateway):
     def confirm_payment_intent(
         self, intent_id: str, *, payment_method_id: str = "", idempotency_key: str = ""
     ) -> Intent:
-        params = {}
         if payment_method_id:
-            params["payment_method"] = payment_method_id
-        if idempotency_key:
-            params["idempotency_key"] = idempotency_key
+            # Set the method first, then confirm: Stripe takes both ways; localstripe only this one.
+            self._call(stripe.PaymentIntent.modify, intent_id, payment_method=payment_method_id)
+        params = {"idempotency_key": idempotency_key} if idempotency_key else {}
         intent = intent_from_stripe(self._call(stripe.PaymentIntent.confirm, intent_id, **params))
         if intent.status == "requires_payment_method" and intent.failure_reason:
             raise PaymentDeclined(intent.failure_reason, code="declined")
@@ -170,12 +171,13 @@ class StripeGateway(Gateway):
     def create_setup_intent(
         self, *, customer_id: str, method_kind: str, payment_method_id: str = "", confirm: bool = False
     ) -> SetupResult:
-        params = dict(customer=customer_id, payment_method_types=[method_kind])
-        if payment_method_id:
-            params["payment_method"] = payment_method_id
-        if confirm:
-            params["confirm"] = True
-        obj = self._call(stripe.SetupIntent.create, **params)
+        obj = self._call(stripe.SetupIntent.create, customer=customer_id, payment_method_types=[method_kind])
+        if payment_method_id and confirm:
+            obj = self._call(stripe.SetupIntent.confirm, obj["id"], payment_method=payment_method_id)
+            attached = self._call(stripe.PaymentMethod.retrieve, payment_method_id)
+            if _get(attached, "customer", "") != customer_id:
+                # Stripe attaches on confirmation; localstripe does not, and attaching again is harmless.
+                self._call(stripe.PaymentMethod.attach, payment_method_id, customer=customer_id)
         pm = _get(obj, "payment_method", "")
         return SetupResult(
             id=obj["id"],

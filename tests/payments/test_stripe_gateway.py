@@ -1,0 +1,162 @@
+"""StripeGateway card flows against localstripe on a local port (stripe.api_base pointed at it)."""
+
+from decimal import Decimal
+
+import pytest
+import stripe
+
+from billing.gateways import GatewayUnavailable, PaymentDeclined
+from billing.gateways.stripe_gateway import StripeGateway
+from billing.models import CheckoutAttempt, Payment, SavedPaymentMethod
+from billing.services.online_payments import confirm_checkout, start_checkout
+from tests.fakes.stripe_servers import free_port, localstripe_server
+
+KEY = "sk_test_localstripe"
+
+
+@pytest.fixture(scope="module")
+def localstripe_url():
+    with localstripe_server() as url:
+        yield url
+
+
+@pytest.fixture
+def gateway(localstripe_url, settings):
+    default = stripe.api_base
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.STRIPE_SECRET_KEY = KEY
+    settings.STRIPE_API_BASE = localstripe_url
+    yield StripeGateway()
+    stripe.api_base = default
+
+
+def _card(number="4242424242424242") -> str:
+    """What Stripe.js does in the browser: turn card details into a PaymentMethod."""
+    return stripe.PaymentMethod.create(
+        type="card", api_key=KEY, card={"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    )["id"]
+
+
+def test_a_customer_is_created_and_retrieved(gateway):
+    customer_id = gateway.create_customer(email="ap@northwind.example", name="Northwind")
+
+    assert customer_id.startswith("cus_")
+    assert gateway.retrieve_customer(customer_id)["email"] == "ap@northwind.example"
+
+
+def test_a_card_payment_intent_is_created_in_minor_units_and_confirmed(gateway):
+    intent = gateway.create_payment_intent(
+        amount=Decimal("120.50"), currency="USD", method_kind="card", idempotency_key="checkout-test-1"
+    )
+
+    confirmed = gateway.confirm_payment_intent(intent.id, payment_method_id=_card())
+
+    assert (intent.amount, intent.currency, intent.status) == (Decimal("120.50"), "USD", "requires_payment_method")
+    assert intent.client_secret
+    assert (confirmed.status, confirmed.amount) == ("succeeded", Decimal("120.50"))
+    assert gateway.retrieve_payment_intent(intent.id).status == "succeeded"
+
+
+def test_a_declined_card_becomes_payment_declined_with_a_readable_reason(gateway):
+    intent = gateway.create_payment_intent(
+        amount=Decimal("10.00"), currency="USD", method_kind="card", idempotency_key="checkout-test-2"
+    )
+
+    with pytest.raises(PaymentDeclined) as declined:
+        # Stripe's test card that attaches, then has its charge declined
+        gateway.confirm_payment_intent(intent.id, payment_method_id=_card("4000000000000341"))
+
+    assert "declined" in declined.value.reason.lower()
+
+
+def test_a_card_is_saved_through_a_setup_intent_and_reused(gateway):
+    customer_id = gateway.create_customer(email="ap@northwind.example", name="Northwind")
+    card = _card()
+
+    setup = gateway.create_setup_intent(
+        customer_id=customer_id, method_kind="card", payment_method_id=card, confirm=True
+    )
+    saved = gateway.list_payment_methods(customer_id=customer_id, kind="card")
+    intent = gateway.create_payment_intent(
+        amount=Decimal("30.00"),
+        currency="USD",
+        method_kind="card",
+        idempotency_key="checkout-test-3",
+        customer_id=customer_id,
+        payment_method_id=card,
+    )
+    paid = gateway.confirm_payment_intent(intent.id)
+
+    assert setup.status == "succeeded"
+    assert [(m.id, m.brand, m.last4) for m in saved] == [(card, "visa", "4242")]
+    assert paid.status == "succeeded"
+
+
+def test_a_detached_card_is_no_longer_listed(gateway):
+    customer_id = gateway.create_customer(email="ap@northwind.example", name="Northwind")
+    card = _card()
+    gateway.create_setup_intent(customer_id=customer_id, method_kind="card", payment_method_id=card, confirm=True)
+
+    gateway.detach_payment_method(card)
+
+    assert gateway.list_payment_methods(customer_id=customer_id, kind="card") == []
+
+
+def test_a_partial_refund_is_returned_in_our_units(gateway):
+    intent = gateway.create_payment_intent(
+        amount=Decimal("50.00"), currency="USD", method_kind="card", idempotency_key="checkout-test-4"
+    )
+    gateway.confirm_payment_intent(intent.id, payment_method_id=_card())
+
+    refund = gateway.refund(intent_id=intent.id, amount=Decimal("12.34"), currency="USD", idempotency_key="r-1")
+
+    assert refund.id.startswith("re_")
+    assert (refund.amount, refund.currency) == (Decimal("12.34"), "USD")
+
+
+def test_an_unreachable_stripe_becomes_gateway_unavailable(settings):
+    default = stripe.api_base
+    try:
+        gateway = StripeGateway(secret_key=KEY, api_base=f"http://127.0.0.1:{free_port()}", webhook_secret="")
+        stripe.max_network_retries = 0
+        with pytest.raises(GatewayUnavailable) as unavailable:
+            gateway.create_customer(email="a@example.com", name="A")
+    finally:
+        stripe.api_base = default
+    assert "try again" in unavailable.value.reason
+
+
+@pytest.mark.django_db
+def test_a_checkout_with_a_saved_card_is_recorded_from_stripes_server_side_answer(
+    gateway, head_office, django_capture_on_commit_callbacks
+):
+    first = start_checkout(
+        payer=head_office["hq"],
+        allocations={head_office["east_invoice"].pk: Decimal("120.00")},
+        currency="USD",
+        method=Payment.Method.CARD,
+        save_method=True,
+        gateway=gateway,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_checkout(attempt=first, payment_method_id=_card(), gateway=gateway)
+    saved = SavedPaymentMethod.objects.get()
+
+    second = start_checkout(
+        payer=head_office["hq"],
+        allocations={head_office["west_invoice"].pk: Decimal("80.50")},
+        currency="USD",
+        method=Payment.Method.CARD,
+        saved_method=saved,
+        gateway=gateway,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        second = confirm_checkout(attempt=second, gateway=gateway)
+
+    assert second.status == CheckoutAttempt.Status.SUCCEEDED
+    assert (saved.gateway, saved.last4) == ("stripe", "4242")
+    assert sorted(Payment.objects.values_list("amount", "status")) == [
+        (Decimal("80.50"), "succeeded"),
+        (Decimal("120.00"), "succeeded"),
+    ]
+    assert all(p.gateway_payment_id.startswith("pi_") for p in Payment.objects.all())
