@@ -270,7 +270,7 @@ def confirm_checkout(
         try:
             intent = gateway.confirm_payment_intent(
                 attempt.gateway_intent_id,
-                payment_method_id=pm,
+                payment_method_id=payment_method_id,  # a saved method is on the intent already
                 idempotency_key=f"{attempt.idempotency_key}-confirm-{pm}",
             )
         except PaymentDeclined as exc:
