@@ -1,9 +1,10 @@
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from billing.selectors.statements import statement
 from portal import selectors
 from portal.forms import StatementForm
-from portal.pdf import pdf_response
+from portal.pdf import render_statement_pdf
 
 from .access import portal_view
 from .common import branches_of
@@ -48,8 +49,7 @@ def statement_pdf(request):
             request, "portal/statement.html", {"form": form, "statement": None, "customer": own}, status=400
         )
     name = f"Statement-{result.start:%Y%m%d}-{result.end:%Y%m%d}.pdf"
-    return pdf_response(
-        "pdf/statement.html",
-        {"statement": result, "customer": own, "show_branch": len(customers) > 1},
-        filename=name,
-    )
+    pdf = render_statement_pdf({"statement": result, "customer": own})
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,124 @@
+"""Statement PDF benchmark: naive one-table render vs the portal's statement renderer.
+
+    .venv/bin/python bench/statement_pdf.py            # 1,000 lines side by side + 10,000 lines chunked
+    .venv/bin/python bench/statement_pdf.py --lines 1000 --mode naive   # one measurement (used internally)
+
+Every measurement runs in a fresh process so peak RSS belongs to it alone. Output PDFs go to
+/tmp/bench-statement-<mode>-<lines>.pdf (render them with `pdftoppm -png -r 60` to look).
+No database: the statement is built in memory from the selector's own dataclasses.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NAIVE = """{% load portal %}<!doctype html><html><head><meta charset="utf-8"><style>
+@page { size: A4; margin: 18mm 16mm 20mm 16mm;
+  @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; } }
+body { font: 9pt Helvetica, Arial, sans-serif; } table { width: 100%; border-collapse: collapse; }
+th, td { padding: 3pt 5pt; border-bottom: .4pt solid #ddd; text-align: left; } .num { text-align: right; }
+thead { display: table-header-group; }
+</style></head><body><h1>Statement of accounts</h1><p>{{ statement.start }} – {{ statement.end }}</p>
+<table><thead><tr><th>Date</th><th>Transaction</th><th>Details</th><th class="num">Amount</th>
+<th class="num">Payments</th><th class="num">Balance</th></tr></thead><tbody>
+{% for l in statement.lines %}<tr><td>{{ l.date|date:"d/m/Y" }}</td><td>{{ l.kind_label }} {{ l.number }}</td>
+<td>{{ l.description }}</td><td class="num">{% if l.debit %}{{ l.debit|money:statement.currency }}{% endif %}</td>
+<td class="num">{% if l.credit %}{{ l.credit|money:statement.currency }}{% endif %}</td>
+<td class="num">{{ l.balance|money:statement.currency }}</td></tr>{% endfor %}
+</tbody></table></body></html>"""
+
+
+def make_statement(lines: int, branches: int = 4):
+    from billing.selectors.statements import CustomerStatement, LineKind, Statement, StatementLine
+
+    start = dt.date(2026, 1, 1)
+    balance, rows, debits, credits = Decimal("0.00"), [], Decimal("0.00"), Decimal("0.00")
+    for i in range(lines):
+        on = start + dt.timedelta(days=i * 365 // max(lines, 1))
+        customer = i % branches
+        if i % 3 == 2:
+            amount, kind = Decimal("250.00") + i % 7, LineKind.PAYMENT
+            debit, credit, text = Decimal("0.00"), amount, f"Payment PAY-{i:05d} by Bank transfer (ref. ACH-{i})"
+        else:
+            amount, kind = Decimal("180.25") + i % 11, LineKind.INVOICE
+            debit, credit, text = amount, Decimal("0.00"), f"Invoice INV-{i:05d}, due {on + dt.timedelta(30):%Y-%m-%d}"
+        balance += debit - credit
+        debits += debit
+        credits += credit
+        rows.append(StatementLine(on, kind, f"X-{i:05d}", text, customer, f"Branch {customer}", debit, credit,
+                                  balance))
+    sections = [CustomerStatement(c, f"Branch {c}", "USD", Decimal("0.00"), [], Decimal("0"), Decimal("0"),
+                                  Decimal("0")) for c in range(branches)]
+    return Statement(start=start, end=dt.date(2026, 12, 31), currency="USD", opening_balance=Decimal("0.00"),
+                     lines=rows, total_debits=debits, total_credits=credits, closing_balance=balance,
+                     sections=sections)
+
+
+def measure(lines: int, mode: str) -> dict:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("REDIS_AVAILABLE", "0")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.template import engines
+
+    from portal.pdf import _weasy, render_statement_pdf
+
+    statement = make_statement(lines)
+    organisation = SimpleNamespace(name="Acme Networks", address="500 Market Street\nSan Francisco, CA 94105",
+                                   email="billing@acme.example", phone="+1 415 555 0100", tax_id="", logo=None)
+    customer = SimpleNamespace(pk=-1, display_name="Northwind Holdings", company_name="Northwind Holdings",
+                               billing_address="1 Harbour Road\nSeattle, WA")
+    started = time.perf_counter()
+    if mode == "naive":
+        pdf = _weasy(engines["django"].from_string(NAIVE).render({"statement": statement}))
+    else:
+        pdf = render_statement_pdf({"statement": statement, "customer": customer, "organisation": organisation,
+                                    "logo": ""})
+    seconds = time.perf_counter() - started
+    Path(f"/tmp/bench-statement-{mode}-{lines}.pdf").write_bytes(pdf)
+    from pypdf import PdfReader
+    import io
+
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    return {"mode": mode, "lines": lines, "seconds": round(seconds, 2), "pages": pages,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_child_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+
+
+def run(lines: int, mode: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--lines", str(lines), "--mode", mode],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int)
+    parser.add_argument("--mode", choices=["naive", "portal"])
+    args = parser.parse_args()
+    if args.mode:
+        print(json.dumps(measure(args.lines, args.mode)))
+        return
+    naive, ours, big = run(1000, "naive"), run(1000, "portal"), run(10000, "portal")
+    print(f"{'case':38} {'seconds':>8} {'pages':>6} {'parent MB':>10} {'worker MB':>10}")
+    for label, r in (("1,000 lines, naive one table", naive), ("1,000 lines, portal renderer", ours),
+                     ("10,000 lines, portal renderer", big)):
+        print(f"{label:38} {r['seconds']:>8} {r['pages']:>6} {r['peak_rss_mb']:>10} {r['peak_child_rss_mb']:>10}")
+    print(f"speed-up at 1,000 lines: {naive['seconds'] / ours['seconds']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The portal walk from issue 9, with screenshots for the README (docs/screenshots/)."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from billing.models import Allocation, InvoiceLine, Organisation
+from billing.services import link_to_parent
+from tests.factories import (
+    PORTAL_PASSWORD,
+    ContactPersonFactory,
+    CustomerFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    StaffUserFactory,
+)
+
+from .conftest import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _story():
+    organisation = Organisation.current()
+    organisation.name = "Acme Networks"
+    organisation.email = "billing@acme.example"
+    organisation.phone = "+1 415 555 0100"
+    organisation.address = "500 Market Street\nSan Francisco, CA 94105"
+    organisation.portal_banner_message = "Our bank details changed on 1 November: see your latest invoice."
+    organisation.save()
+    StaffUserFactory(email="bookkeeper@acme.example")
+    contact = ContactPersonFactory(customer__display_name="Northwind Holdings", first_name="Dana",
+                                   last_name="Reyes", customer__billing_address="1 Harbour Road\nSeattle, WA")
+    head = contact.customer
+    branches = [CustomerFactory(display_name=f"Northwind {city}") for city in ("Boston", "Chicago", "Denver")]
+    for branch in branches:
+        link_to_parent(customer=branch, parent=head)
+    link_to_parent(customer=CustomerFactory(display_name="Northwind Austin (private)"), parent=head,
+                   allow_parent_access=False)
+    today = timezone.localdate()
+    last_quarter_day = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1) - dt.timedelta(days=20)
+    for i, customer in enumerate([head, *branches]):
+        overdue = InvoiceFactory(customer=customer, number=f"INV-10{i}1", total=Decimal("1250.00") + i * 100,
+                                 issued_on=last_quarter_day, due_on=last_quarter_day + dt.timedelta(days=30))
+        InvoiceLine.objects.filter(invoice=overdue).update(description="Managed network service, quarterly")
+        InvoiceFactory(customer=customer, number=f"INV-10{i}2", total=Decimal("480.00"))
+        paid = InvoiceFactory(customer=customer, number=f"INV-10{i}3", total=Decimal("320.00"),
+                              balance_due=Decimal("0.00"), status="paid", issued_on=last_quarter_day)
+        payment = PaymentFactory(customer=customer, number=f"PAY-10{i}1", amount=Decimal("320.00"),
+                                 unallocated=Decimal("0.00"), paid_on=last_quarter_day + dt.timedelta(days=5),
+                                 reference=f"ACH-77{i}")
+        Allocation.objects.create(payment=payment, invoice=paid, amount=Decimal("320.00"))
+    return contact
+
+
+def test_head_office_walk_through_the_portal(live_server, browser):
+    contact = _story()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+
+    log_in(page, live_server, contact.email, PORTAL_PASSWORD)
+    assert page.locator('[data-figure="outstanding_invoices"]').inner_text() == "$7,520.00"  # 1,250 + 1,350 + 1,450 + 1,550 + 4 × 480
+    assert "Northwind Austin" not in page.content()
+    page.screenshot(path=SHOTS / "home-desktop.png", full_page=True)
+
+    page.goto(f"{live_server.url}/invoices/?tab=outstanding")
+    page.get_by_label("Account").select_option(label="Northwind Boston")
+    page.get_by_role("button", name="Apply").click()
+    assert page.locator("tbody tr").count() == 1
+    page.goto(f"{live_server.url}/invoices/")
+    page.screenshot(path=SHOTS / "invoices-desktop.png", full_page=True)
+
+    page.get_by_role("link", name="INV-1001").click()
+    page.screenshot(path=SHOTS / "invoice-detail.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download.value.suggested_filename == "INV-1001.pdf"
+    download.value.save_as("/tmp/portal-invoice.pdf")
+
+    page.get_by_label("Add a comment").fill("Could you split this into two instalments?")
+    page.get_by_role("button", name="Post comment").click()
+    assert "Could you split this into two instalments?" in page.content()
+
+    page.get_by_label("Recipient's email").fill("ap@northwind.example")
+    page.get_by_role("button", name="Forward").click()
+    assert "ap@northwind.example" in page.locator(".messages").inner_text()
+
+    page.goto(f"{live_server.url}/statement/?period=last_quarter")
+    page.screenshot(path=SHOTS / "statement.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    download.value.save_as("/tmp/portal-statement.pdf")
+    assert download.value.suggested_filename.startswith("Statement-")
+
+    page.goto(f"{live_server.url}/payments/")
+    page.screenshot(path=SHOTS / "payments.png", full_page=True)
+    page.get_by_role("link", name="PAY-1001").click()
+    assert "INV-1003" in page.content()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    download.value.save_as("/tmp/portal-receipt.pdf")
+    context.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = phone.new_page()
+    log_in(page, live_server, contact.email, PORTAL_PASSWORD)
+    page.screenshot(path=SHOTS / "home-phone.png", full_page=True)
+    page.goto(f"{live_server.url}/invoices/")
+    page.screenshot(path=SHOTS / "invoices-phone.png", full_page=True)
+    phone.close()
