@@ -89,8 +89,9 @@ def measure(lines: int, mode: str) -> dict:
                                     "logo": ""})
     seconds = time.perf_counter() - started
     Path(f"/tmp/bench-statement-{mode}-{lines}.pdf").write_bytes(pdf)
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     return {"mode": mode, "lines": lines, "seconds": round(seconds, 2), "pages": pages,
