@@ -481,8 +481,12 @@ def send_receipt(*, payment_id: int) -> None:
 # Events ----------------------------------------------------------------------------------------
 
 
-def receive_gateway_event(*, event: WebhookEvent, gateway_name: str) -> GatewayEvent:
-    """Store a verified event once (by its id); it is applied after commit. Repeats return the stored row."""
+def receive_gateway_event(*, event: WebhookEvent, gateway_name: str, queue: bool = True) -> GatewayEvent:
+    """Store a verified event once (by its id). Repeats return the stored row.
+
+    With `queue` (webhooks) the event is applied by record_gateway_event_task after commit, so the
+    webhook answers fast; without it the caller applies it (the sandbox, in the payer's request).
+    """
     from billing.gateways.tasks import record_gateway_event_task
 
     data = event.data or {}
@@ -492,7 +496,7 @@ def receive_gateway_event(*, event: WebhookEvent, gateway_name: str) -> GatewayE
             event_id=event.id,
             defaults=dict(gateway=gateway_name, type=event.type, object_id=object_id, payload=event.payload),
         )
-        if created or stored.applied_at is None:
+        if queue and (created or stored.applied_at is None):
             transaction.on_commit(lambda: record_gateway_event_task.delay(stored.pk))
     return stored
 
@@ -563,7 +567,8 @@ def deliver_sandbox_events(*, gateway: Gateway) -> None:
     if take is None:
         return
     for event in take():
-        receive_gateway_event(event=event, gateway_name=gateway.name)
+        # Applied here rather than by a worker: the sandbox's "days later" is this request.
+        record_gateway_event(event=receive_gateway_event(event=event, gateway_name=gateway.name, queue=False))
 
 
 @transaction.atomic
