@@ -122,11 +122,7 @@ def price_lines(
                 params={"n": position, "cur": currency, "r": rate},
             )
         discount = line.discount_percent if line.discount_percent is not None else (default_discount or ZERO)
-        tax = (
-            line.tax_percent
-            if line.tax_percent is not None
-            else (line.item.tax_percent if line.item else ZERO)
-        )
+        tax = line.tax_percent if line.tax_percent is not None else (line.item.tax_percent if line.item else ZERO)
         if not (0 <= discount <= 100) or not (0 <= tax <= 100):
             raise ValidationError(
                 _("Line %(n)s: discount and tax are percentages from 0 to 100."),
@@ -179,6 +175,7 @@ def create_invoice(
     crm_deal_id: str = "",
     crm_deal_name: str = "",
     created_by=None,
+    require_lines: bool = True,
 ) -> Invoice:
     """Create a draft invoice (or retainer invoice) with its lines, numbered and totalled.
 
@@ -186,6 +183,7 @@ def create_invoice(
     the due date from its effective payment terms; each line is rounded, then the lines are
     added. The number is taken in this transaction (gap-free). Raises ValidationError
     (no_lines, bad_quantity, missing_rate, bad_rate, bad_percent, due_before_issue, …).
+    `require_lines=False` lets the back office start an empty draft and add lines before sending.
     """
     organisation = Organisation.current()
     terms_now = effective_terms(customer=customer, organisation=organisation)
@@ -197,8 +195,12 @@ def create_invoice(
             code="due_before_issue",
             params={"due": due_on, "issued": issued_on},
         )
-    priced = price_lines(
-        customer=customer, lines=lines, default_discount=terms_now.discount_percent, organisation=organisation
+    priced = (
+        price_lines(
+            customer=customer, lines=lines, default_discount=terms_now.discount_percent, organisation=organisation
+        )
+        if lines or require_lines
+        else []
     )
     totals = totals_of(priced)
     kind = DocumentSequence.Kind.RETAINER if is_retainer else DocumentSequence.Kind.INVOICE
@@ -274,9 +276,7 @@ def recalculate_draft_invoice(*, invoice: Invoice) -> Invoice:
     totals = totals_of(lines)
     invoice.subtotal, invoice.discount_total = totals.subtotal, totals.discount_total
     invoice.tax_total, invoice.total, invoice.balance_due = totals.tax_total, totals.total, totals.total
-    invoice.save(
-        update_fields=["subtotal", "discount_total", "tax_total", "total", "balance_due", "updated_at"]
-    )
+    invoice.save(update_fields=["subtotal", "discount_total", "tax_total", "total", "balance_due", "updated_at"])
     return invoice
 
 

@@ -65,7 +65,7 @@ def _ids(queryset, mapping):
 
 
 class LedgerPropertyTests(TestCase):
-    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(steps=actions)
     def test_random_sequences_keep_every_balance_consistent(self, steps):
         parent = CustomerFactory()

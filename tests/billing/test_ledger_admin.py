@@ -1,0 +1,177 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from billing.models import CreditNote, Invoice, Payment, RetainerInvoice, SalesOrder, Subscription
+from billing.services import LineInput, create_sales_order
+from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
+from tests.factories import (
+    CreditNoteFactory,
+    CustomerFactory,
+    CustomerGroupFactory,
+    InvoiceFactory,
+    ItemFactory,
+    PaymentFactory,
+    RetainerInvoiceFactory,
+    StaffUserFactory,
+    SubscriptionFactory,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(StaffUserFactory())
+    return client
+
+
+@pytest.mark.parametrize("model", [Invoice, RetainerInvoice, Payment, CreditNote, SalesOrder, Subscription])
+def test_every_ledger_changelist_and_change_page_opens(staff, model):
+    obj = {
+        Invoice: InvoiceFactory,
+        RetainerInvoice: RetainerInvoiceFactory,
+        Payment: PaymentFactory,
+        CreditNote: CreditNoteFactory,
+        Subscription: SubscriptionFactory,
+        SalesOrder: lambda: create_sales_order(
+            customer=CustomerFactory(), lines=[LineInput(description="Router", rate=Decimal("9.00"))]
+        ),
+    }[model]()
+    info = model._meta.app_label, model._meta.model_name
+
+    listing = staff.get(reverse(f"admin:{info[0]}_{info[1]}_changelist"))
+    page = staff.get(reverse(f"admin:{info[0]}_{info[1]}_change", args=[obj.pk]))
+
+    assert listing.status_code == 200
+    assert page.status_code == 200
+
+
+def test_an_invoice_added_in_the_admin_is_numbered_and_priced_from_the_customers_terms(staff):
+    customer = CustomerFactory(group=CustomerGroupFactory(discount_percent=Decimal("10.00"), payment_terms_days=20))
+    item = ItemFactory(rate=Decimal("33.35"))
+    form = {
+        "customer": customer.pk,
+        "issued_on": "2026-03-02",
+        "due_on": "",
+        "reference": "PO-9",
+        "allow_partial_payments": "on",
+        "notes": "",
+        "terms": "",
+        "crm_deal_id": "",
+        "crm_deal_name": "",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-item": item.pk,
+        "lines-0-description": "",
+        "lines-0-quantity": "3",
+        "lines-0-rate": "",
+        "lines-0-discount_percent": "",
+        "lines-0-tax_percent": "",
+        **{
+            f"{prefix}-{k}": v
+            for prefix in ("allocations", "credit_applications", "retainers_applied")
+            for k, v in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+        },
+    }
+
+    response = staff.post(reverse("admin:billing_invoice_add"), form)
+
+    invoice = Invoice.objects.get()
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    assert (invoice.number, invoice.status, invoice.due_on) == ("INV-00001", Invoice.Status.DRAFT, date(2026, 3, 22))
+    assert (invoice.total, invoice.balance_due) == (Decimal("90.05"), Decimal("90.05"))
+
+
+def test_the_send_action_sends_drafts_and_the_void_action_reports_a_refusal(staff):
+    draft = InvoiceFactory(draft=True)
+    paid = InvoiceFactory(total=Decimal("40.00"), balance_due=Decimal("0.00"), status=Invoice.Status.PAID)
+    PaymentFactory(customer=paid.customer, amount=Decimal("40.00"), unallocated=Decimal("0.00")).allocations.create(
+        invoice=paid, amount=Decimal("40.00")
+    )
+    url = reverse("admin:billing_invoice_changelist")
+
+    staff.post(url, {"action": "send_selected", "_selected_action": [draft.pk]})
+    response = staff.post(url, {"action": "void_selected", "_selected_action": [paid.pk]}, follow=True)
+
+    assert Invoice.objects.get(pk=draft.pk).status == Invoice.Status.SENT
+    assert "can&#x27;t be voided" in response.content.decode()
+    assert Invoice.objects.get(pk=paid.pk).status == Invoice.Status.PAID
+
+
+def test_recording_an_offline_head_office_payment_spreads_it_over_branch_invoices(staff):
+    parent = CustomerFactory()
+    first = InvoiceFactory(customer=CustomerFactory(parent=parent), total=Decimal("60.00"))
+    second = InvoiceFactory(customer=CustomerFactory(parent=parent), total=Decimal("70.00"))
+    url = reverse("admin:billing_payment_record") + f"?customer={parent.pk}"
+
+    response = staff.post(
+        url,
+        {
+            "amount": "100.00",
+            "paid_on": "2026-03-05",
+            "method": "cheque",
+            "reference": "CHQ 7",
+            "notes": "",
+            f"alloc_{first.pk}": "60.00",
+            f"alloc_{second.pk}": "25.50",
+        },
+    )
+
+    payment = Payment.objects.get()
+    assert response.status_code == 302
+    assert (payment.customer, payment.unallocated, payment.recorded_by is not None) == (parent, Decimal("14.50"), True)
+    assert Invoice.objects.get(pk=second.pk).balance_due == Decimal("44.50")
+
+
+def test_an_over_allocation_in_the_record_payment_page_shows_the_services_message_and_writes_nothing(staff):
+    invoice = InvoiceFactory(total=Decimal("60.00"))
+    url = reverse("admin:billing_payment_record") + f"?customer={invoice.customer.pk}"
+
+    response = staff.post(
+        url, {"amount": "100.00", "paid_on": "2026-03-05", "method": "cash", f"alloc_{invoice.pk}": "60.01"}
+    )
+
+    assert response.status_code == 200
+    assert "has only 60.00 USD left to pay" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_a_credit_note_is_applied_to_a_branch_invoice_from_its_page(staff):
+    parent = CustomerFactory()
+    invoice = InvoiceFactory(customer=CustomerFactory(parent=parent), total=Decimal("80.00"))
+    note = CreditNoteFactory(customer=parent, total=Decimal("30.00"))
+
+    response = staff.post(
+        reverse("admin:billing_creditnote_apply", args=[note.pk]), {"invoice": invoice.pk, "amount": "30.00"}
+    )
+
+    assert response.status_code == 302
+    assert Invoice.objects.get(pk=invoice.pk).balance_due == Decimal("50.00")
+
+
+def test_payments_cannot_be_deleted_or_edited_in_the_admin(staff):
+    payment = PaymentFactory()
+
+    page = staff.get(reverse("admin:billing_payment_change", args=[payment.pk]))
+    delete = staff.get(reverse("admin:billing_payment_delete", args=[payment.pk]))
+
+    assert 'name="_save"' not in page.content.decode()
+    assert delete.status_code == 403
+
+
+def test_the_customer_statement_page_shows_opening_and_closing_balances(staff):
+    customer = CustomerFactory(display_name="Northwind Boston")
+    InvoiceFactory(customer=customer, issued_on=date(2026, 2, 1), due_on=date(2026, 3, 1), total=Decimal("12.34"))
+
+    response = staff.get(
+        reverse("admin:billing_customer_statement", args=[customer.pk]), {"start": "2026-03-01", "end": "2026-03-31"}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Northwind Boston" in body and "12.34" in body
