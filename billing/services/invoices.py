@@ -197,7 +197,11 @@ def create_invoice(
         )
     priced = (
         price_lines(
-            customer=customer, lines=lines, default_discount=terms_now.discount_percent, organisation=organisation
+            customer=customer,
+            lines=lines,
+            # A retainer asks for an agreed advance: the customer's discount does not apply.
+            default_discount=ZERO if is_retainer else terms_now.discount_percent,
+            organisation=organisation,
         )
         if lines or require_lines
         else []

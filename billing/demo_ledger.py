@@ -1,0 +1,187 @@
+"""The demo ledger: invoices, payments, credits, retainers, sales orders and subscriptions.
+
+Load after `billing.demo.load_demo_organisation()` (it reads the customers by name). Everything
+is written through the services, in one transaction, with dates relative to today so the demo
+always has overdue, partially paid and paid invoices. Idempotent: a second run finds the demo
+invoices (reference DEMO-…) and changes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.demo import BRANCH_CITIES, HEAD_OFFICE, branch_name
+from billing.models import Customer, Invoice, Item, Payment, Subscription
+from billing.services import (
+    LineInput,
+    apply_credit_note,
+    apply_retainer,
+    convert_sales_order_to_invoice,
+    create_credit_note,
+    create_invoice,
+    create_sales_order,
+    generate_due_subscription_invoices,
+    record_payment,
+    send_invoice,
+)
+
+DEMO_REFERENCE = "DEMO-"
+
+
+@dataclass(frozen=True)
+class DemoLedger:
+    invoices: int
+    payments: int
+    created: bool
+
+
+def _invoice(customer, issued_on: date, ref: str, *lines, retainer: bool = False) -> Invoice:
+    invoice = create_invoice(
+        customer=customer,
+        issued_on=issued_on,
+        reference=f"{DEMO_REFERENCE}{ref}",
+        is_retainer=retainer,
+        lines=list(lines),
+    )
+    return send_invoice(invoice=invoice)
+
+
+def _pay(customer, paid_on: date, amount: Decimal, method: str, reference: str, allocations=None) -> Payment:
+    return record_payment(
+        customer=customer,
+        amount=amount,
+        paid_on=paid_on,
+        method=method,
+        reference=reference,
+        allocations={inv.pk: amt for inv, amt in (allocations or {}).items()},
+        notes="Demo payment recorded by staff",
+    )
+
+
+@transaction.atomic
+def load_demo_ledger(*, today: date | None = None) -> DemoLedger:
+    """Create the demo ledger once; later calls return the counts and change nothing."""
+    if Invoice.objects.filter(reference__startswith=DEMO_REFERENCE).exists():
+        return DemoLedger(Invoice.objects.count(), Payment.objects.count(), created=False)
+    today = today or timezone.localdate()
+    ago = lambda days: today - timedelta(days=days)  # noqa: E731
+    people = {c.display_name: c for c in Customer.objects.all()}
+    head = people[HEAD_OFFICE]
+    boston, chicago, denver, seattle = (people[branch_name(city)] for city in BRANCH_CITIES)
+    items = {item.name: item for item in Item.objects.all()}
+    support, firewall = items["Managed network support"], items["Firewall licence"]
+    visit, audit, backup = items["On-site visit"], items["Network audit"], items["Backup storage"]
+
+    # Head office: one overdue invoice partly paid, one recent invoice, a retainer paid in advance.
+    ho_support = _invoice(head, ago(120), "HO-1", LineInput(item=support, quantity=Decimal("10")))
+    ho_licences = _invoice(head, ago(20), "HO-2", LineInput(item=firewall, quantity=Decimal("12")))
+    _pay(head, ago(50), Decimal("500.00"), Payment.Method.BANK_TRANSFER, "WIRE 88120", {ho_support: Decimal("500.00")})
+    retainer = _invoice(
+        head,
+        ago(30),
+        "HO-RET",
+        LineInput(description="Advance for the 2027 network refresh", rate=Decimal("2000.00")),
+        retainer=True,
+    )
+    _pay(head, ago(28), Decimal("2000.00"), Payment.Method.ACH, "ACH 5521", {retainer: Decimal("2000.00")})
+    apply_retainer(retainer=retainer, applications={ho_licences.pk: Decimal("300.00")}, applied_on=ago(10))
+
+    # Branches: overdue and recent invoices; one head-office cheque spread over three branches.
+    b1 = _invoice(
+        boston,
+        ago(95),
+        "BOS-1",
+        LineInput(item=visit, quantity=Decimal("2")),
+        LineInput(item=support, quantity=Decimal("4")),
+    )
+    c1 = _invoice(chicago, ago(80), "CHI-1", LineInput(item=backup, quantity=Decimal("10")))
+    d1 = _invoice(denver, ago(70), "DEN-1", LineInput(item=audit))
+    _invoice(denver, ago(5), "DEN-2", LineInput(item=support, quantity=Decimal("3.5")))
+    _pay(
+        head,
+        ago(40),
+        Decimal("2000.00"),
+        Payment.Method.CHEQUE,
+        "CHQ 10442",
+        {b1: b1.total, c1: Decimal("150.00"), d1: Decimal("2000.00") - b1.total - Decimal("150.00")},
+    )
+    audit_credit = create_credit_note(
+        invoice=d1,
+        issued_on=ago(35),
+        reason="Audit scope reduced by one site",
+        lines=[LineInput(description="One site fewer", rate=Decimal("250.00"))],
+    )
+    apply_credit_note(credit_note=audit_credit, applications={d1.pk: Decimal("250.00")}, applied_on=ago(35))
+    # Seattle keeps its own books: invoiced and paid on its own.
+    s1 = _invoice(seattle, ago(40), "SEA-1", LineInput(item=support, quantity=Decimal("6")))
+    _pay(seattle, ago(12), s1.total, Payment.Method.CARD, "Card ending 4242", {s1: s1.total})
+
+    # Other customers: a reseller paid in full with a goodwill credit, a retailer overdue, a sales order.
+    pixel, acme = people["Pixel Partners"], people["Acme Retail"]
+    p1 = _invoice(pixel, ago(60), "PIX-1", LineInput(item=support, quantity=Decimal("8")))
+    _pay(pixel, ago(25), p1.total, Payment.Method.BANK_TRANSFER, "WIRE 77310", {p1: p1.total})
+    create_credit_note(
+        customer=pixel,
+        issued_on=ago(15),
+        reason="Goodwill for the outage on the 3rd",
+        lines=[LineInput(description="Service credit", rate=Decimal("100.00"))],
+    )
+    _invoice(
+        pixel,
+        ago(10),
+        "PIX-RET",
+        LineInput(description="Retainer for Q1 projects", rate=Decimal("1500.00")),
+        retainer=True,
+    )
+    _invoice(acme, ago(75), "ACM-1", LineInput(item=visit), LineInput(item=backup, quantity=Decimal("2")))
+    order = create_sales_order(
+        customer=acme,
+        ordered_on=ago(14),
+        reference=f"{DEMO_REFERENCE}SO-1",
+        lines=[LineInput(item=firewall, quantity=Decimal("20")), LineInput(item=visit, quantity=Decimal("1"))],
+    )
+    licences_line = order.lines.get(item=firewall)
+    send_invoice(
+        invoice=convert_sales_order_to_invoice(
+            sales_order=order, issued_on=ago(7), quantities={licences_line.pk: Decimal("10")}
+        )
+    )
+    _pay(acme, ago(3), Decimal("75.00"), Payment.Method.CHEQUE, "CHQ 311")  # not allocated: available credit
+
+    # Individuals on subscriptions; the generator bills every period started by today.
+    maria, tom = people["Maria Lopez"], people["Tom Becker"]
+    Subscription.objects.create(
+        customer=maria,
+        plan_name="Home office support",
+        price=Decimal("49.00"),
+        currency=maria.currency,
+        starts_on=ago(75),
+        next_billing_on=ago(75),
+    )
+    Subscription.objects.create(
+        customer=tom,
+        plan_name="Firewall licence",
+        item=firewall,
+        price=Decimal("0.00"),
+        currency=tom.currency,
+        starts_on=ago(40),
+        next_billing_on=ago(40),
+        status=Subscription.Status.NON_RENEWING,
+        ends_on=today + timedelta(days=300),
+    )
+    billed = generate_due_subscription_invoices(today=today)
+    maria_invoices = [inv for inv in billed if inv.customer_id == maria.pk]
+    if maria_invoices:
+        first = maria_invoices[0]
+        _pay(
+            maria,
+            first.issued_on + timedelta(days=3),
+            first.total,
+            Payment.Method.CARD,
+            "Card 1881",
+            {first: first.total},
+        )
+    return DemoLedger(Invoice.objects.count(), Payment.objects.count(), created=True)
