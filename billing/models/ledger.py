@@ -101,8 +101,9 @@ class Invoice(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
     first_viewed_at = models.DateTimeField(_("first viewed in portal"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,12 +113,16 @@ class Invoice(models.Model):
         ordering = ["-issued_on", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
-            models.CheckConstraint(condition=Q(balance_due__gte=0) & Q(balance_due__lte=F("total")),
-                                   name="invoice_balance_within_total"),
+            models.CheckConstraint(
+                condition=Q(balance_due__gte=0) & Q(balance_due__lte=F("total")), name="invoice_balance_within_total"
+            ),
             models.CheckConstraint(condition=Q(retainer_unused__gte=0), name="invoice_retainer_unused_not_negative"),
             models.CheckConstraint(condition=Q(due_on__gte=F("issued_on")), name="invoice_due_after_issue"),
-            models.UniqueConstraint(fields=["subscription", "billing_period_start"],
-                                    condition=Q(subscription__isnull=False), name="one_invoice_per_subscription_period"),
+            models.UniqueConstraint(
+                fields=["subscription", "billing_period_start"],
+                condition=Q(subscription__isnull=False),
+                name="one_invoice_per_subscription_period",
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "status", "due_on"], name="invoice_customer_status_due"),
@@ -174,8 +179,9 @@ class LineAmounts(models.Model):
 
     item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(_("description"), max_length=500)
-    quantity = models.DecimalField(_("quantity"), **QUANTITY, default=Decimal("1"),
-                                   validators=[MinValueValidator(Decimal("0.001"))])
+    quantity = models.DecimalField(
+        _("quantity"), **QUANTITY, default=Decimal("1"), validators=[MinValueValidator(Decimal("0.001"))]
+    )
     rate = MoneyField(_("rate"), validators=[MinValueValidator(Decimal("0"))])
     discount_percent = models.DecimalField(_("discount %"), **PERCENT, default=0)
     tax_percent = models.DecimalField(_("tax %"), **PERCENT, default=0)
@@ -194,6 +200,9 @@ class InvoiceLine(LineAmounts):
 
     class Meta(LineAmounts.Meta):
         pass
+
+    def __str__(self):
+        return f"{self.invoice_id}: {self.description}"
 
 
 class PaymentQuerySet(models.QuerySet):
@@ -217,13 +226,18 @@ class Payment(models.Model):
         FAILED = "failed", _("Failed")
         REFUNDED = "refunded", _("Refunded")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments",
-                                 help_text=_("Who paid: a parent may pay its branches' invoices."))
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        help_text=_("Who paid: a parent may pay its branches' invoices."),
+    )
     number = models.CharField(_("receipt number"), max_length=30, unique=True)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     amount = MoneyField(_("amount"))
-    unallocated = MoneyField(_("unallocated"), default=ZERO,
-                             help_text=_("Excess not applied to invoices: available credit."))
+    unallocated = MoneyField(
+        _("unallocated"), default=ZERO, help_text=_("Excess not applied to invoices: available credit.")
+    )
     refunded_amount = MoneyField(_("refunded"), default=ZERO)
     paid_on = models.DateField(_("payment date"))
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
@@ -233,8 +247,9 @@ class Payment(models.Model):
     gateway = models.CharField(_("gateway"), max_length=20, blank=True)
     gateway_payment_id = models.CharField(_("gateway payment id"), max_length=100, null=True, blank=True, unique=True)
     notes = models.TextField(_("notes"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PaymentQuerySet.as_manager()
@@ -243,10 +258,14 @@ class Payment(models.Model):
         ordering = ["-paid_on", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
-            models.CheckConstraint(condition=Q(unallocated__gte=0) & Q(unallocated__lte=F("amount")),
-                                   name="payment_unallocated_within_amount"),
-            models.CheckConstraint(condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
-                                   name="payment_refund_within_amount"),
+            models.CheckConstraint(
+                condition=Q(unallocated__gte=0) & Q(unallocated__lte=F("amount")),
+                name="payment_unallocated_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="payment_refund_within_amount",
+            ),
         ]
         indexes = [models.Index(fields=["customer", "status", "paid_on"], name="payment_customer_status_date")]
 
@@ -302,8 +321,14 @@ class CreditNote(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_notes")
     number = models.CharField(_("number"), max_length=30, unique=True)
-    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="credit_notes", help_text=_("The invoice this credit corrects, if any."))
+    invoice = models.ForeignKey(
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        help_text=_("The invoice this credit corrects, if any."),
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     issued_on = models.DateField(_("date"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
@@ -318,8 +343,9 @@ class CreditNote(models.Model):
         ordering = ["-issued_on", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(total__gt=0), name="credit_note_total_positive"),
-            models.CheckConstraint(condition=Q(balance__gte=0) & Q(balance__lte=F("total")),
-                                   name="credit_note_balance_within_total"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0) & Q(balance__lte=F("total")), name="credit_note_balance_within_total"
+            ),
         ]
 
     def __str__(self):
@@ -331,6 +357,9 @@ class CreditNoteLine(LineAmounts):
 
     class Meta(LineAmounts.Meta):
         pass
+
+    def __str__(self):
+        return f"{self.credit_note_id}: {self.description}"
 
 
 class CreditApplication(models.Model):
@@ -346,12 +375,16 @@ class CreditApplication(models.Model):
         ordering = ["pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="credit_application_amount_positive")]
 
+    def __str__(self):
+        return f"{self.credit_note_id} → {self.invoice_id}: {self.amount}"
+
 
 class RetainerApplication(models.Model):
     """Part of a paid retainer applied to a later invoice."""
 
-    retainer = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="retainer_applications",
-                                 limit_choices_to={"is_retainer": True})
+    retainer = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="retainer_applications", limit_choices_to={"is_retainer": True}
+    )
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="retainers_applied")
     amount = MoneyField(_("amount"))
     applied_on = models.DateField(_("applied on"), default=timezone.localdate)
@@ -361,6 +394,9 @@ class RetainerApplication(models.Model):
         ordering = ["pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="retainer_application_amount_positive")]
 
+    def __str__(self):
+        return f"{self.retainer_id} → {self.invoice_id}: {self.amount}"
+
 
 class Refund(models.Model):
     """Money paid back: from a payment's excess, a credit note, an unused retainer, or a gateway refund."""
@@ -368,8 +404,9 @@ class Refund(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
     credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
-    retainer = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="retainer_refunds")
+    retainer = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="retainer_refunds"
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     amount = MoneyField(_("amount"))
     refunded_on = models.DateField(_("date"))
@@ -383,12 +420,17 @@ class Refund(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
             models.CheckConstraint(
-                condition=(Q(payment__isnull=False, credit_note__isnull=True, retainer__isnull=True)
-                           | Q(payment__isnull=True, credit_note__isnull=False, retainer__isnull=True)
-                           | Q(payment__isnull=True, credit_note__isnull=True, retainer__isnull=False)),
+                condition=(
+                    Q(payment__isnull=False, credit_note__isnull=True, retainer__isnull=True)
+                    | Q(payment__isnull=True, credit_note__isnull=False, retainer__isnull=True)
+                    | Q(payment__isnull=True, credit_note__isnull=True, retainer__isnull=False)
+                ),
                 name="refund_has_one_source",
             ),
         ]
+
+    def __str__(self):
+        return f"Refund {self.amount} {self.currency} on {self.refunded_on}"
 
 
 class SalesOrder(models.Model):
@@ -406,8 +448,9 @@ class SalesOrder(models.Model):
     number = models.CharField(_("number"), max_length=30, unique=True)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    invoiced_status = models.CharField(_("invoiced"), max_length=20, choices=InvoicedStatus.choices,
-                                       default=InvoicedStatus.NOT_INVOICED)
+    invoiced_status = models.CharField(
+        _("invoiced"), max_length=20, choices=InvoicedStatus.choices, default=InvoicedStatus.NOT_INVOICED
+    )
     ordered_on = models.DateField(_("order date"))
     expected_shipment_on = models.DateField(_("expected shipment"), null=True, blank=True)
     reference = models.CharField(_("reference"), max_length=60, blank=True)
@@ -435,6 +478,9 @@ class SalesOrderLine(LineAmounts):
     class Meta(LineAmounts.Meta):
         pass
 
+    def __str__(self):
+        return f"{self.sales_order_id}: {self.description}"
+
 
 class Subscription(models.Model):
     class Status(models.TextChoices):
@@ -453,12 +499,14 @@ class Subscription(models.Model):
     quantity = models.DecimalField(_("quantity"), **QUANTITY, default=Decimal("1"))
     price = MoneyField(_("price per period"), help_text=_("Empty item price: this amount; else the effective price."))
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
-    billing_period = models.CharField(_("billing period"), max_length=10, choices=Period.choices,
-                                      default=Period.MONTHLY)
+    billing_period = models.CharField(
+        _("billing period"), max_length=10, choices=Period.choices, default=Period.MONTHLY
+    )
     starts_on = models.DateField(_("start date"))
     next_billing_on = models.DateField(_("next billing date"))
-    ends_on = models.DateField(_("ends on"), null=True, blank=True,
-                               help_text=_("Non-renewing subscriptions stop billing after this date."))
+    ends_on = models.DateField(
+        _("ends on"), null=True, blank=True, help_text=_("Non-renewing subscriptions stop billing after this date.")
+    )
     status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.LIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
