@@ -1,0 +1,212 @@
+"""Payments: recorded offline through a view that calls record_payment; view-only afterwards."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from billing.models import (
+    Customer,
+    Payment,
+)
+from billing.money import format_money
+from billing.selectors import customers_under, outstanding_invoices
+from billing.services import (
+    allocate_oldest_first,
+    record_payment,
+    refund_payment,
+)
+
+from .common import (
+    AmountForm,
+    MoneyActionsMixin,
+    PaymentAllocationInline,
+    call_service_for_each,
+    refund_inline,
+)
+
+
+class RecordPaymentForm(forms.Form):
+    amount = forms.DecimalField(label=gettext_lazy("Amount received"), max_digits=18, decimal_places=2)
+    paid_on = forms.DateField(label=gettext_lazy("Payment date"), initial=timezone.localdate)
+    method = forms.ChoiceField(label=gettext_lazy("Method"), choices=Payment.Method.choices)
+    reference = forms.CharField(
+        label=gettext_lazy("Reference (cheque no., transfer id)"), max_length=100, required=False
+    )
+    notes = forms.CharField(label=gettext_lazy("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    oldest_first = forms.BooleanField(
+        label=gettext_lazy("Apply what is not allocated below to the oldest due invoices"), required=False
+    )
+
+    def __init__(self, *args, invoices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invoices = list(invoices)
+        for invoice in self.invoices:
+            self.fields[f"alloc_{invoice.pk}"] = forms.DecimalField(
+                label=f"{invoice.number} · {invoice.customer.display_name} · due {invoice.due_on:%Y-%m-%d} · "
+                f"{format_money(invoice.balance_due, invoice.currency)}",
+                max_digits=18,
+                decimal_places=2,
+                required=False,
+            )
+
+    def allocations(self) -> dict[int, Decimal]:
+        return {
+            inv.pk: self.cleaned_data[f"alloc_{inv.pk}"]
+            for inv in self.invoices
+            if self.cleaned_data.get(f"alloc_{inv.pk}") is not None
+        }
+
+    def allocation_fields(self):
+        return [self[f"alloc_{inv.pk}"] for inv in self.invoices]
+
+
+class PayerForm(forms.Form):
+    customer = forms.ModelChoiceField(
+        label=gettext_lazy("Payer"),
+        queryset=Customer.objects.all(),
+        widget=AutocompleteSelect(Payment._meta.get_field("customer"), admin.site),
+    )
+
+
+@admin.register(Payment)
+class PaymentAdmin(MoneyActionsMixin, admin.ModelAdmin):
+    list_display = (
+        "number",
+        "customer",
+        "paid_on",
+        "amount_shown",
+        "unallocated",
+        "refunded_amount",
+        "method",
+        "status",
+        "reference",
+    )
+    list_filter = ("status", "method", "paid_on")
+    search_fields = ("number", "reference", "customer__display_name")
+    list_select_related = ("customer",)
+    autocomplete_fields = ("customer",)
+    date_hierarchy = "paid_on"
+    inlines = (PaymentAllocationInline, refund_inline("payment"))
+    actions = ("pay_oldest_first",)
+    money_views = (("refund", "refund_view"),)
+    readonly_fields = (
+        "number",
+        "customer",
+        "currency",
+        "amount",
+        "unallocated",
+        "refunded_amount",
+        "paid_on",
+        "method",
+        "reference",
+        "status",
+        "failure_reason",
+        "gateway",
+        "gateway_payment_id",
+        "notes",
+        "recorded_by",
+        "created_at",
+        "money_links",
+    )
+
+    def has_change_permission(self, request, obj=None):
+        # View-only pages (no Save button): a payment is corrected by a new row, never edited.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_shown(self, payment):
+        return format_money(payment.amount, payment.currency)
+
+    @admin.display(description=gettext_lazy("actions"))
+    def money_links(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_payment_refund", args=[obj.pk]), _("Refund (offline)")
+        )
+
+    def get_urls(self):
+        return [
+            path("record/", self.admin_site.admin_view(self.record_view), name="billing_payment_record"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:billing_payment_record")  # payments are recorded through the service
+
+    def record_view(self, request):
+        """Record an offline payment: choose the payer, then the amount and how it is allocated."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        payer_form = PayerForm(request.GET or None)
+        payer = payer_form.cleaned_data["customer"] if payer_form.is_valid() else None
+        form = None
+        if payer is not None:
+            invoices = outstanding_invoices(customers=customers_under(customer_id=payer.pk))
+            form = RecordPaymentForm(request.POST or None, invoices=invoices)
+            if request.method == "POST" and form.is_valid():
+                try:
+                    with transaction.atomic():
+                        payment = record_payment(
+                            customer=payer,
+                            amount=form.cleaned_data["amount"],
+                            paid_on=form.cleaned_data["paid_on"],
+                            method=form.cleaned_data["method"],
+                            reference=form.cleaned_data["reference"],
+                            notes=form.cleaned_data["notes"],
+                            allocations=form.allocations(),
+                            recorded_by=request.user,
+                        )
+                        if form.cleaned_data["oldest_first"] and payment.unallocated > 0:
+                            allocate_oldest_first(payment=payment)
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    payment.refresh_from_db()
+                    self.message_user(
+                        request,
+                        _("Payment %(n)s recorded; %(left)s left as credit.")
+                        % {"n": payment.number, "left": format_money(payment.unallocated, payment.currency)},
+                    )
+                    return redirect("admin:billing_payment_change", payment.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record a payment"),
+            "payer": payer,
+            "payer_form": payer_form,
+            "form": form,
+            "opts": Payment._meta,
+            "media": self.media + payer_form.media,
+        }
+        return TemplateResponse(request, "admin/billing/ledger/record_payment.html", context)
+
+    def refund_view(self, request, object_id):
+        form = AmountForm(request.POST or None)
+        return self._money_form(
+            request,
+            object_id,
+            title=_("Refund payment %(obj)s (unallocated first, then newest allocations)"),
+            form=form,
+            run=lambda obj, d: refund_payment(
+                payment=obj, amount=d["amount"], method=d["method"], reference=d["reference"]
+            ),
+            done=lambda obj, res: _("Refunded %(amount)s of %(p)s.") % {"amount": res.amount, "p": obj.number},
+        )
+
+    @admin.action(description=gettext_lazy("Apply unallocated money to the oldest due invoices"))
+    def pay_oldest_first(self, request, queryset):
+        call_service_for_each(
+            self, request, lambda p: allocate_oldest_first(payment=p), queryset, _("%(count)d payment(s) applied.")
+        )
