@@ -22,12 +22,17 @@ def head_office():
     east = CustomerFactory(display_name="Northwind East", parent=hq, allow_parent_access=True)
     west = CustomerFactory(display_name="Northwind West", parent=hq, allow_parent_access=True)
     today = timezone.localdate()
-    east_invoice = InvoiceFactory(
-        customer=east, total=Decimal("120.00"), due_on=today + datetime.timedelta(days=5)
-    )
-    west_invoice = InvoiceFactory(
-        customer=west, total=Decimal("80.50"), due_on=today + datetime.timedelta(days=9)
-    )
-    return dict(
-        contact=contact, hq=hq, east=east, west=west, east_invoice=east_invoice, west_invoice=west_invoice
-    )
+    east_invoice = InvoiceFactory(customer=east, total=Decimal("120.00"), due_on=today + datetime.timedelta(days=5))
+    west_invoice = InvoiceFactory(customer=west, total=Decimal("80.50"), due_on=today + datetime.timedelta(days=9))
+    return dict(contact=contact, hq=hq, east=east, west=west, east_invoice=east_invoice, west_invoice=west_invoice)
+
+
+@pytest.fixture(autouse=True)
+def _ledger_stays_consistent(request):
+    """After every payments test that touched the database, check_ledger's checks find nothing."""
+    yield
+    if request.node.get_closest_marker("django_db") is None or "live_server" in request.fixturenames:
+        return
+    from billing.selectors.ledger_check import ledger_problems
+
+    assert ledger_problems() == []

@@ -29,7 +29,5 @@ class CheckoutLineFactory(factory.django.DjangoModelFactory):
         model = CheckoutLine
 
     attempt = factory.SubFactory(CheckoutAttemptFactory)
-    invoice = factory.SubFactory(
-        "tests.factories.InvoiceFactory", customer=factory.SelfAttribute("..attempt.payer")
-    )
+    invoice = factory.SubFactory("tests.factories.InvoiceFactory", customer=factory.SelfAttribute("..attempt.payer"))
     amount = factory.SelfAttribute("invoice.balance_due")

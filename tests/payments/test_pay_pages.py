@@ -94,9 +94,7 @@ def test_someone_elses_checkout_is_a_404(client, head_office, logged_in):
     stranger = ContactPersonFactory()
     client.force_login(stranger.user)
 
-    response = client.get(
-        reverse("portal:pay-checkout", kwargs={"token": CheckoutAttempt.objects.get().token})
-    )
+    response = client.get(reverse("portal:pay-checkout", kwargs={"token": CheckoutAttempt.objects.get().token}))
 
     assert response.status_code == 404
 
@@ -104,9 +102,7 @@ def test_someone_elses_checkout_is_a_404(client, head_office, logged_in):
 def test_selected_invoices_from_the_list_are_shown_for_one_payment(logged_in, head_office):
     east, west = head_office["east_invoice"], head_office["west_invoice"]
 
-    page = logged_in.post(
-        reverse("portal:pay-selected"), {"invoice_ids": [east.pk, west.pk]}
-    ).content.decode()
+    page = logged_in.post(reverse("portal:pay-selected"), {"invoice_ids": [east.pk, west.pk]}).content.decode()
 
     assert east.number in page and west.number in page and "200.50 USD" in page
 
@@ -121,9 +117,7 @@ def test_ach_is_offered_only_to_customers_allowed_to_pay_by_bank(logged_in, head
     assert "US bank account (ACH)" not in hidden
 
 
-def test_an_ach_payment_shows_processing_and_then_settles(
-    logged_in, head_office, django_capture_on_commit_callbacks
-):
+def test_an_ach_payment_shows_processing_and_then_settles(logged_in, head_office, django_capture_on_commit_callbacks):
     inv = head_office["east_invoice"]
     started = logged_in.post(
         reverse("portal:pay-outstanding"),

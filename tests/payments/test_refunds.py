@@ -69,9 +69,7 @@ def test_a_full_refund_marks_the_payment_refunded(staff, paid, django_capture_on
     assert ledger_problems() == []
 
 
-def test_refunding_more_than_is_left_is_refused_before_the_gateway(
-    staff, paid, django_capture_on_commit_callbacks
-):
+def test_refunding_more_than_is_left_is_refused_before_the_gateway(staff, paid, django_capture_on_commit_callbacks):
     response = _refund(staff, paid, "120.01", django_capture_on_commit_callbacks)
 
     assert response.status_code == 200
@@ -95,9 +93,7 @@ def test_the_payment_admin_shows_gateway_ids_and_event_history(staff, paid):
     assert "payment_intent.succeeded" in page
 
 
-def test_the_ledger_is_consistent_after_ach_settles_and_fails(
-    head_office, django_capture_on_commit_callbacks
-):
+def test_the_ledger_is_consistent_after_ach_settles_and_fails(head_office, django_capture_on_commit_callbacks):
     from billing.services.online_payments import settle_sandbox_payment
 
     gateway = SandboxGateway()

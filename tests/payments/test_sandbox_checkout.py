@@ -53,9 +53,7 @@ def test_a_card_payment_of_two_branch_invoices_is_one_payment_allocated_to_both(
     assert set(Invoice.objects.values_list("status", "balance_due")) == {("paid", Decimal("0.00"))}
 
 
-def test_the_sandbox_events_are_stored_and_applied_like_webhooks(
-    head_office, django_capture_on_commit_callbacks
-):
+def test_the_sandbox_events_are_stored_and_applied_like_webhooks(head_office, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _pay(head_office, "card_success")
 
@@ -68,9 +66,7 @@ def test_the_sandbox_events_are_stored_and_applied_like_webhooks(
     assert event.applied_at is not None
 
 
-def test_the_payer_gets_a_receipt_email_after_the_payment_commits(
-    head_office, django_capture_on_commit_callbacks
-):
+def test_the_payer_gets_a_receipt_email_after_the_payment_commits(head_office, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _pay(head_office, "card_success")
 
@@ -131,9 +127,7 @@ def test_an_ach_payment_is_pending_and_blocks_its_invoices_until_it_settles(
     ]
 
 
-def test_a_failed_ach_payment_reverses_cleanly_and_frees_the_invoices(
-    head_office, django_capture_on_commit_callbacks
-):
+def test_a_failed_ach_payment_reverses_cleanly_and_frees_the_invoices(head_office, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         attempt = _pay(head_office, "ach_fails", method=Payment.Method.ACH)
     with django_capture_on_commit_callbacks(execute=True):
@@ -191,9 +185,7 @@ def test_confirming_twice_charges_once(head_office, django_capture_on_commit_cal
     assert Allocation.objects.get().amount == Decimal("120.00")
 
 
-def test_opting_in_saves_the_card_and_it_pays_the_next_invoice(
-    head_office, django_capture_on_commit_callbacks
-):
+def test_opting_in_saves_the_card_and_it_pays_the_next_invoice(head_office, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _pay(
             head_office,

@@ -160,3 +160,44 @@ def test_a_checkout_with_a_saved_card_is_recorded_from_stripes_server_side_answe
         (Decimal("120.00"), "succeeded"),
     ]
     assert all(p.gateway_payment_id.startswith("pi_") for p in Payment.objects.all())
+
+
+@pytest.mark.django_db
+def test_the_stripe_checkout_page_mounts_the_payment_element_with_the_intents_secret(
+    gateway, head_office, client, settings
+):
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+    client.force_login(head_office["contact"].user)
+    inv = head_office["east_invoice"]
+
+    started = client.post(
+        "/pay/", {"currency": "USD", "method": "card", "invoice": [inv.pk], f"amount_{inv.pk}": "120.00"}
+    )
+    page = client.get(started["Location"]).content.decode()
+
+    attempt = CheckoutAttempt.objects.get()
+    assert '<script src="https://js.stripe.com/v3/"></script>' in page
+    assert attempt.client_secret and attempt.client_secret in page and "pk_test_localstripe" in page
+
+
+@pytest.mark.django_db
+def test_the_browser_coming_back_records_nothing_until_stripe_says_the_intent_succeeded(
+    gateway, head_office, client, django_capture_on_commit_callbacks
+):
+    client.force_login(head_office["contact"].user)
+    inv = head_office["east_invoice"]
+    started = client.post(
+        "/pay/", {"currency": "USD", "method": "card", "invoice": [inv.pk], f"amount_{inv.pk}": "120.00"}
+    )
+    attempt = CheckoutAttempt.objects.get()
+    return_url = started["Location"] + "return/"
+
+    client.get(return_url)  # a forged or early redirect: Stripe says requires_payment_method
+    recorded_early = Payment.objects.exists()
+    gateway.confirm_payment_intent(attempt.gateway_intent_id, payment_method_id=_card())  # what Stripe.js does
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.get(return_url, follow=True).content.decode()
+
+    assert not recorded_early
+    assert "payment received" in done
+    assert Payment.objects.get().gateway_payment_id == attempt.gateway_intent_id

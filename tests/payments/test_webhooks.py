@@ -26,9 +26,7 @@ def _stripe(settings):
 def checkout():
     """An ACH checkout of 100.00 for one invoice, waiting for Stripe."""
     attempt = CheckoutAttemptFactory(method=Payment.Method.ACH)
-    CheckoutLineFactory(
-        attempt=attempt, invoice=InvoiceFactory(customer=attempt.payer, total=Decimal("100.00"))
-    )
+    CheckoutLineFactory(attempt=attempt, invoice=InvoiceFactory(customer=attempt.payer, total=Decimal("100.00")))
     return attempt
 
 
@@ -59,9 +57,7 @@ def test_the_url_is_the_stripe_webhook_endpoint():
     assert reverse("billing:stripe-webhook") == URL
 
 
-def test_a_valid_succeeded_event_records_one_allocated_payment(
-    client, checkout, django_capture_on_commit_callbacks
-):
+def test_a_valid_succeeded_event_records_one_allocated_payment(client, checkout, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(client, _intent_event(checkout, "succeeded"))
 
@@ -76,9 +72,7 @@ def test_a_valid_succeeded_event_records_one_allocated_payment(
     assert GatewayEvent.objects.get().applied_at is not None
 
 
-def test_a_bad_signature_is_refused_and_nothing_is_recorded(
-    client, checkout, django_capture_on_commit_callbacks
-):
+def test_a_bad_signature_is_refused_and_nothing_is_recorded(client, checkout, django_capture_on_commit_callbacks):
     payload = _intent_event(checkout, "succeeded")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -98,9 +92,7 @@ def test_a_missing_signature_is_refused(client, checkout):
 def test_a_stale_timestamp_is_refused_even_with_the_right_secret(client, checkout):
     payload = _intent_event(checkout, "succeeded")
 
-    response = _post(
-        client, payload, header=signature_header(payload, SECRET, timestamp=int(time.time()) - 600)
-    )
+    response = _post(client, payload, header=signature_header(payload, SECRET, timestamp=int(time.time()) - 600))
 
     assert response.status_code == 400
     assert not GatewayEvent.objects.exists() and not Payment.objects.exists()
@@ -116,9 +108,7 @@ def test_a_payload_changed_after_signing_is_refused(client, checkout):
     assert not Payment.objects.exists()
 
 
-def test_an_event_replayed_three_times_records_one_payment(
-    client, checkout, django_capture_on_commit_callbacks
-):
+def test_an_event_replayed_three_times_records_one_payment(client, checkout, django_capture_on_commit_callbacks):
     payload = _intent_event(checkout, "succeeded")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -129,9 +119,7 @@ def test_an_event_replayed_three_times_records_one_payment(
     assert Payment.objects.count() == 1 and Allocation.objects.count() == 1
 
 
-def test_processing_arriving_after_succeeded_changes_nothing(
-    client, checkout, django_capture_on_commit_callbacks
-):
+def test_processing_arriving_after_succeeded_changes_nothing(client, checkout, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _post(client, _intent_event(checkout, "succeeded"))
         _post(client, _intent_event(checkout, "processing"))
@@ -143,9 +131,7 @@ def test_processing_arriving_after_succeeded_changes_nothing(
     assert "ignored" in GatewayEvent.objects.get(type="payment_intent.processing").outcome
 
 
-def test_succeeded_after_processing_completes_the_pending_payment(
-    client, checkout, django_capture_on_commit_callbacks
-):
+def test_succeeded_after_processing_completes_the_pending_payment(client, checkout, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _post(client, _intent_event(checkout, "processing"))
     pending = Payment.objects.get()
