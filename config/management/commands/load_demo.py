@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from billing.demo import load_demo_organisation
+from billing.demo_ledger import load_demo_ledger
 from crmsync.demo import load_demo_crm
 
 
@@ -10,6 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = load_demo_organisation()
+        load_demo_ledger()
         load_demo_crm()
         site = settings.SITE_URL.rstrip("/")
         self.stdout.write(self.style.SUCCESS("Demo organisation loaded."))
