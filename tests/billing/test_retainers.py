@@ -103,3 +103,13 @@ def test_a_retainer_goes_only_to_regular_invoices():
         apply_retainer(retainer=retainer, applications={other_retainer.pk: Decimal("10.00")})
 
     assert refused.value.code == "retainer_invoice"
+
+
+def test_a_retainer_invoice_asks_for_the_agreed_advance_without_the_customers_discount():
+    customer = CustomerFactory(discount_percent=Decimal("5.00"))
+
+    retainer = create_invoice(
+        customer=customer, is_retainer=True, lines=[LineInput(description="Advance", rate=Decimal("1500.00"))]
+    )
+
+    assert (retainer.number, retainer.total) == ("RET-00001", Decimal("1500.00"))
