@@ -36,6 +36,7 @@ from billing.models import (
 )
 from billing.money import ZERO, format_money, quantize
 from billing.selectors import customers_under
+from billing.services._targets import check_applications, check_targets, lock_invoices
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +56,13 @@ def _refuse(message, code, **params):
 
 
 def _checked_lines(*, payer: Customer, allocations: Mapping[int, Decimal], currency: str) -> list[Invoice]:
-    """Lock the asked invoices (id order) and apply the ledger's rules to each amount. Caller is atomic."""
-    if not allocations:
-        _refuse(_("Choose at least one invoice to pay."), "nothing_to_pay")
+    """Lock the asked invoices (id order) and apply the ledger's payer rule plus the portal's own.
+
+    The ledger's rule (billing.services._targets) covers amounts, currency, draft/void and the
+    balance; on top a portal payment needs the invoice open, in full unless partial payments are
+    allowed, and not already being paid by a processing bank debit. Caller is atomic.
+    """
+    check_applications(allocations, currency)
     if currency != payer.currency:
         _refuse(
             _("This account pays in %(cur)s; the payment was asked in %(asked)s."),
@@ -65,18 +70,15 @@ def _checked_lines(*, payer: Customer, allocations: Mapping[int, Decimal], curre
             cur=payer.currency,
             asked=currency,
         )
-    invoices = list(
-        Invoice.objects.filter(pk__in=list(allocations), customer__in=customers_under(customer_id=payer.pk))
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
+    # Only the payer's tree is even looked at, so a foreign id gets the same answer as a missing one
+    # (the ledger's own message would name the other company).
+    visible = Invoice.objects.filter(pk__in=list(allocations), customer__in=customers_under(customer_id=payer.pk))
+    invoices = lock_invoices(visible.values_list("pk", flat=True))
     if len(invoices) != len(allocations):
-        # Same answer for "no such invoice" and "not yours": never confirm an id exists.
         _refuse(_("One of these invoices can't be paid from this account."), "not_payable")
+    check_targets(payer=payer, currency=currency, applications=allocations, invoices=invoices, regular_only=False)
     processing = set(
-        CheckoutLine.objects.processing()
-        .filter(invoice__in=invoices)
-        .values_list("invoice__number", flat=True)
+        CheckoutLine.objects.processing().filter(invoice__in=invoices).values_list("invoice__number", flat=True)
     )
     if processing:
         _refuse(
@@ -84,36 +86,14 @@ def _checked_lines(*, payer: Customer, allocations: Mapping[int, Decimal], curre
             "payment_processing",
             inv=", ".join(sorted(processing)),
         )
-    for invoice in invoices:
+    for invoice in invoices.values():
         amount = allocations[invoice.pk]
         if not invoice.is_open:
             _refuse(
-                _("Invoice %(inv)s is %(status)s and can't be paid."),
+                _("Invoice %(inv)s is %(status)s; there is nothing left to pay."),
                 "not_open",
                 inv=invoice.number,
                 status=invoice.get_status_display().lower(),
-            )
-        if invoice.currency != currency:
-            _refuse(
-                _("Invoice %(inv)s is in %(inv_cur)s, not %(cur)s."),
-                "wrong_currency",
-                inv=invoice.number,
-                inv_cur=invoice.currency,
-                cur=currency,
-            )
-        if not isinstance(amount, Decimal) or amount <= 0 or amount != quantize(amount, currency):
-            _refuse(
-                _("Enter an amount above zero, in whole cents, for invoice %(inv)s."),
-                "bad_amount",
-                inv=invoice.number,
-            )
-        if amount > invoice.balance_due:
-            _refuse(
-                _("Invoice %(inv)s has only %(due)s %(cur)s left to pay."),
-                "exceeds_invoice",
-                inv=invoice.number,
-                due=invoice.balance_due,
-                cur=currency,
             )
         if amount < invoice.balance_due and not invoice.allow_partial_payments:
             _refuse(
@@ -123,7 +103,7 @@ def _checked_lines(*, payer: Customer, allocations: Mapping[int, Decimal], curre
                 due=invoice.balance_due,
                 cur=currency,
             )
-    return invoices
+    return [invoices[pk] for pk in sorted(invoices)]
 
 
 def start_checkout(
@@ -365,18 +345,19 @@ def _apply_intent(*, attempt: CheckoutAttempt, intent: Intent) -> str:
     if intent.amount != attempt.amount or intent.currency != attempt.currency:
         if attempt.status == CheckoutAttempt.Status.SUCCEEDED:
             return "amount mismatch ignored: already paid"
-        reason = _(
-            "The gateway reported %(got)s %(gcur)s; %(asked)s %(cur)s was asked. Nothing was recorded."
-        ) % {"got": intent.amount, "gcur": intent.currency, "asked": attempt.amount, "cur": attempt.currency}
+        reason = _("The gateway reported %(got)s %(gcur)s; %(asked)s %(cur)s was asked. Nothing was recorded.") % {
+            "got": intent.amount,
+            "gcur": intent.currency,
+            "asked": attempt.amount,
+            "cur": attempt.currency,
+        }
         logger.error("Checkout %s: %s", attempt.pk, reason)
         _move(attempt, CheckoutAttempt.Status.FAILED, reason)
         return "amount mismatch"
     target = _TARGET.get(intent.status)
     if intent.status == "requires_payment_method" and intent.failure_reason:
         if attempt.method == Payment.Method.ACH:
-            target = (
-                CheckoutAttempt.Status.FAILED
-            )  # a returned bank debit ends the attempt; the invoices are free
+            target = CheckoutAttempt.Status.FAILED  # a returned bank debit ends the attempt; the invoices are free
         else:
             attempt.failure_reason = intent.failure_reason[:255]  # a declined card: the payer may try again
             attempt.save(update_fields=["failure_reason", "updated_at"])
@@ -400,9 +381,7 @@ def _move(attempt: CheckoutAttempt, target: str, reason: str = "") -> None:
         transaction.on_commit(lambda: send_receipt(payment_id=payment.pk))
     elif target in (Status.FAILED, Status.CANCELED) and payment is not None:
         # A pending payment carries no allocations: failing it reverses nothing and frees its invoices.
-        Payment.objects.filter(pk=payment.pk).update(
-            status=Payment.Status.FAILED, failure_reason=reason[:255]
-        )
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_reason=reason[:255])
     attempt.status = target
     attempt.payment = payment
     attempt.failure_reason = reason[:255] if target in (Status.FAILED, Status.CANCELED) else ""
@@ -433,9 +412,7 @@ def _complete_payment(*, attempt: CheckoutAttempt, payment: Payment) -> None:
     """
     from billing.services.payments import allocate_payment  # the ledger's one allocation path
 
-    Payment.objects.filter(pk=payment.pk).update(
-        status=Payment.Status.SUCCEEDED, paid_on=timezone.localdate()
-    )
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.SUCCEEDED, paid_on=timezone.localdate())
     lines = {ln.invoice_id: ln.amount for ln in attempt.lines.all()}
     invoices = (
         Invoice.objects.open()

@@ -79,7 +79,7 @@ def test_a_void_or_draft_invoice_is_refused(head_office, status):
     balance = Decimal("0.00") if status == Invoice.Status.VOID else Decimal("100.00")
     invoice = InvoiceFactory(customer=head_office["east"], status=status, balance_due=balance)
 
-    assert _refused(head_office, {invoice.pk: Decimal("100.00")}).code == "not_open"
+    assert _refused(head_office, {invoice.pk: Decimal("100.00")}).code == "invoice_not_open"
 
 
 def test_a_currency_other_than_the_accounts_is_refused(head_office):
@@ -98,7 +98,7 @@ def test_ach_is_refused_when_the_customer_may_not_pay_by_bank(head_office):
 
 
 def test_nothing_chosen_is_refused(head_office):
-    assert _refused(head_office, {}).code == "nothing_to_pay"
+    assert _refused(head_office, {}).code == "nothing_to_apply"
 
 
 # Through the pages: tampered hidden fields
@@ -157,3 +157,20 @@ def test_a_method_the_customer_does_not_have_is_refused(client, head_office):
 
     assert response.status_code == 400
     assert not CheckoutAttempt.objects.exists()
+
+
+def test_an_invoice_paid_in_full_is_refused(head_office):
+    from django.utils import timezone
+
+    from billing.services.payments import record_payment
+
+    invoice = InvoiceFactory(customer=head_office["east"], total=Decimal("100.00"))
+    record_payment(
+        customer=head_office["east"],
+        amount=Decimal("100.00"),
+        paid_on=timezone.localdate(),
+        method=Payment.Method.BANK_TRANSFER,
+        allocations={invoice.pk: Decimal("100.00")},
+    )
+
+    assert _refused(head_office, {invoice.pk: Decimal("1.00")}).code == "exceeds_invoice"
