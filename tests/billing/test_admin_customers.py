@@ -234,6 +234,14 @@ def test_the_change_page_shows_effective_terms_and_where_they_come_from(staff_cl
     assert reverse("admin:billing_customer_hierarchy", args=[customer.pk]) in page
 
 
+def test_the_change_page_links_to_the_customers_statement(staff_client):
+    customer = CustomerFactory()
+
+    page = staff_client.get(reverse("admin:billing_customer_change", args=[customer.pk])).content.decode()
+
+    assert reverse("admin:billing_customer_statement", args=[customer.pk]) in page
+
+
 def test_a_malformed_or_unknown_customer_id_is_not_a_server_error(staff_client):
     # The admin answers an unknown change page with a redirect and a message.
     assert staff_client.get("/admin/billing/customer/abc/change/").status_code == 302
