@@ -192,8 +192,27 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module: str) -> Mapped:
-    """One CRM record → Customer field values (strings cut to the column), custom fields apart."""
+def invalid_values(values: dict[str, Any]) -> str:
+    """Why these customer or contact values cannot be saved (a bad email or website), else ""."""
+    if values.get("email"):
+        try:
+            _email(values["email"])
+        except ValidationError:
+            return _("%(email)s is not a valid email address.") % {"email": values["email"]}
+    if values.get("website"):
+        try:
+            _url(values["website"])
+        except ValidationError:
+            return _("%(url)s is not a valid website address.") % {"url": values["website"]}
+    return ""
+
+
+def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module: str, validate: bool = True) -> Mapped:
+    """One CRM record → Customer field values (strings cut to the column), custom fields apart.
+
+    With `validate=False` the email and website are not checked: the sync checks only the values
+    it is going to write (`invalid_values`), so an unchanged record costs no regex work.
+    """
     crm_id = str(record["id"])
     parts: dict[str, list[str]] = {}
     custom: dict[str, Any] = {}
@@ -230,34 +249,18 @@ def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module
         )[:255]
     if not values["display_name"]:
         return Mapped(crm_id, values, custom, error=_("The record has no name."))
-    if values["email"]:
-        try:
-            _email(values["email"])
-        except ValidationError:
-            return Mapped(
-                crm_id,
-                values,
-                custom,
-                error=_("%(email)s is not a valid email address.") % {"email": values["email"]},
-            )
-    if values["website"]:
-        if "://" not in values["website"]:
-            values["website"] = "https://" + values["website"]
-        try:
-            _url(values["website"])
-        except ValidationError:
-            return Mapped(
-                crm_id,
-                values,
-                custom,
-                error=_("%(url)s is not a valid website address.") % {"url": values["website"]},
-            )
+    if values["website"] and "://" not in values["website"]:
+        values["website"] = "https://" + values["website"]
+    if validate:
+        error = invalid_values(values)
+        if error:
+            return Mapped(crm_id, values, custom, error=error)
     if module == ACCOUNTS and not values["company_name"]:
         values["company_name"] = values["display_name"]
     return Mapped(crm_id, values, custom, modified_at=_datetime(record.get("Modified_Time")))
 
 
-def map_contact_person(record: dict[str, Any]) -> Mapped:
+def map_contact_person(record: dict[str, Any], *, validate: bool = True) -> Mapped:
     crm_id = str(record["id"])
     values = {target: _text(record.get(crm)) for crm, target in CONTACT_PERSON_FIELDS.items()}
     if not values["first_name"]:
@@ -267,16 +270,10 @@ def map_contact_person(record: dict[str, Any]) -> Mapped:
             values[field] = values[field][:limit]
     if not values["first_name"]:
         return Mapped(crm_id, values, {}, error=_("The contact has no name."))
-    if values["email"]:
-        try:
-            _email(values["email"])
-        except ValidationError:
-            return Mapped(
-                crm_id,
-                values,
-                {},
-                error=_("%(email)s is not a valid email address.") % {"email": values["email"]},
-            )
+    if validate:
+        error = invalid_values(values)
+        if error:
+            return Mapped(crm_id, values, {}, error=error)
     return Mapped(crm_id, values, {})
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from billing.models import ContactPerson, Customer
@@ -22,6 +21,7 @@ from crmsync.mapping import (
     NAME_FIELD,
     Mapped,
     account_id_of,
+    invalid_values,
     map_contact_person,
     map_customer,
 )
@@ -112,7 +112,7 @@ def apply_customer_page(
     targets = sorted({t for _c, t in pairs if not t.startswith(CUSTOM_PREFIX)})
     mapped: dict[str, Mapped] = {}
     for record in records:
-        item = map_customer(record, pairs, module=module)
+        item = map_customer(record, pairs, module=module, validate=False)
         if item.error:
             counts.fail(
                 module=module,
@@ -158,27 +158,36 @@ def apply_customer_page(
             **{key: item.crm_id},
         )
 
+    def rejected(item: Mapped) -> bool:
+        # Checked only for rows about to be written: an unchanged record costs no regex work.
+        error = invalid_values(item.values)
+        if error:
+            counts.fail(module=module, crm_id=item.crm_id, name=item.name, reason=error)
+        return bool(error)
+
     for item in mapped.values():
         row = existing.get(item.crm_id)
         if row is not None:
             if _billing_edit_is_newer(row, item):
                 continue  # pushed in both-ways mode; an unchanged CRM record must not undo it
             changed = updated_customer(row, item)
-            if changed is not None:
+            if changed is not None and not rejected(item):
                 to_update.append(changed)
                 counts.updated += 1
             continue
         same_name = twins.get(item.name)
+        if same_name and duplicate_policy == CrmConnection.DuplicatePolicy.SKIP:
+            counts.skipped += 1
+            counts.duplicates_skipped += 1
+            continue
+        if rejected(item):
+            continue
+        if same_name and duplicate_policy == CrmConnection.DuplicatePolicy.OVERWRITE:
+            to_update.append(updated_customer({**same_name.pop(0), key: None}, item))
+            counts.updated += 1
+            counts.duplicates_overwritten += 1
+            continue
         if same_name:
-            if duplicate_policy == CrmConnection.DuplicatePolicy.SKIP:
-                counts.skipped += 1
-                counts.duplicates_skipped += 1
-                continue
-            if duplicate_policy == CrmConnection.DuplicatePolicy.OVERWRITE:
-                to_update.append(updated_customer({**same_name.pop(0), key: None}, item))
-                counts.updated += 1
-                counts.duplicates_overwritten += 1
-                continue
             counts.duplicates_cloned += 1
         values = {t: item.values[t] for t in targets}
         if module == ACCOUNTS:
@@ -240,7 +249,7 @@ def apply_contact_person_page(
             continue
         if account_id not in customer_by_account:
             continue
-        item = map_contact_person(record)
+        item = map_contact_person(record, validate=False)
         if item.error:
             counts.fail(
                 module=CONTACTS,
@@ -253,24 +262,43 @@ def apply_contact_person_page(
     existing = {
         row["crm_contact_id"]: row
         for row in ContactPerson.objects.filter(crm_contact_id__in=list(people)).values(
-            "pk", "crm_contact_id", "customer_id", *_PERSON_FIELDS
+            "pk", "crm_contact_id", "customer_id", "is_primary", *_PERSON_FIELDS
         )
     }
     to_create, to_update = [], []
     for crm_id, (customer_id, item) in people.items():
         row = existing.get(crm_id)
+        changed = (
+            row is None or row["customer_id"] != customer_id or any(row[f] != item.values[f] for f in _PERSON_FIELDS)
+        )
+        if not changed:
+            continue
+        error = invalid_values(item.values)
+        if error:
+            counts.fail(module=CONTACTS, crm_id=crm_id, name=item.values["first_name"], reason=error)
+            continue
         if row is None:
             to_create.append(ContactPerson(customer_id=customer_id, crm_contact_id=crm_id, **item.values))
             counts.added += 1
-        elif row["customer_id"] != customer_id or any(row[f] != item.values[f] for f in _PERSON_FIELDS):
-            to_update.append(ContactPerson(pk=row["pk"], customer_id=customer_id, **item.values))
+        else:
+            # Moved to another account: it cannot stay primary there (one primary per customer).
+            primary = row["is_primary"] and row["customer_id"] == customer_id
+            to_update.append(ContactPerson(pk=row["pk"], customer_id=customer_id, is_primary=primary, **item.values))
             counts.updated += 1
     if to_create:
+        # The first contact person of a customer without a primary becomes its primary.
+        has_primary = set(
+            ContactPerson.objects.filter(
+                customer_id__in={p.customer_id for p in to_create}, is_primary=True
+            ).values_list("customer_id", flat=True)
+        )
+        for person in to_create:
+            if person.customer_id not in has_primary:
+                person.is_primary = True
+                has_primary.add(person.customer_id)
         ContactPerson.objects.bulk_create(to_create)
     if to_update:
-        ContactPerson.objects.bulk_update(to_update, ["customer_id", *_PERSON_FIELDS])
-    if to_create or to_update:
-        _give_primary_contacts({p.customer_id for p in to_create + to_update})
+        ContactPerson.objects.bulk_update(to_update, ["customer_id", "is_primary", *_PERSON_FIELDS])
     if orphans:
         orphan_counts = apply_customer_page(
             records=orphans,
@@ -284,19 +312,6 @@ def apply_contact_person_page(
             setattr(counts, name, getattr(counts, name) + value)
         counts.failures += orphan_counts.failures
     return counts
-
-
-def _give_primary_contacts(customer_ids: set[int]) -> None:
-    """The first contact person of a customer without a primary becomes its primary (one UPDATE)."""
-    with_primary = ContactPerson.objects.filter(customer_id__in=customer_ids, is_primary=True).values("customer_id")
-    first_ids = (
-        ContactPerson.objects.filter(customer_id__in=customer_ids)
-        .exclude(customer_id__in=with_primary)
-        .values("customer_id")
-        .annotate(first=Min("pk"))
-        .values_list("first", flat=True)
-    )
-    ContactPerson.objects.filter(pk__in=list(first_ids)).update(is_primary=True)
 
 
 def apply_deletions(*, deleted: list[dict[str, Any]], module: str, now: datetime) -> Counts:

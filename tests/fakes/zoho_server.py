@@ -168,9 +168,7 @@ class FakeZoho:
     def add_record(self, module: str, **fields) -> dict[str, Any]:
         record = {"id": self.new_id(), **fields}
         if module == "Contacts":
-            record["Full_Name"] = " ".join(
-                p for p in (fields.get("First_Name"), fields.get("Last_Name")) if p
-            )
+            record["Full_Name"] = " ".join(p for p in (fields.get("First_Name"), fields.get("Last_Name")) if p)
         record.setdefault("Created_Time", _now_iso())
         record["Modified_Time"] = _now_iso()
         with self.lock:
@@ -197,9 +195,7 @@ class FakeZoho:
             record = self.records[module][record_id]
             record.update(fields)
             if module == "Contacts":
-                record["Full_Name"] = " ".join(
-                    p for p in (record.get("First_Name"), record.get("Last_Name")) if p
-                )
+                record["Full_Name"] = " ".join(p for p in (record.get("First_Name"), record.get("Last_Name")) if p)
             record["Modified_Time"] = _now_iso()
             return record
 
@@ -299,9 +295,7 @@ class FakeZoho:
                 return self._upsert(module, json.loads(body or b"{}"))
             if len(parts) == 3 and parts[2] == "Deals":
                 deals = [
-                    d
-                    for d in self.records["Deals"].values()
-                    if (d.get("Account_Name") or {}).get("id") == parts[1]
+                    d for d in self.records["Deals"].values() if (d.get("Account_Name") or {}).get("id") == parts[1]
                 ]
                 return self._answer(deals, query, 1, False, None)
             if len(parts) == 2:
@@ -360,8 +354,7 @@ class FakeZoho:
             }
         return 200, {
             "fields": [
-                {"api_name": a, "field_label": label, "data_type": t, "custom_field": c}
-                for a, label, t, c in defs
+                {"api_name": a, "field_label": label, "data_type": t, "custom_field": c} for a, label, t, c in defs
             ]
         }
 
@@ -427,8 +420,7 @@ class FakeZoho:
             ids = [
                 r["id"]
                 for r in self.records[module].values()
-                if (since is None or r["Modified_Time"] >= since)
-                and all(r.get(k) == v for k, v in criteria.items())
+                if (since is None or r["Modified_Time"] >= since) and all(r.get(k) == v for k, v in criteria.items())
             ]
             snapshot_id = str(next(self._snapshot_ids))
             self._snapshots[snapshot_id] = ids
@@ -570,6 +562,9 @@ class FakeZoho:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as with the real API
+    # Headers and body leave in one write and without Nagle's delay: otherwise every response
+    # waits ~40 ms for the client's delayed ACK and the fake, not the sync, sets the pace.
+    disable_nagle_algorithm = True
     fake: FakeZoho
 
     def _serve(self, method: str) -> None:
@@ -578,17 +573,15 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         status, payload = self.fake.handle(method, url.path, query, self.headers, body)
-        raw = (
-            b""
-            if payload is None
-            else (payload if isinstance(payload, str) else json.dumps(payload)).encode()
-        )
-        self.send_response(status)
+        raw = b"" if payload is None else (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+        self.send_response_only(status)
+        self.send_header("Date", self.date_time_string())
         if raw:
             self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        self._headers_buffer.append(b"\r\n")
+        self.wfile.write(b"".join(self._headers_buffer) + raw)
+        self._headers_buffer = []
 
     def do_GET(self):  # noqa: N802
         self._serve("GET")
@@ -608,9 +601,7 @@ class FakeZohoServer:
         handler = type("Handler", (_Handler,), {"fake": self.fake})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -686,9 +677,7 @@ def load_demo_data(fake: FakeZoho, *, accounts: int = 24, seed: int = 7) -> None
         fake.add_deal(
             account, f"{name} renewal", Stage="Negotiation", Amount=1200.0 + i * 10, Closing_Date="2026-12-31"
         )
-        fake.add_deal(
-            account, f"{name} upsell", Stage="Qualification", Amount=500.0, Closing_Date="2027-01-31"
-        )
+        fake.add_deal(account, f"{name} upsell", Stage="Qualification", Amount=500.0, Closing_Date="2027-01-31")
     for k in range(4):
         fake.add_contact("Indie", f"Freelancer{k}", Email=f"indie{k}@example.com", Phone=f"+1 555 09{k:02d}")
 
@@ -699,16 +688,14 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--demo", action="store_true", help="load demo accounts, contacts, deals and views")
     parser.add_argument("--accounts", type=int, default=0, help="extra generated accounts (bench)")
-    parser.add_argument("--contacts-per-account", type=int, default=2)
+    parser.add_argument("--contacts", type=int, default=0, help="generated contacts, orphans included")
     parser.add_argument("--orphans", type=int, default=0)
     args = parser.parse_args(argv)
     fake = FakeZoho()
     if args.demo:
         load_demo_data(fake)
     if args.accounts:
-        generate(
-            fake, accounts=args.accounts, contacts_per_account=args.contacts_per_account, orphans=args.orphans
-        )
+        generate(fake, accounts=args.accounts, contacts=args.contacts, orphans=args.orphans)
     server = FakeZohoServer(fake, host=args.host, port=args.port)
     print(
         f"Fake Zoho CRM on {server.url} (client id {fake.client_id}, client secret {fake.client_secret}, "
@@ -727,29 +714,40 @@ def generate(
     fake: FakeZoho,
     *,
     accounts: int,
-    contacts_per_account: int = 2,
+    contacts: int = 0,
     orphans: int = 0,
     duplicate_every: int = 50,
     long_every: int = 97,
 ) -> None:
-    """Bulk data: duplicate names, unicode and very long names, orphan contacts."""
+    """Bulk data: `contacts` contacts of which `orphans` have no account, the rest spread over the
+    accounts; every 50th account repeats the previous name, every 97th is a very long unicode name."""
+    made = []
     for i in range(accounts):
         if i % duplicate_every == 0 and i:
             name = f"Company {i - 1:06d}"  # same name as the previous one
         elif i % long_every == 0:
-            name = ("Ünïcødé Größe Ωmega 株式会社 " * 12)[:200] + f" {i}"
+            name = ("Ünïcødé Größe Ωmega 株式会社 " * 12)[:190] + f" {i}"
         else:
             name = f"Company {i:06d}"
-        account = fake.add_account(
-            name,
-            Phone=f"+1 555 {i:07d}",
-            Billing_City="Zürich",
-            Payment_Terms=30,
-            Website=f"https://c{i}.example",
-            Customer_Tier="Gold",
+        made.append(
+            fake.add_account(
+                name,
+                Phone=f"+1 555 {i:07d}",
+                Billing_City="Zürich",
+                Payment_Terms=30,
+                Website=f"https://c{i}.example",
+                Email=f"ap{i}@example.com",
+            )
         )
-        for j in range(contacts_per_account):
-            fake.add_contact(f"Frédéric{j}", f"Müller{i}", account=account, Email=f"c{i}.{j}@example.com")
+    for j in range(contacts - orphans):
+        account = made[j % len(made)] if made else None
+        fake.add_contact(
+            f"Frédéric{j}",
+            f"Müller{j}",
+            account=account,
+            Email=f"c{j}@example.com",
+            Title="CEO" if j % 5 == 0 else "Accountant",
+        )
     for k in range(orphans):
         fake.add_contact("Orphan", f"Person{k}", Email=f"orphan{k}@example.com")
 
