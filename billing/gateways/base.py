@@ -61,6 +61,7 @@ class SetupResult:
     status: str
     client_secret: str = ""
     payment_method_id: str = ""
+    customer_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ class Gateway:
         raise NotImplementedError
 
     def list_payment_methods(self, *, customer_id: str, kind: str) -> list[MethodDetails]:
+        raise NotImplementedError
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
         raise NotImplementedError
 
     def retrieve_payment_method(self, method_id: str) -> MethodDetails:

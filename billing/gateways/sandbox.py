@@ -38,9 +38,7 @@ SCENARIOS = {
         card=dict(brand="visa", last4="0002", exp_month=12, exp_year=2034),
         decline="Your card was declined.",
     ),
-    "ach_settles": dict(
-        type=US_BANK_ACCOUNT, us_bank_account=dict(bank_name="STRIPE TEST BANK", last4="6789")
-    ),
+    "ach_settles": dict(type=US_BANK_ACCOUNT, us_bank_account=dict(bank_name="STRIPE TEST BANK", last4="6789")),
     "ach_fails": dict(
         type=US_BANK_ACCOUNT,
         us_bank_account=dict(bank_name="STRIPE TEST BANK", last4="1116"),
@@ -172,7 +170,21 @@ class SandboxGateway(Gateway):
             data=dict(customer=customer_id, status=status, payment_method=payment_method_id or None),
         )
         return SetupResult(
-            id=seti, status=status, client_secret=f"{seti}_secret", payment_method_id=payment_method_id
+            id=seti,
+            status=status,
+            client_secret=f"{seti}_secret",
+            payment_method_id=payment_method_id,
+            customer_id=customer_id,
+        )
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
+        d = self._get(setup_intent_id, "setup_intent").data
+        return SetupResult(
+            id=setup_intent_id,
+            status=d["status"],
+            client_secret=f"{setup_intent_id}_secret",
+            payment_method_id=d.get("payment_method") or "",
+            customer_id=d["customer"],
         )
 
     # PaymentIntents
@@ -291,9 +303,7 @@ class SandboxGateway(Gateway):
         if d["status"] != "succeeded":
             raise PaymentDeclined("Only a succeeded payment can be refunded.", code="not_succeeded")
         if minor <= 0 or refunded + minor > d["amount_received"]:
-            raise PaymentDeclined(
-                "The refund is larger than what is left of the payment.", code="refund_too_large"
-            )
+            raise PaymentDeclined("The refund is larger than what is left of the payment.", code="refund_too_large")
         refund = Model.objects.create(
             pk=_new_id("re"),
             kind="refund",
@@ -347,9 +357,7 @@ class SandboxGateway(Gateway):
         for obj in objs:
             payload = obj.data["payload"]
             events.append(
-                WebhookEvent(
-                    id=payload["id"], type=payload["type"], data=payload["data"]["object"], payload=payload
-                )
+                WebhookEvent(id=payload["id"], type=payload["type"], data=payload["data"]["object"], payload=payload)
             )
         return events
 
@@ -358,8 +366,8 @@ class SandboxGateway(Gateway):
         from .stripe_gateway import StripeGateway
 
         try:
-            return StripeGateway(
-                secret_key="", api_base="", webhook_secret=SANDBOX_WEBHOOK_SECRET
-            ).parse_webhook(payload=payload, signature_header=signature_header)
+            return StripeGateway(secret_key="", api_base="", webhook_secret=SANDBOX_WEBHOOK_SECRET).parse_webhook(
+                payload=payload, signature_header=signature_header
+            )
         except (ValueError, json.JSONDecodeError) as exc:
             raise InvalidWebhook("The webhook body is not an event.", code="bad_payload") from exc

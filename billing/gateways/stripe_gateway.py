@@ -75,16 +75,23 @@ def _method_from_stripe(obj) -> MethodDetails:
             exp_year=_get(card, "exp_year"),
         )
     bank = _get(obj, US_BANK_ACCOUNT, {})
-    return MethodDetails(
-        id=obj["id"], kind=kind, brand=_get(bank, "bank_name", ""), last4=_get(bank, "last4", "")
+    return MethodDetails(id=obj["id"], kind=kind, brand=_get(bank, "bank_name", ""), last4=_get(bank, "last4", ""))
+
+
+def _setup_from_stripe(obj) -> SetupResult:
+    pm = _get(obj, "payment_method", "")
+    return SetupResult(
+        id=obj["id"],
+        status=obj["status"],
+        client_secret=_get(obj, "client_secret", ""),
+        payment_method_id=pm if isinstance(pm, str) else _get(pm, "id", ""),
+        customer_id=_get(obj, "customer", "") or "",
     )
 
 
 def _translate(exc: stripe.StripeError) -> Exception:
     """Stripe's exceptions become ours, with a message a payer can read."""
-    message = (
-        getattr(exc, "user_message", None) or str(getattr(exc, "_message", "") or "") or "The payment failed."
-    )
+    message = getattr(exc, "user_message", None) or str(getattr(exc, "_message", "") or "") or "The payment failed."
     if isinstance(exc, stripe.CardError):
         return PaymentDeclined(message, code=getattr(exc, "code", "") or "card_declined")
     if isinstance(exc, stripe.InvalidRequestError | stripe.IdempotencyError):
@@ -148,9 +155,7 @@ class StripeGateway(Gateway):
             params["payment_method"] = payment_method_id
         if method_kind == US_BANK_ACCOUNT:
             params["payment_method_options"] = {US_BANK_ACCOUNT: {"verification_method": "automatic"}}
-        return intent_from_stripe(
-            self._call(stripe.PaymentIntent.create, idempotency_key=idempotency_key, **params)
-        )
+        return intent_from_stripe(self._call(stripe.PaymentIntent.create, idempotency_key=idempotency_key, **params))
 
     def confirm_payment_intent(
         self, intent_id: str, *, payment_method_id: str = "", idempotency_key: str = ""
@@ -178,13 +183,10 @@ class StripeGateway(Gateway):
             if _get(attached, "customer", "") != customer_id:
                 # Stripe attaches on confirmation; localstripe does not, and attaching again is harmless.
                 self._call(stripe.PaymentMethod.attach, payment_method_id, customer=customer_id)
-        pm = _get(obj, "payment_method", "")
-        return SetupResult(
-            id=obj["id"],
-            status=obj["status"],
-            client_secret=_get(obj, "client_secret", ""),
-            payment_method_id=pm if isinstance(pm, str) else _get(pm, "id", ""),
-        )
+        return _setup_from_stripe(obj)
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
+        return _setup_from_stripe(self._call(stripe.SetupIntent.retrieve, setup_intent_id))
 
     def attach_payment_method(self, method_id: str, *, customer_id: str) -> MethodDetails:
         return _method_from_stripe(self._call(stripe.PaymentMethod.attach, method_id, customer=customer_id))
@@ -229,8 +231,6 @@ class StripeGateway(Gateway):
             raise InvalidWebhook("The webhook body is not UTF-8.", code="bad_payload") from exc
         try:
             event = json.loads(payload)
-            return WebhookEvent(
-                id=event["id"], type=event["type"], data=event["data"]["object"], payload=event
-            )
+            return WebhookEvent(id=event["id"], type=event["type"], data=event["data"]["object"], payload=event)
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidWebhook("The webhook body is not a Stripe event.", code="bad_payload") from exc

@@ -22,7 +22,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.gateways import Gateway, GatewayError, Intent, PaymentDeclined, WebhookEvent, get_gateway
+from billing.gateways import (
+    Gateway,
+    GatewayError,
+    Intent,
+    PaymentDeclined,
+    SetupResult,
+    WebhookEvent,
+    get_gateway,
+)
 from billing.models import (
     CheckoutAttempt,
     CheckoutLine,
@@ -244,7 +252,11 @@ def confirm_checkout(
         pm = payment_method_id or (attempt.saved_method.gateway_method_id if attempt.saved_method_id else "")
         if not pm:
             _refuse(_("Choose how to pay."), "no_method")
-        if attempt.save_method and payment_method_id:
+        if (
+            attempt.save_method
+            and payment_method_id
+            and not SavedPaymentMethod.objects.filter(gateway_method_id=payment_method_id).exists()
+        ):
             _save_method(attempt=attempt, method_id=payment_method_id, gateway=gateway)
         attempt.confirmed_at = timezone.now()
         try:
@@ -306,6 +318,40 @@ def _remember_method(*, customer, customer_id, method_id, gateway, saved_by) -> 
     return saved
 
 
+def begin_saving_method(*, attempt: CheckoutAttempt, gateway: Gateway | None = None) -> SetupResult:
+    """A SetupIntent for the payer's gateway customer, for Stripe.js to confirm when the payer opted to save.
+
+    Saving goes through a SetupIntent (not setup_future_usage): the method is stored first, then
+    the payment is confirmed server-side with it (`pay_with_saved_setup`).
+    """
+    gateway = gateway or get_gateway(attempt.gateway)
+    customer_id = _gateway_customer_id(customer=attempt.payer, gateway=gateway)
+    return gateway.create_setup_intent(customer_id=customer_id, method_kind=attempt.gateway_method_kind)
+
+
+def pay_with_saved_setup(
+    *, attempt: CheckoutAttempt, setup_intent_id: str, gateway: Gateway | None = None
+) -> CheckoutAttempt:
+    """After Stripe.js confirmed the SetupIntent: check it server-side, keep the method, pay with it.
+
+    Raises ValidationError when the SetupIntent is not this payer's or did not succeed; otherwise
+    what confirm_checkout raises.
+    """
+    gateway = gateway or get_gateway(attempt.gateway)
+    setup = gateway.retrieve_setup_intent(setup_intent_id)
+    customer_id = _gateway_customer_id(customer=attempt.payer, gateway=gateway)
+    if setup.customer_id != customer_id or setup.status != "succeeded" or not setup.payment_method_id:
+        _refuse(_("The payment method was not saved; please enter it again."), "setup_not_succeeded")
+    _remember_method(
+        customer=attempt.payer,
+        customer_id=customer_id,
+        method_id=setup.payment_method_id,
+        gateway=gateway,
+        saved_by=attempt.started_by,
+    )
+    return confirm_checkout(attempt=attempt, payment_method_id=setup.payment_method_id, gateway=gateway)
+
+
 def refresh_checkout(*, attempt: CheckoutAttempt, gateway: Gateway | None = None) -> CheckoutAttempt:
     """Ask the gateway (server-side) where the intent stands and apply it: the return page's check."""
     gateway = gateway or get_gateway(attempt.gateway)
@@ -317,20 +363,6 @@ def refresh_checkout(*, attempt: CheckoutAttempt, gateway: Gateway | None = None
         with transaction.atomic():
             locked = CheckoutAttempt.objects.select_for_update().get(pk=attempt.pk)
             _apply_intent(attempt=locked, intent=intent)
-        if (
-            attempt.save_method
-            and intent.status in ("processing", "succeeded")
-            and intent.payment_method_id
-            and gateway.uses_stripe_js
-            and intent.customer_id
-        ):
-            _remember_method(
-                customer=attempt.payer,
-                customer_id=intent.customer_id,
-                method_id=intent.payment_method_id,
-                gateway=gateway,
-                saved_by=attempt.started_by,
-            )
     attempt.refresh_from_db()
     return attempt
 

@@ -22,7 +22,9 @@ from billing.models import CheckoutAttempt, CheckoutLine, Invoice, Payment, Save
 from billing.selectors import visible_customers
 from billing.selectors.balances import outstanding_invoices
 from billing.services.online_payments import (
+    begin_saving_method,
     confirm_checkout,
+    pay_with_saved_setup,
     refresh_checkout,
     remove_saved_method,
     settle_sandbox_payment,
@@ -51,11 +53,7 @@ def _payer(request):
 
 def _payable(request):
     """Invoices (and retainers) of visible customers that are open, with their customer joined."""
-    return (
-        Invoice.objects.open()
-        .filter(customer__in=visible_customers(user=request.user))
-        .select_related("customer")
-    )
+    return Invoice.objects.open().filter(customer__in=visible_customers(user=request.user)).select_related("customer")
 
 
 class MethodForm(forms.Form):
@@ -92,9 +90,7 @@ def _posted_allocations(post, invoices) -> dict[int, Decimal]:
             pk = int(raw)
             allocations[pk] = Decimal(post.get(f"amount_{pk}", "").strip().replace(",", ""))
         except (ValueError, InvalidOperation):
-            raise ValidationError(
-                _("Enter each amount as a number, like 125.50."), code="bad_amount"
-            ) from None
+            raise ValidationError(_("Enter each amount as a number, like 125.50."), code="bad_amount") from None
         if not allocations[pk].is_finite():
             raise ValidationError(_("Enter each amount as a number, like 125.50."), code="bad_amount")
     return allocations
@@ -156,9 +152,7 @@ def pay_outstanding(request):
     """The whole outstanding amount of the payer and its visible branches, oldest due first."""
     invoices = list(outstanding_invoices(customers=visible_customers(user=request.user)))
     if request.method == "POST" and "invoice" in request.POST:
-        invoices = list(
-            _payable(request).filter(pk__in=_ids(request.POST.getlist("invoice"))).order_by("due_on", "pk")
-        )
+        invoices = list(_payable(request).filter(pk__in=_ids(request.POST.getlist("invoice"))).order_by("due_on", "pk"))
     return _pay_page(request, invoices=invoices, title=_("Pay all outstanding invoices"), editable=False)
 
 
@@ -237,6 +231,13 @@ def checkout(request, token):
             else:
                 return redirect("portal:pay-done", token=attempt.token)
     lines = attempt.lines.select_related("invoice__customer")
+    setup_secret = ""
+    if gateway.uses_stripe_js and attempt.save_method and not attempt.saved_method_id:
+        # Opted to save: Stripe.js confirms a SetupIntent, then we pay server-side with the saved method.
+        try:
+            setup_secret = begin_saving_method(attempt=attempt, gateway=gateway).client_secret
+        except GatewayError as exc:
+            error = exc.reason
     return render(
         request,
         "portal/pay/checkout.html",
@@ -247,9 +248,8 @@ def checkout(request, token):
             "gateway": gateway,
             "scenarios": SANDBOX_CHOICES[attempt.method] if not gateway.uses_stripe_js else [],
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-            "return_url": request.build_absolute_uri(
-                reverse("portal:pay-return", kwargs={"token": attempt.token})
-            ),
+            "setup_secret": setup_secret,
+            "return_url": request.build_absolute_uri(reverse("portal:pay-return", kwargs={"token": attempt.token})),
         },
         status=402 if error else 200,
     )
@@ -260,10 +260,18 @@ def checkout(request, token):
 def checkout_return(request, token):
     """Where Stripe.js sends the browser back. The server asks Stripe; the redirect itself proves nothing."""
     attempt = _attempt(request, token)
+    setup_intent_id = request.GET.get("setup_intent", "")
     try:
-        refresh_checkout(attempt=attempt)
+        if setup_intent_id and attempt.status == CheckoutAttempt.Status.OPEN:
+            pay_with_saved_setup(attempt=attempt, setup_intent_id=setup_intent_id)
+        else:
+            refresh_checkout(attempt=attempt)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("portal:pay-checkout", token=attempt.token)
     except GatewayError as exc:
-        messages.warning(request, exc.reason)
+        messages.error(request, exc.reason)
+        return redirect("portal:pay-checkout", token=attempt.token)
     return redirect("portal:pay-done", token=attempt.token)
 
 
@@ -293,8 +301,7 @@ def checkout_done(request, token):
             "lines": lines,
             "allocations": allocations,
             "payment": attempt.payment,
-            "can_simulate": attempt.gateway == "sandbox"
-            and attempt.status == CheckoutAttempt.Status.PROCESSING,
+            "can_simulate": attempt.gateway == "sandbox" and attempt.status == CheckoutAttempt.Status.PROCESSING,
         },
     )
 

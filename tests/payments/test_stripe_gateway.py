@@ -201,3 +201,51 @@ def test_the_browser_coming_back_records_nothing_until_stripe_says_the_intent_su
     assert not recorded_early
     assert "payment received" in done
     assert Payment.objects.get().gateway_payment_id == attempt.gateway_intent_id
+
+
+@pytest.mark.django_db
+def test_opting_to_save_with_stripe_saves_through_a_setup_intent_then_pays_server_side(
+    gateway, head_office, client, django_capture_on_commit_callbacks
+):
+    client.force_login(head_office["contact"].user)
+    inv = head_office["east_invoice"]
+    started = client.post(
+        "/pay/",
+        {"currency": "USD", "method": "card", "save_method": "on", "invoice": [inv.pk], f"amount_{inv.pk}": "120.00"},
+    )
+    page = client.get(started["Location"]).content.decode()
+    setup_secret = page.split('data-secret="')[1].split('"')[0]
+    setup_id = setup_secret.split("_secret")[0]
+    card = _card()
+    # What Stripe.js and Stripe do in the browser: confirm the SetupIntent, attaching the card to the customer.
+    stripe.SetupIntent.confirm(setup_id, payment_method=card, api_key=KEY)
+    customer_id = stripe.SetupIntent.retrieve(setup_id, api_key=KEY)["customer"]
+    stripe.PaymentMethod.attach(card, customer=customer_id, api_key=KEY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.get(started["Location"] + f"return/?setup_intent={setup_id}", follow=True).content.decode()
+
+    assert 'data-mode="setup"' in page and setup_id.startswith("seti_")
+    assert "payment received" in done
+    saved = SavedPaymentMethod.objects.get()
+    assert (saved.gateway_method_id, saved.gateway_customer_id) == (card, customer_id)
+    assert Payment.objects.get().status == Payment.Status.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_setup_intent_of_another_customer_is_refused(gateway, head_office, client):
+    client.force_login(head_office["contact"].user)
+    inv = head_office["east_invoice"]
+    started = client.post(
+        "/pay/",
+        {"currency": "USD", "method": "card", "save_method": "on", "invoice": [inv.pk], f"amount_{inv.pk}": "120.00"},
+    )
+    stranger = gateway.create_customer(email="x@example.com", name="Stranger")
+    foreign = gateway.create_setup_intent(
+        customer_id=stranger, method_kind="card", payment_method_id=_card(), confirm=True
+    )
+
+    response = client.get(started["Location"] + f"return/?setup_intent={foreign.id}", follow=True)
+
+    assert "was not saved" in response.content.decode()
+    assert not Payment.objects.exists() and not SavedPaymentMethod.objects.exists()
