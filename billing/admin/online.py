@@ -8,7 +8,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from billing.gateways import GatewayError
@@ -52,9 +53,7 @@ class CheckoutInline(admin.StackedInline):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount to refund"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
-    )
+    amount = forms.DecimalField(label=_("Amount to refund"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
 
 
 class OnlinePaymentMixin:
@@ -78,6 +77,19 @@ class OnlinePaymentMixin:
             )
         ]
         return extra + super().get_urls()
+
+    @admin.display(description=_("actions"))
+    def money_links(self, obj):
+        """The ledger's links, plus "Refund through the gateway" for money taken online."""
+        base = super().money_links(obj) if hasattr(super(), "money_links") else ""
+        if not (obj.gateway and obj.gateway_payment_id):
+            return base
+        link = format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:billing_payment_refund_online", args=[obj.pk]),
+            _("Refund through %(gateway)s") % {"gateway": obj.gateway},
+        )
+        return format_html("{} · {}", base, link) if base else link
 
     @admin.action(description=_("Refund through the payment gateway (full or partial)"))
     def refund_through_gateway(self, request, queryset):

@@ -91,6 +91,7 @@ def test_the_payment_admin_shows_gateway_ids_and_event_history(staff, paid):
 
     assert paid.gateway_payment_id in page
     assert "payment_intent.succeeded" in page
+    assert reverse("admin:billing_payment_refund_online", kwargs={"payment_id": paid.pk}) in page
 
 
 def test_the_ledger_is_consistent_after_ach_settles_and_fails(head_office, django_capture_on_commit_callbacks):
