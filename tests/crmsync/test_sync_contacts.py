@@ -79,3 +79,18 @@ def test_a_contact_edited_in_the_crm_updates_its_contact_person(fake, make_conne
 
     assert run.updated == 1
     assert ContactPerson.objects.get().phone == "+1 555 0199"
+
+
+def test_a_contact_moved_to_another_account_follows_it_without_two_primaries(fake, make_connection):
+    acme, globex = fake.add_account("Acme"), fake.add_account("Globex")
+    wile = fake.add_contact("Wile", "Coyote", account=acme)
+    fake.add_contact("Hank", "Scorpio", account=globex)
+    make_connection(module=Module.ACCOUNTS_AND_CONTACTS)
+    sync_crm(trigger=SyncRun.Trigger.INITIAL)
+    fake.update_record("Contacts", wile["id"], Account_Name={"name": "Globex", "id": globex["id"]})
+
+    run = sync_crm(trigger=SyncRun.Trigger.INSTANT)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    globex_customer = Customer.objects.get(display_name="Globex")
+    assert sorted(globex_customer.contacts.values_list("first_name", "is_primary")) == [("Hank", True), ("Wile", False)]
