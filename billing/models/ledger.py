@@ -197,6 +197,11 @@ class LineAmounts(models.Model):
 
 class InvoiceLine(LineAmounts):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    # Set when the line invoices part of a sales order line: voiding the invoice gives the
+    # quantity back to exactly that order line.
+    sales_order_line = models.ForeignKey(
+        "billing.SalesOrderLine", null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
 
     class Meta(LineAmounts.Meta):
         pass

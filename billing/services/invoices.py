@@ -19,6 +19,7 @@ from billing.models import (
     Item,
     Organisation,
     SalesOrder,
+    SalesOrderLine,
     Subscription,
 )
 from billing.money import HUNDRED, ZERO, quantize
@@ -323,6 +324,8 @@ def send_invoice(*, invoice: Invoice, sent_by=None) -> Invoice:
 def void_invoice(*, invoice: Invoice) -> Invoice:
     """Void an invoice that nothing was applied to: it no longer counts anywhere.
 
+    An invoice converted from a sales order gives its quantities back to the order's lines (and
+    the order's invoiced status moves back) in the same transaction, so they can be invoiced again.
     Raises ValidationError: already_void; has_applications when a payment, credit note or retainer
     was applied to it (refund or reverse those first, or issue a credit note instead).
     """
@@ -349,4 +352,26 @@ def void_invoice(*, invoice: Invoice) -> Invoice:
     invoice.voided_at = timezone.now()
     invoice.balance_due = ZERO
     invoice.save(update_fields=["status", "voided_at", "balance_due", "updated_at"])
+    if invoice.sales_order_id is not None:
+        _return_quantities_to_order(invoice)
     return invoice
+
+
+def _return_quantities_to_order(invoice: Invoice) -> None:
+    """Take a voided invoice's quantities off its sales order's lines; move the invoiced status back.
+
+    Lock order invoice -> sales order; conversion locks the order and only creates invoices, so
+    the two never wait on each other in a cycle.
+    """
+    from .sales_orders import invoiced_status_of  # sales_orders imports this module
+
+    order = SalesOrder.objects.select_for_update().get(pk=invoice.sales_order_id)
+    order_lines = {line.pk: line for line in order.lines.all()}
+    changed = {}
+    for invoice_line in invoice.lines.filter(sales_order_line__isnull=False):
+        order_line = order_lines[invoice_line.sales_order_line_id]
+        order_line.quantity_invoiced -= invoice_line.quantity
+        changed[order_line.pk] = order_line
+    SalesOrderLine.objects.bulk_update(changed.values(), ["quantity_invoiced"])
+    order.invoiced_status = invoiced_status_of(list(order_lines.values()))
+    order.save(update_fields=["invoiced_status"])

@@ -9,7 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Customer, DocumentSequence, Invoice, Organisation, SalesOrder, SalesOrderLine
+from billing.models import (
+    Customer,
+    DocumentSequence,
+    Invoice,
+    InvoiceLine,
+    Organisation,
+    SalesOrder,
+    SalesOrderLine,
+)
 from billing.selectors.pricing import effective_terms
 
 from .invoices import LineInput, create_invoice, price_lines, totals_of
@@ -153,9 +161,21 @@ def convert_sales_order_to_invoice(
         created_by=created_by,
     )
     SalesOrderLine.objects.bulk_update(invoiced, ["quantity_invoiced"])
-    fully = all(line.quantity_invoiced >= line.quantity for line in order_lines)
-    order.invoiced_status = (
-        SalesOrder.InvoicedStatus.INVOICED if fully else SalesOrder.InvoicedStatus.PARTIALLY_INVOICED
-    )
+    # create_invoice keeps the input order (position 1..n): link each line to its order line so a
+    # void gives the quantity back to the right one.
+    invoice_lines = list(invoice.lines.order_by("position"))
+    for invoice_line, order_line in zip(invoice_lines, invoiced, strict=True):
+        invoice_line.sales_order_line = order_line
+    InvoiceLine.objects.bulk_update(invoice_lines, ["sales_order_line"])
+    order.invoiced_status = invoiced_status_of(order_lines)
     order.save(update_fields=["invoiced_status"])
     return invoice
+
+
+def invoiced_status_of(order_lines: Sequence[SalesOrderLine]) -> str:
+    """Not invoiced / partially invoiced / invoiced, from the lines' invoiced quantities."""
+    if all(line.quantity_invoiced >= line.quantity for line in order_lines):
+        return SalesOrder.InvoicedStatus.INVOICED
+    if all(line.quantity_invoiced <= 0 for line in order_lines):
+        return SalesOrder.InvoicedStatus.NOT_INVOICED
+    return SalesOrder.InvoicedStatus.PARTIALLY_INVOICED

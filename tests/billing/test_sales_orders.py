@@ -5,9 +5,22 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from billing.models import Invoice, SalesOrder
-from billing.services import LineInput, convert_sales_order_to_invoice, create_sales_order
+from billing.services import (
+    LineInput,
+    allocate_payment,
+    convert_sales_order_to_invoice,
+    create_sales_order,
+    send_invoice,
+    void_invoice,
+)
 from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
-from tests.factories import CustomerFactory, CustomerGroupFactory, ItemFactory, PriceListItemFactory
+from tests.factories import (
+    CustomerFactory,
+    CustomerGroupFactory,
+    ItemFactory,
+    PaymentFactory,
+    PriceListItemFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
 
@@ -70,3 +83,46 @@ def test_a_fully_invoiced_order_cannot_be_invoiced_again():
         convert_sales_order_to_invoice(sales_order=order)
 
     assert refused.value.code == "already_invoiced"
+
+
+def test_voiding_an_invoice_from_an_order_gives_its_quantities_back_and_moves_the_status_back():
+    order = _order()
+    first_line, second_line = order.lines.all()
+    kept = convert_sales_order_to_invoice(sales_order=order, quantities={first_line.pk: Decimal("1")})
+    rest = send_invoice(invoice=convert_sales_order_to_invoice(sales_order=order))
+
+    void_invoice(invoice=rest)
+
+    order.refresh_from_db()
+    first_line.refresh_from_db()
+    second_line.refresh_from_db()
+    assert (first_line.quantity_invoiced, second_line.quantity_invoiced) == (Decimal("1"), Decimal("0"))
+    assert order.invoiced_status == SalesOrder.InvoicedStatus.PARTIALLY_INVOICED
+    assert kept.status == Invoice.Status.DRAFT
+
+
+def test_voiding_the_only_invoice_of_an_order_makes_it_not_invoiced_and_invoiceable_again():
+    order = _order()
+    invoice = convert_sales_order_to_invoice(sales_order=order)
+
+    void_invoice(invoice=invoice)
+    again = convert_sales_order_to_invoice(sales_order=order)
+
+    order.refresh_from_db()
+    assert order.invoiced_status == SalesOrder.InvoicedStatus.INVOICED
+    assert again.total == Decimal("190.00")
+    assert [line.sales_order_line_id for line in again.lines.all()] == [line.pk for line in order.lines.all()]
+
+
+def test_a_refused_void_leaves_the_orders_quantities_alone():
+    order = _order()
+    invoice = send_invoice(invoice=convert_sales_order_to_invoice(sales_order=order))
+    payment = PaymentFactory(customer=order.customer, amount=Decimal("10.00"))
+    allocate_payment(payment=payment, allocations={invoice.pk: Decimal("10.00")})
+
+    with pytest.raises(ValidationError):
+        void_invoice(invoice=invoice)
+
+    order.refresh_from_db()
+    assert order.invoiced_status == SalesOrder.InvoicedStatus.INVOICED
+    assert all(line.quantity_invoiced == line.quantity for line in order.lines.all())
