@@ -56,6 +56,13 @@ def sync_crm(*, trigger: str) -> SyncRun | None:
         run.message = _("Another sync (run #%(run)s) was in progress; this trigger was skipped.") % {"run": holder}
         run.save(update_fields=["status", "finished_at", "message"])
         return run
+    # Holding the lock, no other run can be going on: a "running" row left by a worker that died
+    # mid-run would otherwise show as in progress for ever.
+    SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exclude(pk=run.pk).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        message=_("Interrupted: the process running this sync stopped before it finished."),
+    )
     client = client_for(connection)
     try:
         _sync(run=run, connection=connection, client=client)

@@ -204,3 +204,36 @@ def test_link_and_dissociate_a_potential_on_an_invoice(staff, fake, make_connect
 def test_non_staff_cannot_reach_the_pages(client, db):
     assert client.get(reverse(OVERVIEW)).status_code == 302
     assert client.post(reverse("admin:crmsync_action", args=["pause"])).status_code == 302
+
+
+def test_update_credentials_keeps_the_stored_secrets_when_left_empty(staff, fake_server, make_connection):
+    make_connection()
+    response = staff.post(
+        reverse("admin:crmsync_credentials"),
+        {
+            "email": "new-owner@example.com",
+            "accounts_domain": fake_server.url,
+            "api_domain": fake_server.url,
+            "client_id": fake_server.fake.client_id,
+            "client_secret": "",
+            "refresh_token": "",
+        },
+    )
+    assert response.status_code == 302
+    connection = CrmConnection.current()
+    assert connection.email == "new-owner@example.com"
+    assert connection.client_secret == fake_server.fake.client_secret
+
+    refused = staff.post(
+        reverse("admin:crmsync_credentials"),
+        {
+            "email": "x@example.com",
+            "accounts_domain": fake_server.url,
+            "api_domain": fake_server.url,
+            "client_id": fake_server.fake.client_id,
+            "client_secret": "wrong",
+            "refresh_token": "",
+        },
+    )
+    assert refused.status_code == 200 and "Zoho refused the credentials" in refused.content.decode()
+    assert CrmConnection.current().email == "new-owner@example.com"

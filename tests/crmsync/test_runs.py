@@ -184,3 +184,14 @@ def test_wrong_credentials_are_refused_and_not_stored(fake_server, db):
         )
     assert refused.value.code == "credentials_refused"
     assert not CrmConnection.current().has_credentials
+
+
+def test_a_run_left_running_by_a_dead_worker_is_closed_by_the_next_run(fake, make_connection):
+    make_connection()
+    orphan = SyncRun.objects.create(trigger=SyncRun.Trigger.SCHEDULED)  # its worker was killed
+
+    run = sync_crm(trigger=SyncRun.Trigger.INSTANT)
+
+    orphan.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert orphan.status == SyncRun.Status.FAILED and "Interrupted" in orphan.message
