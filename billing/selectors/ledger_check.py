@@ -143,6 +143,11 @@ def ledger_problems() -> list[str]:
     for note in CreditNote.objects.values("pk", "number", "status", "total", "balance"):
         pk, number = note["pk"], note["number"]
         expected = note["total"] - note_applied[pk] - note_refunds[pk]
+        if note["status"] == CreditNote.Status.VOID:
+            # void_credit_note only voids unused notes and zeroes their balance.
+            if expected != note["total"]:
+                problems.append(f"Credit note {number} is void but {note['total'] - expected} was used")
+            expected = 0
         if note["balance"] != expected:
             problems.append(f"Credit note {number}: balance {note['balance']}, recomputed {expected}")
         if expected < 0:

@@ -4,7 +4,7 @@ from .contacts import (
     enable_portal_and_invite_primary_contacts,
     invite_contact,
 )
-from .credits import apply_credit_note, apply_retainer, create_credit_note
+from .credits import apply_credit_note, apply_retainer, create_credit_note, void_credit_note
 from .customers import (
     BULK_ACTION_LIMIT,
     add_customers_to_group,
@@ -47,6 +47,7 @@ __all__ = [
     "send_invoice",
     "send_invoices",
     "void_invoice",
+    "void_credit_note",
     "BULK_ACTION_LIMIT",
     "PortalInvitation",
     "add_customers_to_group",

@@ -1,4 +1,4 @@
-"""Credit notes (create, apply) and retainers applied to later invoices."""
+"""Credit notes (create, apply, void) and retainers applied to later invoices."""
 
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -130,6 +130,36 @@ def create_credit_note(
         )
         for i, p in enumerate(priced, start=1)
     )
+    return note
+
+
+@transaction.atomic
+def void_credit_note(*, credit_note: CreditNote) -> CreditNote:
+    """Cancel a credit note nothing was taken from: it no longer counts as credit anywhere.
+
+    Locks the note; its balance goes to zero (as a void invoice's does) and its number stays
+    used. Raises ValidationError: already_void; credit_used when any of it was applied to an
+    invoice or refunded (a used credit is corrected by a new invoice, not by a void).
+    """
+    note = CreditNote.objects.select_for_update().get(pk=credit_note.pk)
+    if note.status == CreditNote.Status.VOID:
+        raise ValidationError(
+            _("Credit note %(cn)s is already void."), code="already_void", params={"cn": note.number}
+        )
+    applied = note.applications.aggregate(s=Sum("amount", default=ZERO))["s"]
+    refunded = note.refunds.aggregate(s=Sum("amount", default=ZERO))["s"]
+    if applied or refunded:
+        raise ValidationError(
+            _(
+                "Credit note %(cn)s can't be voided: %(applied)s %(cur)s of it was applied to invoices "
+                "and %(refunded)s %(cur)s refunded. Only an unused credit note can be voided."
+            ),
+            code="credit_used",
+            params={"cn": note.number, "applied": applied, "refunded": refunded, "cur": note.currency},
+        )
+    note.status = CreditNote.Status.VOID
+    note.balance = ZERO
+    note.save(update_fields=["status", "balance"])
     return note
 
 

@@ -4,8 +4,15 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.models import CreditApplication, CreditNote, Invoice
-from billing.services import LineInput, apply_credit_note, create_credit_note, refund_credit_note
+from billing.models import CreditApplication, CreditNote, Customer, Invoice
+from billing.selectors import balance_summary
+from billing.services import (
+    LineInput,
+    apply_credit_note,
+    create_credit_note,
+    refund_credit_note,
+    void_credit_note,
+)
 from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, ItemFactory
 
@@ -111,3 +118,51 @@ def test_refunding_more_than_the_open_credit_is_refused():
 
     assert refused.value.code == "exceeds_credit"
     assert not note.refunds.exists()
+
+
+def test_an_unused_credit_note_is_voided_and_no_longer_counts_as_credit():
+    note = CreditNoteFactory(total=Decimal("50.00"))
+
+    void_credit_note(credit_note=note)
+
+    note.refresh_from_db()
+    assert (note.status, note.balance) == (CreditNote.Status.VOID, Decimal("0.00"))
+    assert balance_summary(customers=Customer.objects.filter(pk=note.customer_id)).total.available_credits == 0
+
+
+def test_a_credit_note_applied_to_an_invoice_cannot_be_voided():
+    note = CreditNoteFactory(total=Decimal("50.00"))
+    invoice = InvoiceFactory(customer=note.customer, total=Decimal("80.00"))
+    apply_credit_note(credit_note=note, applications={invoice.pk: Decimal("20.00")})
+
+    with pytest.raises(ValidationError) as refused:
+        void_credit_note(credit_note=note)
+
+    note.refresh_from_db()
+    assert refused.value.code == "credit_used"
+    assert "20.00 USD of it was applied" in refused.value.messages[0]
+    assert (note.status, note.balance) == (CreditNote.Status.OPEN, Decimal("30.00"))
+
+
+def test_a_partly_refunded_credit_note_cannot_be_voided():
+    note = CreditNoteFactory(total=Decimal("50.00"))
+    refund_credit_note(credit_note=note, amount=Decimal("5.00"))
+
+    with pytest.raises(ValidationError) as refused:
+        void_credit_note(credit_note=note)
+
+    assert refused.value.code == "credit_used"
+    assert CreditNote.objects.get(pk=note.pk).status == CreditNote.Status.OPEN
+
+
+def test_a_void_credit_note_cannot_be_voided_again_or_applied():
+    note = CreditNoteFactory(total=Decimal("50.00"))
+    invoice = InvoiceFactory(customer=note.customer)
+    void_credit_note(credit_note=note)
+
+    with pytest.raises(ValidationError) as again:
+        void_credit_note(credit_note=note)
+    with pytest.raises(ValidationError) as applied:
+        apply_credit_note(credit_note=note, applications={invoice.pk: Decimal("1.00")})
+
+    assert (again.value.code, applied.value.code) == ("already_void", "credit_not_open")

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import CreditNote, Invoice, Payment, RetainerInvoice, SalesOrder, Subscription
-from billing.services import LineInput, create_sales_order
+from billing.services import LineInput, apply_credit_note, create_sales_order
 from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import (
     CreditNoteFactory,
@@ -175,3 +175,21 @@ def test_the_customer_statement_page_shows_opening_and_closing_balances(staff):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Northwind Boston" in body and "12.34" in body
+
+
+def test_the_void_action_voids_an_unused_credit_note_and_reports_a_used_one(staff):
+    unused = CreditNoteFactory(total=Decimal("50.00"))
+    used = CreditNoteFactory(total=Decimal("30.00"))
+    invoice = InvoiceFactory(customer=used.customer)
+    apply_credit_note(credit_note=used, applications={invoice.pk: Decimal("10.00")})
+
+    response = staff.post(
+        reverse("admin:billing_creditnote_changelist"),
+        {"action": "void_selected", "_selected_action": [unused.pk, used.pk]},
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert CreditNote.objects.get(pk=unused.pk).status == CreditNote.Status.VOID
+    assert CreditNote.objects.get(pk=used.pk).status == CreditNote.Status.OPEN
+    assert "1 credit note(s) voided" in body and "10.00 USD of it was applied" in body

@@ -21,6 +21,7 @@ from billing.services import (
     bill_subscription,
     convert_sales_order_to_invoice,
     refund_credit_note,
+    void_credit_note,
 )
 
 from .common import (
@@ -57,6 +58,7 @@ class CreditNoteAdmin(MoneyActionsMixin, admin.ModelAdmin):
     autocomplete_fields = ("customer", "invoice")
     inlines = (CreditNoteLineInline, CreditNoteApplicationInline, refund_inline("credit_note"))
     money_views = (("apply", "apply_view"), ("refund", "refund_view"))
+    actions = ("void_selected",)
     readonly_fields = (
         "number",
         "customer",
@@ -89,6 +91,16 @@ class CreditNoteAdmin(MoneyActionsMixin, admin.ModelAdmin):
             _("Apply to an invoice"),
             reverse("admin:billing_creditnote_refund", args=[obj.pk]),
             _("Refund"),
+        )
+
+    @admin.action(description=gettext_lazy("Void selected credit notes (only if nothing was applied or refunded)"))
+    def void_selected(self, request, queryset):
+        call_service_for_each(
+            self,
+            request,
+            lambda note: void_credit_note(credit_note=note),
+            queryset,
+            _("%(count)d credit note(s) voided."),
         )
 
     def apply_view(self, request, object_id):
