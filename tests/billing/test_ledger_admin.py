@@ -193,3 +193,33 @@ def test_the_void_action_voids_an_unused_credit_note_and_reports_a_used_one(staf
     assert CreditNote.objects.get(pk=unused.pk).status == CreditNote.Status.VOID
     assert CreditNote.objects.get(pk=used.pk).status == CreditNote.Status.OPEN
     assert "1 credit note(s) voided" in body and "10.00 USD of it was applied" in body
+
+
+def test_allocating_part_of_an_invoice_that_disallows_partial_payments_is_recorded_with_a_warning(staff):
+    invoice = InvoiceFactory(total=Decimal("60.00"), allow_partial_payments=False)
+    url = reverse("admin:billing_payment_record") + f"?customer={invoice.customer.pk}"
+
+    response = staff.post(
+        url,
+        {"amount": "25.00", "paid_on": "2026-03-05", "method": "cheque", f"alloc_{invoice.pk}": "25.00"},
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert Invoice.objects.get(pk=invoice.pk).balance_due == Decimal("35.00")
+    assert 'class="warning"' in body
+    assert f"Invoice {invoice.number} does not allow partial payments" in body
+
+
+def test_paying_an_invoice_that_disallows_partial_payments_in_full_gives_no_warning(staff):
+    invoice = InvoiceFactory(total=Decimal("60.00"), allow_partial_payments=False)
+    url = reverse("admin:billing_payment_record") + f"?customer={invoice.customer.pk}"
+
+    response = staff.post(
+        url,
+        {"amount": "60.00", "paid_on": "2026-03-05", "method": "cheque", f"alloc_{invoice.pk}": "60.00"},
+        follow=True,
+    )
+
+    assert "does not allow partial payments" not in response.content.decode()
+    assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.PAID

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -58,6 +58,9 @@ class RecordPaymentForm(forms.Form):
                 max_digits=18,
                 decimal_places=2,
                 required=False,
+                help_text=""
+                if invoice.allow_partial_payments
+                else _("Partial payments are not allowed on this invoice: the customer expects to pay it in full."),
             )
 
     def allocations(self) -> dict[int, Decimal]:
@@ -66,6 +69,19 @@ class RecordPaymentForm(forms.Form):
             for inv in self.invoices
             if self.cleaned_data.get(f"alloc_{inv.pk}") is not None
         }
+
+    def partial_on_full_only(self) -> list:
+        """Invoices marked "no partial payments" that get less than their balance here.
+
+        Not refused: a cheque or transfer that falls short is still money received (the portal
+        refuses partial online payments). The bookkeeper is warned instead.
+        """
+        chosen = self.allocations()
+        return [
+            inv
+            for inv in self.invoices
+            if not inv.allow_partial_payments and 0 < chosen.get(inv.pk, 0) < inv.balance_due
+        ]
 
     def allocation_fields(self):
         return [self[f"alloc_{inv.pk}"] for inv in self.invoices]
@@ -180,6 +196,20 @@ class PaymentAdmin(MoneyActionsMixin, admin.ModelAdmin):
                         _("Payment %(n)s recorded; %(left)s left as credit.")
                         % {"n": payment.number, "left": format_money(payment.unallocated, payment.currency)},
                     )
+                    for invoice in form.partial_on_full_only():
+                        self.message_user(
+                            request,
+                            _(
+                                "Invoice %(inv)s does not allow partial payments; %(paid)s of its %(due)s "
+                                "was applied, so it is now partially paid. Check with the customer."
+                            )
+                            % {
+                                "inv": invoice.number,
+                                "paid": format_money(form.allocations()[invoice.pk], invoice.currency),
+                                "due": format_money(invoice.balance_due, invoice.currency),
+                            },
+                            messages.WARNING,
+                        )
                     return redirect("admin:billing_payment_change", payment.pk)
         context = {
             **self.admin_site.each_context(request),
