@@ -1,7 +1,6 @@
 """Pay Now in a real browser (Playwright + Debian's Chromium) with the sandbox gateway."""
 
 import datetime as dt
-import os
 from decimal import Decimal
 
 import pytest
@@ -10,34 +9,7 @@ from django.utils import timezone
 from billing.models import Invoice, Payment
 from tests.factories import PORTAL_PASSWORD, ContactPersonFactory, CustomerFactory, InvoiceFactory
 
-# Playwright's sync API runs an event loop in this thread; the ORM only needs to know that is safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 @pytest.fixture
