@@ -4,6 +4,9 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+# Defined beside the gateways; imported here so a worker's autodiscovery (app/tasks.py) registers it.
+from billing.gateways.tasks import record_gateway_event_task  # noqa: F401
+
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def generate_due_subscription_invoices_task() -> int:
