@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from billing.models import ContactPerson, Customer
+from crmsync.bulk import insert_rows
 from crmsync.mapping import (
     ACCOUNTS,
     CONTACTS,
@@ -138,7 +139,7 @@ def apply_customer_page(
         ):
             twins.setdefault(row["display_name"], []).append(row)
 
-    to_create: list[Customer] = []
+    to_create: list[dict[str, Any]] = []
     to_update: list[Customer] = []
 
     def updated_customer(row: dict, item: Mapped) -> Customer | None:
@@ -193,26 +194,23 @@ def apply_customer_page(
         if module == ACCOUNTS:
             values.setdefault("company_name", item.values["company_name"])
         to_create.append(
-            Customer(
+            dict(
                 **values,
                 customer_type=customer_type,
                 currency=currency,
                 origin=Customer.Origin.CRM,
                 custom_fields=item.custom,
                 crm_synced_at=now,
+                updated_at=now,
                 **{key: item.crm_id},
             )
         )
         counts.added += 1
-    if to_create:
-        # The lock keeps runs apart; update_conflicts covers a staff import of the same record
-        # racing the page, which would otherwise fail the whole page on the unique CRM id.
-        Customer.objects.bulk_create(
-            to_create,
-            update_conflicts=True,
-            unique_fields=[key],
-            update_fields=[*targets, "custom_fields", "crm_synced_at", "updated_at"],
-        )
+    # The lock keeps runs apart; the conflict clause covers a staff import of the same record
+    # racing the page, which would otherwise fail the whole page on the unique CRM id.
+    insert_rows(
+        Customer, to_create, unique_field=key, update_fields=[*targets, "custom_fields", "crm_synced_at", "updated_at"]
+    )
     if to_update:
         Customer.objects.bulk_update(to_update, [*targets, "custom_fields", key, "crm_synced_at", "updated_at"])
     return counts
@@ -278,7 +276,7 @@ def apply_contact_person_page(
             counts.fail(module=CONTACTS, crm_id=crm_id, name=item.values["first_name"], reason=error)
             continue
         if row is None:
-            to_create.append(ContactPerson(customer_id=customer_id, crm_contact_id=crm_id, **item.values))
+            to_create.append(dict(customer_id=customer_id, crm_contact_id=crm_id, is_primary=False, **item.values))
             counts.added += 1
         else:
             # Moved to another account: it cannot stay primary there (one primary per customer).
@@ -289,14 +287,14 @@ def apply_contact_person_page(
         # The first contact person of a customer without a primary becomes its primary.
         has_primary = set(
             ContactPerson.objects.filter(
-                customer_id__in={p.customer_id for p in to_create}, is_primary=True
+                customer_id__in={p["customer_id"] for p in to_create}, is_primary=True
             ).values_list("customer_id", flat=True)
         )
         for person in to_create:
-            if person.customer_id not in has_primary:
-                person.is_primary = True
-                has_primary.add(person.customer_id)
-        ContactPerson.objects.bulk_create(to_create)
+            if person["customer_id"] not in has_primary:
+                person["is_primary"] = True
+                has_primary.add(person["customer_id"])
+        insert_rows(ContactPerson, to_create)
     if to_update:
         ContactPerson.objects.bulk_update(to_update, ["customer_id", "is_primary", *_PERSON_FIELDS])
     if orphans:
