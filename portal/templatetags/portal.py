@@ -1,4 +1,5 @@
 from django import template
+from django.utils.safestring import mark_safe
 
 from billing.money import format_money
 
@@ -34,3 +35,16 @@ def query_with(context, **changes):
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def css_string(value) -> str:
+    """Text for inside a double-quoted CSS string in a <style> block (PDF page footers).
+
+    CSS escapes are a backslash and hex digits: quotes, backslashes, line breaks and "<" (which could
+    close the style element) are escaped that way; everything else is kept as typed.
+    """
+    out = []
+    for char in str(value or ""):
+        out.append(f"\\{ord(char):X} " if char in '"\\<>&\n\r' else char)
+    return mark_safe("".join(out))
