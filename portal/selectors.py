@@ -1,9 +1,18 @@
 """Portal reads. Every one starts from `billing.selectors.visible_customers`; nothing in portal/
 filters by customer any other way, so an object outside the user's tree is simply not found."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from billing.models import ContactPerson, CreditNote, Customer, Invoice, Payment, SalesOrder, Subscription
+from billing.models import (
+    CheckoutLine,
+    ContactPerson,
+    CreditNote,
+    Customer,
+    Invoice,
+    Payment,
+    SalesOrder,
+    Subscription,
+)
 from billing.selectors import visible_customers
 
 from .models import Comment, PortalLogin, SharedDocument
@@ -19,6 +28,7 @@ __all__ = [
     "visible_retainers",
     "visible_sales_orders",
     "visible_subscriptions",
+    "with_payment_processing",
     "own_customer",
     "portal_logins",
 ]
@@ -38,6 +48,14 @@ def visible_retainers(*, user) -> QuerySet[Invoice]:
         Invoice.objects.retainers()
         .filter(customer__in=visible_customers(user=user))
         .exclude(status=Invoice.Status.DRAFT)
+    )
+
+
+def with_payment_processing(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Annotate `payment_processing`: a bank payment for the invoice is still processing, so it
+    shows "Payment processing" and cannot be paid again until that payment settles or fails."""
+    return invoices.annotate(
+        payment_processing=Exists(CheckoutLine.objects.processing().filter(invoice=OuterRef("pk")))
     )
 
 

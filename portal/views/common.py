@@ -5,6 +5,9 @@ PAGE_SIZE = 25
 PAY_DISABLED_REASON = (
     "Online payment isn't available yet. Pay by bank transfer using the details on your invoice."
 )
+PAYMENT_PROCESSING_REASON = (
+    "A bank payment for this invoice is processing. It can be paid again only if that payment fails."
+)
 
 
 def paginate(request, queryset, per_page: int = PAGE_SIZE):

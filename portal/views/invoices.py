@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -12,7 +13,7 @@ from portal.pdf import pdf_response, render_pdf_bytes
 from portal.services import forward_document, post_comment, record_first_view
 
 from .access import portal_view
-from .common import PAY_DISABLED_REASON, branches_of, paginate, pay_url
+from .common import PAYMENT_PROCESSING_REASON, branches_of, paginate
 
 
 def filter_invoices(queryset, form, *, tab: str):
@@ -44,7 +45,9 @@ def _list(request, *, retainers: bool):
     base = selectors.visible_retainers(user=user) if retainers else selectors.visible_invoices(user=user)
     tab = request.GET.get("tab") if request.GET.get("tab") in ("outstanding", "all") else "all"
     form = InvoiceFilterForm(request.GET or None, branches=branches_of(customers))
-    page = paginate(request, filter_invoices(base.select_related("customer"), form, tab=tab))
+    page = paginate(
+        request, filter_invoices(selectors.with_payment_processing(base.select_related("customer")), form, tab=tab)
+    )
     return render(
         request,
         "portal/invoice_list.html",
@@ -72,7 +75,7 @@ def retainer_list(request):
 def _invoice_for_page(user, invoice_id: int, *, retainers: bool) -> Invoice:
     base = selectors.visible_retainers(user=user) if retainers else selectors.visible_invoices(user=user)
     return get_object_or_404(
-        base.select_related("customer").prefetch_related(
+        selectors.with_payment_processing(base).select_related("customer").prefetch_related(
             "lines",
             Prefetch("allocations", queryset=Allocation.objects.select_related("payment")),
             Prefetch("credit_applications", queryset=CreditApplication.objects.select_related("credit_note")),
@@ -96,10 +99,8 @@ def _detail(request, invoice_id: int, *, retainers: bool, comment_form=None, for
             "comments": comments,
             "comment_form": comment_form or CommentForm(),
             "forward_form": forward_form or ForwardForm(),
-            "pay_url": pay_url("pay-invoice", invoice_id=invoice.pk)
-            if invoice.is_open and not retainers
-            else None,
-            "pay_disabled_reason": PAY_DISABLED_REASON,
+            "pay_url": None if invoice.payment_processing else reverse("portal:pay-invoice", args=[invoice.pk]),
+            "pay_disabled_reason": PAYMENT_PROCESSING_REASON,
         },
         status=status,
     )
