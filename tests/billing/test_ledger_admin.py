@@ -14,6 +14,7 @@ from tests.factories import (
     InvoiceFactory,
     ItemFactory,
     PaymentFactory,
+    PriceListItemFactory,
     RetainerInvoiceFactory,
     StaffUserFactory,
     SubscriptionFactory,
@@ -223,3 +224,139 @@ def test_paying_an_invoice_that_disallows_partial_payments_in_full_gives_no_warn
 
     assert "does not allow partial payments" not in response.content.decode()
     assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.PAID
+
+
+def _credit_rows(*rows):
+    data = {"rows": str(len(rows))}
+    for i, row in enumerate(rows):
+        data.update({f"line-{i}-{k}": v for k, v in row.items()})
+    return data
+
+
+def test_staff_issue_a_free_standing_credit_note_priced_from_the_customers_price(staff):
+    listed = PriceListItemFactory(rate=Decimal("19.99"), item__tax_percent=Decimal("5.00"))
+    customer = CustomerFactory(group=CustomerGroupFactory(price_list=listed.price_list))
+
+    response = staff.post(
+        reverse("admin:billing_creditnote_create"),
+        {
+            "customer": customer.pk,
+            "issued_on": "2026-03-09",
+            "reason": "Goodwill",
+            **_credit_rows(
+                {"item": listed.item.pk, "quantity": "3"},
+                {"description": "Late delivery", "quantity": "1", "rate": "10.00", "tax_percent": ""},
+                {"quantity": "1"},
+            ),
+        },
+    )
+
+    note = CreditNote.objects.get()
+    assert response.status_code == 302
+    assert (note.customer, note.reason, note.issued_on, note.invoice) == (customer, "Goodwill", date(2026, 3, 9), None)
+    assert [(line.rate, line.amount) for line in note.lines.all()] == [
+        (Decimal("19.99"), Decimal("59.97")),
+        (Decimal("10.00"), Decimal("10.00")),
+    ]
+    assert (note.tax_total, note.total, note.balance) == (Decimal("3.00"), Decimal("72.97"), Decimal("72.97"))
+
+
+def test_a_credit_note_line_without_rate_or_item_is_refused_next_to_the_field_and_nothing_is_written(staff):
+    customer = CustomerFactory()
+
+    response = staff.post(
+        reverse("admin:billing_creditnote_create"),
+        {"customer": customer.pk, "issued_on": "2026-03-09", **_credit_rows({"description": "X", "quantity": "1"})},
+    )
+
+    assert response.status_code == 200
+    assert "Enter a rate, or choose an item" in response.content.decode()
+    assert not CreditNote.objects.exists()
+
+
+def test_a_credit_note_without_lines_or_with_a_bad_date_is_refused_and_nothing_is_written(staff):
+    customer = CustomerFactory()
+    url = reverse("admin:billing_creditnote_create")
+
+    no_lines = staff.post(url, {"customer": customer.pk, "issued_on": "2026-03-09", "rows": "3"})
+    bad_date = staff.post(url, {"customer": customer.pk, "issued_on": "2026-02-30", "rows": "x"})
+
+    assert "Add at least one line." in no_lines.content.decode()
+    assert bad_date.status_code == 200 and "Enter a valid date." in bad_date.content.decode()
+    assert not CreditNote.objects.exists()
+
+
+def test_the_invoice_page_links_to_a_credit_note_prefilled_with_its_customer_and_lines(staff):
+    invoice = InvoiceFactory(total=Decimal("240.00"), customer__display_name="Northwind Boston")
+
+    page = staff.get(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+    create_url = reverse("admin:billing_creditnote_create") + f"?invoice={invoice.pk}"
+    form = staff.get(create_url)
+
+    assert create_url.replace("&", "&amp;") in page.content.decode()
+    body = form.content.decode()
+    assert "Northwind Boston" in body and "at most $240.00 more" in body
+    assert f'name="inv-{invoice.lines.get().pk}-quantity" value="1"' in body
+
+
+def test_part_of_an_invoice_is_credited_from_its_lines(staff):
+    invoice = InvoiceFactory(total=Decimal("240.00"))
+    line = invoice.lines.get()
+
+    response = staff.post(
+        reverse("admin:billing_creditnote_create") + f"?invoice={invoice.pk}",
+        {
+            "issued_on": "2026-03-09",
+            "reason": "Returned",
+            f"inv-{line.pk}-quantity": "1",
+            f"inv-{line.pk}-rate": "40.00",
+        },
+    )
+
+    note = CreditNote.objects.get()
+    assert response.status_code == 302
+    assert (note.invoice, note.customer, note.total) == (invoice, invoice.customer, Decimal("40.00"))
+
+
+def test_crediting_more_than_was_invoiced_is_refused_on_the_line_and_nothing_is_written(staff):
+    invoice = InvoiceFactory(total=Decimal("240.00"))
+    line = invoice.lines.get()
+    url = reverse("admin:billing_creditnote_create") + f"?invoice={invoice.pk}"
+
+    response = staff.post(
+        url, {"issued_on": "2026-03-09", f"inv-{line.pk}-quantity": "2", f"inv-{line.pk}-rate": "240.00"}
+    )
+
+    assert response.status_code == 200
+    assert "At most 1: that is the invoiced quantity." in response.content.decode()
+    assert not CreditNote.objects.exists()
+
+
+def test_credits_beyond_what_is_left_of_the_invoice_show_the_services_figures(staff):
+    invoice = InvoiceFactory(total=Decimal("100.00"))
+    line = invoice.lines.get()
+    CreditNoteFactory(customer=invoice.customer, invoice=invoice, total=Decimal("70.00"))
+    url = reverse("admin:billing_creditnote_create") + f"?invoice={invoice.pk}"
+
+    response = staff.post(
+        url, {"issued_on": "2026-03-09", f"inv-{line.pk}-quantity": "1", f"inv-{line.pk}-rate": "30.01"}
+    )
+
+    assert response.status_code == 200
+    assert "70.00 is already credited; a further 30.01 is too much" in response.content.decode()
+    assert CreditNote.objects.count() == 1
+
+
+@pytest.mark.parametrize("query", ["?invoice=abc", "?invoice=999999", "?invoice=-1"])
+def test_a_malformed_or_unknown_invoice_in_the_credit_note_url_is_a_404(staff, query):
+    response = staff.get(reverse("admin:billing_creditnote_create") + query)
+
+    assert response.status_code == 404
+
+
+def test_a_draft_invoice_is_not_credited_and_the_page_says_why(staff):
+    invoice = InvoiceFactory(draft=True)
+
+    response = staff.get(reverse("admin:billing_creditnote_create") + f"?invoice={invoice.pk}", follow=True)
+
+    assert "only sent invoices are credited" in response.content.decode()

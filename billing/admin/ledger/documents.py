@@ -1,8 +1,12 @@
 """Credit notes (apply, refund), sales orders (convert to invoice) and subscriptions (bill now)."""
 
-from django.contrib import admin
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -16,10 +20,12 @@ from billing.models import (
     SalesOrderLine,
     Subscription,
 )
+from billing.money import format_money
 from billing.services import (
     apply_credit_note,
     bill_subscription,
     convert_sales_order_to_invoice,
+    create_credit_note,
     refund_credit_note,
     void_credit_note,
 )
@@ -32,6 +38,13 @@ from .common import (
     ReadOnlyInline,
     call_service_for_each,
     refund_inline,
+)
+from .entry import (
+    CreditNoteForm,
+    credit_room,
+    invoice_credit_rows,
+    line_rows,
+    service_error_to_forms,
 )
 
 
@@ -74,14 +87,97 @@ class CreditNoteAdmin(MoneyActionsMixin, admin.ModelAdmin):
         "money_links",
     )
 
-    def has_add_permission(self, request):
-        return False  # issued by create_credit_note (from an invoice's page, the API, or the demo)
-
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request)  # view-only page; actions stay
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        return [
+            path("create/", self.admin_site.admin_view(self.create_view), name="billing_creditnote_create"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:billing_creditnote_create")  # issued through create_credit_note
+
+    def create_view(self, request):
+        """Issue a credit note: free-standing, or with ?invoice=<id> from that invoice's lines."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        invoice = None
+        raw = request.GET.get("invoice", "")
+        if raw:
+            if not raw.isdigit():
+                raise Http404
+            invoice = get_object_or_404(Invoice.objects.regular().select_related("customer"), pk=int(raw))
+            if invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID):
+                self.message_user(
+                    request,
+                    _("Invoice %(inv)s is %(status)s; only sent invoices are credited. Edit or void it instead.")
+                    % {"inv": invoice.number, "status": invoice.get_status_display().lower()},
+                    messages.ERROR,
+                )
+                return redirect("admin:billing_invoice_change", invoice.pk)
+        posted = request.POST if request.method == "POST" else None
+        form = CreditNoteForm(posted, invoice=invoice)
+        rows = invoice_credit_rows(request, invoice) if invoice else line_rows(request, with_discount=False)
+        if posted is not None:
+            used = [row for row in rows if not row.is_empty()]
+            rows_valid = all([row.is_valid() for row in used])  # a list: every row shows its errors
+            if form.is_valid() and rows_valid:
+                try:
+                    note = create_credit_note(
+                        customer=form.cleaned_data.get("customer"),
+                        invoice=invoice,
+                        lines=[row.line_input() for row in used],
+                        issued_on=form.cleaned_data["issued_on"],
+                        reason=form.cleaned_data["reason"],
+                    )
+                except ValidationError as exc:
+                    service_error_to_forms(exc, form, used)
+                else:
+                    self.message_user(
+                        request,
+                        _("Credit note %(n)s issued for %(total)s; apply it to an invoice or refund it.")
+                        % {"n": note.number, "total": format_money(note.total, note.currency)},
+                    )
+                    return redirect("admin:billing_creditnote_change", note.pk)
+        if invoice is not None:
+            room = credit_room(invoice)
+            intro = _(
+                "Crediting invoice %(inv)s of %(customer)s: it totals %(total)s, %(credited)s is already "
+                "credited, so at most %(left)s more can be credited."
+            ) % {"inv": invoice.number, "customer": invoice.customer.display_name, **room}
+            lines_help = _(
+                "Set the quantity to credit for each invoiced line (0 leaves it out); a lower rate "
+                "credits part of the price. Tax and discount are the invoice's."
+            )
+            cancel = reverse("admin:billing_invoice_change", args=[invoice.pk])
+        else:
+            intro = ""
+            lines_help = _(
+                "Choose an item to use the customer's price (leave the rate empty), or type a "
+                "description and a rate. Empty tax: the item's tax rate. Empty rows are ignored."
+            )
+            cancel = reverse("admin:billing_creditnote_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Issue a credit note")
+            if invoice is None
+            else _("Credit invoice %(inv)s") % {"inv": invoice.number},
+            "opts": CreditNote._meta,
+            "form": form,
+            "rows": rows,
+            "invoice_rows": invoice is not None,
+            "intro": intro,
+            "lines_help": lines_help,
+            "buttons": [("_save", _("Issue credit note"))],
+            "cancel_url": cancel,
+            "media": self.media + form.media + (rows[0].media if rows else forms.Form().media),
+        }
+        return TemplateResponse(request, "admin/billing/ledger/document_form.html", context)
 
     @admin.display(description=gettext_lazy("actions"))
     def money_links(self, obj):

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -168,15 +168,30 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = list(InvoiceForm.Meta.fields)
-        return fields if obj is None else [*fields, *self.amounts]
+        if obj is None:
+            return fields
+        return [*fields, *self.amounts] if self.is_retainer else ["document_links", *fields, *self.amounts]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
+        links = () if self.is_retainer else ("document_links",)
         if obj.status == Invoice.Status.DRAFT:
-            return ("customer", *self.amounts)
+            return (*links, "customer", *self.amounts)
         # Sent: amounts are frozen; a correction is a credit note.
-        return ("customer", "issued_on", "due_on", "allow_partial_payments", "crm_deal_id", *self.amounts)
+        return (*links, "customer", "issued_on", "due_on", "allow_partial_payments", "crm_deal_id", *self.amounts)
+
+    @admin.display(description=gettext_lazy("next steps"))
+    def document_links(self, invoice):
+        links = []
+        if invoice.is_open:
+            url = reverse("admin:billing_payment_record") + f"?customer={invoice.customer_id}"
+            links.append((url, _("Record a payment")))
+        if invoice.status not in (Invoice.Status.DRAFT, Invoice.Status.VOID):
+            url = reverse("admin:billing_creditnote_create") + f"?invoice={invoice.pk}"
+            links.append((url, _("Issue a credit note")))
+        links.append((reverse("admin:billing_customer_statement", args=[invoice.customer_id]), _("Statement")))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     def has_delete_permission(self, request, obj=None):
         return False  # numbers are gap-free: void instead
