@@ -10,7 +10,7 @@ admin.site.index_title = "Customers, invoices and payments"
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on every site, admin pages included.
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),
