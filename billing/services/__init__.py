@@ -23,7 +23,12 @@ from .invoices import (
 from .numbering import next_document_number
 from .payments import allocate_oldest_first, allocate_payment, record_payment
 from .refunds import refund_credit_note, refund_payment, refund_retainer
-from .sales_orders import convert_sales_order_to_invoice, create_sales_order
+from .sales_orders import (
+    confirm_sales_order,
+    convert_sales_order_to_invoice,
+    create_sales_order,
+    update_draft_sales_order,
+)
 from .subscriptions import bill_subscription, generate_due_subscription_invoices
 
 __all__ = [
@@ -48,6 +53,8 @@ __all__ = [
     "send_invoices",
     "void_invoice",
     "void_credit_note",
+    "confirm_sales_order",
+    "update_draft_sales_order",
     "BULK_ACTION_LIMIT",
     "PortalInvitation",
     "add_customers_to_group",

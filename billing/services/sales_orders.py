@@ -1,4 +1,4 @@
-"""Sales orders and their conversion to invoices."""
+"""Sales orders: create and edit drafts, confirm, convert to invoices."""
 
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -65,6 +65,11 @@ def create_sales_order(
     )
     order.full_clean()
     order.save()
+    _create_lines(order, priced)
+    return order
+
+
+def _create_lines(order: SalesOrder, priced) -> None:
     SalesOrderLine.objects.bulk_create(
         SalesOrderLine(
             sales_order=order,
@@ -81,6 +86,70 @@ def create_sales_order(
         )
         for i, p in enumerate(priced, start=1)
     )
+
+
+@transaction.atomic
+def update_draft_sales_order(
+    *,
+    sales_order: SalesOrder,
+    customer: Customer,
+    lines: Sequence[LineInput],
+    ordered_on: date,
+    expected_shipment_on: date | None = None,
+    reference: str = "",
+    notes: str = "",
+) -> SalesOrder:
+    """Replace a draft sales order's details and lines, re-priced and re-totalled like a new order.
+
+    Locks the order. Raises ValidationError: not_draft once it was confirmed (a confirmed order is
+    only converted), and the line errors of `create_invoice`.
+    """
+    order = SalesOrder.objects.select_for_update().get(pk=sales_order.pk)
+    if order.status != SalesOrder.Status.DRAFT:
+        raise ValidationError(
+            _("Sales order %(so)s is %(status)s; only a draft can be edited."),
+            code="not_draft",
+            params={"so": order.number, "status": order.get_status_display().lower()},
+        )
+    organisation = Organisation.current()
+    terms = effective_terms(customer=customer, organisation=organisation)
+    priced = price_lines(
+        customer=customer, lines=lines, default_discount=terms.discount_percent, organisation=organisation
+    )
+    totals = totals_of(priced)
+    order.customer, order.currency = customer, customer.currency
+    order.ordered_on, order.expected_shipment_on = ordered_on, expected_shipment_on
+    order.reference, order.notes = reference, notes
+    order.subtotal, order.discount_total = totals.subtotal, totals.discount_total
+    order.tax_total, order.total = totals.tax_total, totals.total
+    order.full_clean()
+    order.save()
+    order.lines.all().delete()  # a draft's lines were never invoiced: nothing refers to them
+    _create_lines(order, priced)
+    return order
+
+
+@transaction.atomic
+def confirm_sales_order(*, sales_order: SalesOrder) -> SalesOrder:
+    """Confirm a draft sales order: its lines freeze and it can be converted to invoices.
+
+    Locks the order. Raises ValidationError: not_draft (already confirmed or void), empty_order.
+    """
+    order = SalesOrder.objects.select_for_update().get(pk=sales_order.pk)
+    if order.status != SalesOrder.Status.DRAFT:
+        raise ValidationError(
+            _("Sales order %(so)s is already %(status)s; only a draft can be confirmed."),
+            code="not_draft",
+            params={"so": order.number, "status": order.get_status_display().lower()},
+        )
+    if not order.lines.exists():
+        raise ValidationError(
+            _("Sales order %(so)s has no lines; add one before confirming it."),
+            code="empty_order",
+            params={"so": order.number},
+        )
+    order.status = SalesOrder.Status.CONFIRMED
+    order.save(update_fields=["status"])
     return order
 
 
@@ -99,9 +168,7 @@ def convert_sales_order_to_invoice(
     invoiced or invoiced. Locks the order. Raises ValidationError: sales_order_not_confirmed,
     already_invoiced, exceeds_ordered, nothing_to_invoice.
     """
-    order = (
-        SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=sales_order.pk)
-    )
+    order = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=sales_order.pk)
     if order.status != SalesOrder.Status.CONFIRMED:
         raise ValidationError(
             _("Sales order %(so)s is %(status)s; confirm it before invoicing."),

@@ -360,3 +360,97 @@ def test_a_draft_invoice_is_not_credited_and_the_page_says_why(staff):
     response = staff.get(reverse("admin:billing_creditnote_create") + f"?invoice={invoice.pk}", follow=True)
 
     assert "only sent invoices are credited" in response.content.decode()
+
+
+def _order_form(customer, *rows, **extra):
+    return {
+        "customer": customer.pk,
+        "ordered_on": "2026-03-02",
+        "expected_shipment_on": "",
+        "reference": "PO-12",
+        "notes": "",
+        **_credit_rows(*rows),
+        **extra,
+    }
+
+
+def test_staff_create_a_draft_sales_order_priced_from_the_customers_price_list_and_discount(staff):
+    listed = PriceListItemFactory(rate=Decimal("42.50"))
+    customer = CustomerFactory(
+        group=CustomerGroupFactory(price_list=listed.price_list, discount_percent=Decimal("10.00"))
+    )
+
+    response = staff.post(
+        reverse("admin:billing_salesorder_create"),
+        _order_form(customer, {"item": listed.item.pk, "quantity": "2"}, {"quantity": "1"}, _save="Save draft"),
+    )
+
+    order = SalesOrder.objects.get()
+    assert response.status_code == 302
+    assert (order.status, order.reference, order.total) == (SalesOrder.Status.DRAFT, "PO-12", Decimal("76.50"))
+
+
+def test_a_draft_sales_order_is_edited_then_saved_and_confirmed_and_then_read_only(staff):
+    order = create_sales_order(
+        customer=CustomerFactory(),
+        status=SalesOrder.Status.DRAFT,
+        lines=[LineInput(description="A", rate=Decimal("5"))],
+    )
+    edit_url = reverse("admin:billing_salesorder_edit", args=[order.pk])
+
+    form = staff.get(edit_url)
+    staff.post(
+        edit_url,
+        _order_form(order.customer, {"description": "B", "quantity": "2", "rate": "7.00"}, _confirm="Save and confirm"),
+    )
+    again = staff.get(edit_url, follow=True)
+
+    order.refresh_from_db()
+    assert 'value="A"' in form.content.decode()
+    assert (order.status, order.total) == (SalesOrder.Status.CONFIRMED, Decimal("14.00"))
+    assert [line.description for line in order.lines.all()] == ["B"]
+    assert "only a draft can be edited" in again.content.decode()
+
+
+def test_a_sales_order_line_error_is_shown_on_the_row_and_nothing_is_written(staff):
+    customer = CustomerFactory()
+
+    response = staff.post(
+        reverse("admin:billing_salesorder_create"),
+        _order_form(customer, {"description": "A", "quantity": "0", "rate": "5.00"}, _save="Save draft"),
+    )
+
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 0.001." in response.content.decode()
+    assert not SalesOrder.objects.exists()
+
+
+def test_a_draft_order_is_confirmed_then_converted_from_its_page(staff):
+    order = create_sales_order(
+        customer=CustomerFactory(),
+        status=SalesOrder.Status.DRAFT,
+        lines=[LineInput(description="A", rate=Decimal("5"))],
+    )
+
+    staff.post(reverse("admin:billing_salesorder_confirm", args=[order.pk]), {"confirm": "1"})
+    response = staff.post(reverse("admin:billing_salesorder_convert", args=[order.pk]), {"confirm": "1"}, follow=True)
+
+    order.refresh_from_db()
+    invoice = Invoice.objects.get()
+    assert (order.status, order.invoiced_status) == (SalesOrder.Status.CONFIRMED, SalesOrder.InvoicedStatus.INVOICED)
+    assert (invoice.sales_order, invoice.total) == (order, Decimal("5.00"))
+    assert f"Draft invoice {invoice.number} created" in response.content.decode()
+
+
+def test_converting_a_draft_order_from_its_page_shows_the_refusal(staff):
+    order = create_sales_order(
+        customer=CustomerFactory(),
+        status=SalesOrder.Status.DRAFT,
+        lines=[LineInput(description="A", rate=Decimal("5"))],
+    )
+
+    response = staff.post(reverse("admin:billing_salesorder_convert", args=[order.pk]), {"confirm": "1"})
+
+    assert response.status_code == 200
+    assert "confirm it before invoicing" in response.content.decode()
+    assert not Invoice.objects.exists()

@@ -8,9 +8,11 @@ from billing.models import Invoice, SalesOrder
 from billing.services import (
     LineInput,
     allocate_payment,
+    confirm_sales_order,
     convert_sales_order_to_invoice,
     create_sales_order,
     send_invoice,
+    update_draft_sales_order,
     void_invoice,
 )
 from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
@@ -126,3 +128,58 @@ def test_a_refused_void_leaves_the_orders_quantities_alone():
     order.refresh_from_db()
     assert order.invoiced_status == SalesOrder.InvoicedStatus.INVOICED
     assert all(line.quantity_invoiced == line.quantity for line in order.lines.all())
+
+
+def test_a_draft_order_is_edited_repriced_and_then_confirmed():
+    order = create_sales_order(
+        customer=CustomerFactory(discount_percent=Decimal("10.00")),
+        status=SalesOrder.Status.DRAFT,
+        lines=[LineInput(description="Router", rate=Decimal("20.00"))],
+    )
+
+    update_draft_sales_order(
+        sales_order=order,
+        customer=order.customer,
+        ordered_on=date(2026, 3, 4),
+        lines=[LineInput(description="Switch", quantity=Decimal("3"), rate=Decimal("33.35"))],
+    )
+    confirm_sales_order(sales_order=order)
+
+    order.refresh_from_db()
+    assert [line.description for line in order.lines.all()] == ["Switch"]
+    assert (order.total, order.discount_total, order.status) == (
+        Decimal("90.05"),
+        Decimal("10.00"),
+        SalesOrder.Status.CONFIRMED,
+    )
+
+
+def test_a_confirmed_order_cannot_be_edited_or_confirmed_again():
+    order = _order()
+
+    with pytest.raises(ValidationError) as edit:
+        update_draft_sales_order(
+            sales_order=order,
+            customer=order.customer,
+            ordered_on=date(2026, 3, 4),
+            lines=[LineInput(description="X", rate=Decimal("1.00"))],
+        )
+    with pytest.raises(ValidationError) as confirm:
+        confirm_sales_order(sales_order=order)
+
+    assert (edit.value.code, confirm.value.code) == ("not_draft", "not_draft")
+    assert order.lines.count() == 2
+
+
+def test_a_draft_order_is_not_invoiced_until_confirmed():
+    order = create_sales_order(
+        customer=CustomerFactory(),
+        status=SalesOrder.Status.DRAFT,
+        lines=[LineInput(description="X", rate=Decimal("5"))],
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        convert_sales_order_to_invoice(sales_order=order)
+
+    assert refused.value.code == "sales_order_not_confirmed"
+    assert not Invoice.objects.exists()

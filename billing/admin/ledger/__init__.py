@@ -7,4 +7,4 @@ Importing the package registers the ModelAdmins (PaymentAdmin before billing.adm
 extends it).
 """
 
-from . import documents, invoices, payments  # noqa: F401
+from . import documents, invoices, payments, sales_orders  # noqa: F401

@@ -1,4 +1,4 @@
-"""Credit notes (apply, refund), sales orders (convert to invoice) and subscriptions (bill now)."""
+"""Credit notes (issue, apply, refund, void) and subscriptions (bill now). Sales orders: sales_orders.py."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,15 +16,12 @@ from billing.models import (
     CreditNote,
     CreditNoteLine,
     Invoice,
-    SalesOrder,
-    SalesOrderLine,
     Subscription,
 )
 from billing.money import format_money
 from billing.services import (
     apply_credit_note,
     bill_subscription,
-    convert_sales_order_to_invoice,
     create_credit_note,
     refund_credit_note,
     void_credit_note,
@@ -222,71 +219,6 @@ class CreditNoteAdmin(MoneyActionsMixin, admin.ModelAdmin):
                 credit_note=obj, amount=d["amount"], method=d["method"], reference=d["reference"]
             ),
             done=lambda obj, res: _("Refunded %(amount)s of %(n)s.") % {"amount": res.amount, "n": obj.number},
-        )
-
-
-class SalesOrderLineInline(ReadOnlyInline):
-    model = SalesOrderLine
-    fields = readonly_fields = (
-        "item",
-        "description",
-        "quantity",
-        "quantity_invoiced",
-        "rate",
-        "discount_percent",
-        "tax_percent",
-        "amount",
-    )
-
-
-class SalesOrderInvoiceInline(ReadOnlyInline):
-    model = Invoice
-    fk_name = "sales_order"
-    fields = readonly_fields = ("number", "issued_on", "status", "total")
-    verbose_name_plural = gettext_lazy("invoices")
-
-
-@admin.register(SalesOrder)
-class SalesOrderAdmin(admin.ModelAdmin):
-    list_display = ("number", "customer", "ordered_on", "status", "invoiced_status", "total")
-    list_filter = ("status", "invoiced_status", "ordered_on")
-    search_fields = ("number", "reference", "customer__display_name", "crm_deal_name")
-    list_select_related = ("customer",)
-    autocomplete_fields = ("customer",)
-    inlines = (SalesOrderLineInline, SalesOrderInvoiceInline)
-    actions = ("convert_to_invoice",)
-    readonly_fields = (
-        "number",
-        "customer",
-        "currency",
-        "invoiced_status",
-        "ordered_on",
-        "subtotal",
-        "discount_total",
-        "tax_total",
-        "total",
-        "crm_deal_id",
-        "crm_deal_name",
-        "first_viewed_at",
-    )
-
-    def has_add_permission(self, request):
-        return False  # created by create_sales_order (CRM deals, the demo)
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request)  # view-only page; actions stay
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description=gettext_lazy("Convert to a draft invoice (everything not yet invoiced)"))
-    def convert_to_invoice(self, request, queryset):
-        call_service_for_each(
-            self,
-            request,
-            lambda so: convert_sales_order_to_invoice(sales_order=so, created_by=request.user),
-            queryset,
-            _("%(count)d draft invoice(s) created."),
         )
 
 
