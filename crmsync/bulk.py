@@ -15,6 +15,15 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+_PASS_THROUGH = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.DateTimeField,
+    models.ForeignKey,
+)
+
 
 def insert_rows(
     model: type[models.Model],
@@ -50,7 +59,10 @@ def insert_rows(
                 params.append([None if v is None else json.dumps(v) for v in values])
                 expressions.append("unnest(%s::text[])::jsonb")
             else:
-                params.append([field.get_db_prep_save(v, connection) for v in values])
+                if isinstance(field, _PASS_THROUGH):
+                    params.append(values)  # str / int / bool / aware datetime / None: psycopg takes them as is
+                else:
+                    params.append([field.get_db_prep_save(v, connection) for v in values])
                 expressions.append(f"unnest(%s::{cast}[])")
             continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
