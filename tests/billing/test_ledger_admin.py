@@ -454,3 +454,71 @@ def test_converting_a_draft_order_from_its_page_shows_the_refusal(staff):
     assert response.status_code == 200
     assert "confirm it before invoicing" in response.content.decode()
     assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/billing/creditnote/create/?invoice=1%00",
+        "/admin/billing/creditnote/create/?invoice=99999999999999999999",
+        "/admin/billing/payment/record/?customer=abc",
+        "/admin/billing/payment/record/?customer=-3",
+        "/admin/billing/invoice/statement/999999/",
+        "/admin/billing/invoice/statement/1/?start=2026-13-45&end=yesterday&branches=maybe",
+        "/admin/billing/invoice/?state=bogus",
+        "/admin/billing/invoice/?state=overdue&issued_on__gte=garbage",
+        "/admin/billing/invoice/abc/change/",
+        "/admin/billing/salesorder/999999/edit/",
+        "/admin/billing/salesorder/999999/convert/",
+        "/admin/billing/creditnote/999999/apply/",
+    ],
+)
+def test_malformed_back_office_urls_never_answer_500(staff, path):
+    CustomerFactory(pk=1)
+
+    response = staff.get(path)
+
+    assert response.status_code < 500
+
+
+def test_malformed_back_office_forms_are_refused_without_500_and_write_nothing(staff):
+    customer = CustomerFactory()
+    invoice = InvoiceFactory(customer=customer)
+
+    answers = [
+        staff.post(reverse("admin:billing_creditnote_create"), {"customer": "x", "issued_on": "", "rows": "-9"}),
+        staff.post(reverse("admin:billing_creditnote_create"), {"customer": customer.pk, "rows": "999999"}),
+        staff.post(
+            reverse("admin:billing_creditnote_create") + f"?invoice={invoice.pk}",
+            {"issued_on": "2026-03-01", f"inv-{invoice.lines.get().pk}-quantity": "NaN"},
+        ),
+        staff.post(
+            reverse("admin:billing_salesorder_create"),
+            _order_form(customer, {"item": "999999", "quantity": "1e400", "rate": "-1"}, _save="Save draft"),
+        ),
+        staff.post(
+            reverse("admin:billing_payment_record") + f"?customer={customer.pk}",
+            {"amount": "Infinity", "paid_on": "2026-03-01", "method": "gold", f"alloc_{invoice.pk}": "1,5"},
+        ),
+    ]
+
+    assert [answer.status_code for answer in answers] == [200] * 5
+    assert not CreditNote.objects.exists() and not SalesOrder.objects.exists() and not Payment.objects.exists()
+
+
+@pytest.mark.parametrize("model", ["invoice", "retainerinvoice", "subscription"])
+def test_a_malformed_customer_on_a_ledger_add_page_is_an_error_not_a_500(staff, model):
+    response = staff.post(reverse(f"admin:billing_{model}_add"), {"customer": "abc", "issued_on": "x"})
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_invoice_list_filters_overdue_invoices(staff):
+    late = InvoiceFactory(issued_on=date(2026, 1, 2), due_on=date(2026, 1, 5))
+    current = InvoiceFactory()
+
+    response = staff.get(reverse("admin:billing_invoice_changelist"), {"state": "overdue"})
+
+    body = response.content.decode()
+    assert late.number in body and current.number not in body

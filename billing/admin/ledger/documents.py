@@ -33,6 +33,7 @@ from .common import (
     CreditNoteApplicationInline,
     MoneyActionsMixin,
     ReadOnlyInline,
+    SafeAutocompleteMixin,
     call_service_for_each,
     refund_inline,
 )
@@ -60,8 +61,10 @@ class CreditNoteLineInline(ReadOnlyInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(MoneyActionsMixin, admin.ModelAdmin):
-    list_display = ("number", "customer", "issued_on", "invoice", "total", "balance", "status")
+class CreditNoteAdmin(SafeAutocompleteMixin, MoneyActionsMixin, admin.ModelAdmin):
+    change_list_template = "admin/billing/ledger/change_list.html"
+    change_form_template = "admin/billing/ledger/change_form.html"
+    list_display = ("number", "customer", "issued_on", "invoice", "total_shown", "balance_shown", "status")
     list_filter = ("status", "issued_on")
     search_fields = ("number", "reason", "customer__display_name", "invoice__number")
     list_select_related = ("customer", "invoice")
@@ -89,6 +92,14 @@ class CreditNoteAdmin(MoneyActionsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("total"), ordering="total")
+    def total_shown(self, note):
+        return format_money(note.total, note.currency)
+
+    @admin.display(description=gettext_lazy("credit remaining"), ordering="balance")
+    def balance_shown(self, note):
+        return format_money(note.balance, note.currency)
 
     def get_urls(self):
         return [
@@ -230,8 +241,11 @@ class SubscriptionInvoiceInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
     """Plans are edited freely (they hold no money); their invoices come from bill_subscription."""
+
+    change_list_template = "admin/billing/ledger/change_list.html"
+    change_form_template = "admin/billing/ledger/change_form.html"
 
     list_display = ("plan_name", "customer", "price", "currency", "billing_period", "next_billing_on", "status")
     list_filter = ("status", "billing_period")

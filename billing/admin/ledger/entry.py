@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils import timezone
@@ -20,12 +20,14 @@ from billing.models import CreditNote, CreditNoteLine, Customer, Invoice, Item, 
 from billing.money import ZERO, format_money
 from billing.services import LineInput
 
+from .common import SafeAutocompleteSelect
+
 EMPTY_ROWS = 5
 MAX_ROWS = 60
 
 
 def _customer_widget(model):
-    return AutocompleteSelect(model._meta.get_field("customer"), admin.site)
+    return SafeAutocompleteSelect(model._meta.get_field("customer"), admin.site)
 
 
 class LineRowForm(forms.Form):
@@ -35,7 +37,7 @@ class LineRowForm(forms.Form):
         label=gettext_lazy("Item"),
         queryset=Item.objects.all(),
         required=False,
-        widget=AutocompleteSelect(CreditNoteLine._meta.get_field("item"), admin.site),
+        widget=SafeAutocompleteSelect(CreditNoteLine._meta.get_field("item"), admin.site),
     )
     description = forms.CharField(label=gettext_lazy("Description"), max_length=500, required=False)
     quantity = forms.DecimalField(
@@ -138,7 +140,9 @@ class CreditNoteForm(forms.Form):
     customer = forms.ModelChoiceField(
         label=gettext_lazy("Customer"), queryset=Customer.objects.all(), widget=_customer_widget(CreditNote)
     )
-    issued_on = forms.DateField(label=gettext_lazy("Credit note date"), initial=timezone.localdate)
+    issued_on = forms.DateField(
+        label=gettext_lazy("Credit note date"), initial=timezone.localdate, widget=AdminDateWidget
+    )
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=255, required=False)
 
     def __init__(self, *args, invoice: Invoice | None = None, **kwargs):
@@ -224,7 +228,12 @@ class SalesOrderForm(forms.ModelForm):
     class Meta:
         model = SalesOrder
         fields = ("customer", "ordered_on", "expected_shipment_on", "reference", "notes")
-        widgets = {"customer": _customer_widget(SalesOrder), "notes": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "customer": _customer_widget(SalesOrder),
+            "ordered_on": AdminDateWidget,
+            "expected_shipment_on": AdminDateWidget,
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

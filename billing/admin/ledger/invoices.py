@@ -39,10 +39,29 @@ from .common import (
     MoneyActionsMixin,
     RetainerAppliedInline,
     RetainerUsedInline,
+    SafeAutocompleteMixin,
     StatementPeriodForm,
     call_service_for_each,
     refund_inline,
 )
+
+
+class InvoiceStatusFilter(admin.SimpleListFilter):
+    """The statuses plus "Overdue" (open and past due), which is not stored."""
+
+    title = gettext_lazy("status")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [*Invoice.Status.choices[:3], ("overdue", _("Overdue")), *Invoice.Status.choices[3:]]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "overdue":
+            return queryset.overdue()
+        if value in Invoice.Status.values:
+            return queryset.filter(status=value)
+        return queryset
 
 
 class InvoiceLineForm(forms.ModelForm):
@@ -79,7 +98,7 @@ class InvoiceLineForm(forms.ModelForm):
         return data
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(SafeAutocompleteMixin, admin.TabularInline):
     """Lines are edited only while the invoice is a draft; amounts are computed by the service."""
 
     model = InvoiceLine
@@ -136,10 +155,12 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
+    change_list_template = "admin/billing/ledger/change_list.html"
+    change_form_template = "admin/billing/ledger/change_form.html"
     form = InvoiceForm
     list_display = ("number", "customer", "issued_on", "due_on", "status_shown", "total_shown", "balance_shown")
-    list_filter = ("status", "issued_on", "customer__group")
+    list_filter = (InvoiceStatusFilter, "issued_on", "customer__group")
     search_fields = ("number", "reference", "customer__display_name", "crm_deal_name")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
@@ -149,6 +170,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     amounts = (
         "number",
         "status",
+        "currency",
         "subtotal",
         "discount_total",
         "tax_total",
@@ -166,20 +188,24 @@ class InvoiceAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(is_retainer=self.is_retainer)
 
+    def _amounts(self):
+        # "Unused retainer" only means something on a retainer invoice.
+        return self.amounts if self.is_retainer else tuple(f for f in self.amounts if f != "retainer_unused")
+
     def get_fields(self, request, obj=None):
         fields = list(InvoiceForm.Meta.fields)
         if obj is None:
             return fields
-        return [*fields, *self.amounts] if self.is_retainer else ["document_links", *fields, *self.amounts]
+        return [*fields, *self._amounts()] if self.is_retainer else ["document_links", *fields, *self._amounts()]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
         links = () if self.is_retainer else ("document_links",)
         if obj.status == Invoice.Status.DRAFT:
-            return (*links, "customer", *self.amounts)
+            return (*links, "customer", *self._amounts())
         # Sent: amounts are frozen; a correction is a credit note.
-        return (*links, "customer", "issued_on", "due_on", "allow_partial_payments", "crm_deal_id", *self.amounts)
+        return (*links, "customer", "issued_on", "due_on", "allow_partial_payments", "crm_deal_id", *self._amounts())
 
     @admin.display(description=gettext_lazy("next steps"))
     def document_links(self, invoice):
@@ -305,7 +331,7 @@ class RetainerInvoiceAdmin(MoneyActionsMixin, InvoiceAdmin):
         "balance_shown",
         "retainer_unused",
     )
-    list_filter = ("status", "issued_on")
+    list_filter = (InvoiceStatusFilter, "issued_on")
     inlines = (InvoiceLineInline, AllocationInline, RetainerUsedInline, refund_inline("retainer"))
     money_views = (("apply", "apply_view"), ("refund", "refund_view"))
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
@@ -31,6 +31,8 @@ from .common import (
     AmountForm,
     MoneyActionsMixin,
     PaymentAllocationInline,
+    SafeAutocompleteMixin,
+    SafeAutocompleteSelect,
     call_service_for_each,
     refund_inline,
 )
@@ -38,7 +40,7 @@ from .common import (
 
 class RecordPaymentForm(forms.Form):
     amount = forms.DecimalField(label=gettext_lazy("Amount received"), max_digits=18, decimal_places=2)
-    paid_on = forms.DateField(label=gettext_lazy("Payment date"), initial=timezone.localdate)
+    paid_on = forms.DateField(label=gettext_lazy("Payment date"), initial=timezone.localdate, widget=AdminDateWidget)
     method = forms.ChoiceField(label=gettext_lazy("Method"), choices=Payment.Method.choices)
     reference = forms.CharField(
         label=gettext_lazy("Reference (cheque no., transfer id)"), max_length=100, required=False
@@ -91,12 +93,14 @@ class PayerForm(forms.Form):
     customer = forms.ModelChoiceField(
         label=gettext_lazy("Payer"),
         queryset=Customer.objects.all(),
-        widget=AutocompleteSelect(Payment._meta.get_field("customer"), admin.site),
+        widget=SafeAutocompleteSelect(Payment._meta.get_field("customer"), admin.site),
     )
 
 
 @admin.register(Payment)
-class PaymentAdmin(MoneyActionsMixin, admin.ModelAdmin):
+class PaymentAdmin(SafeAutocompleteMixin, MoneyActionsMixin, admin.ModelAdmin):
+    change_list_template = "admin/billing/ledger/change_list.html"
+    change_form_template = "admin/billing/ledger/change_form.html"
     list_display = (
         "number",
         "customer",
@@ -218,7 +222,7 @@ class PaymentAdmin(MoneyActionsMixin, admin.ModelAdmin):
             "payer_form": payer_form,
             "form": form,
             "opts": Payment._meta,
-            "media": self.media + payer_form.media,
+            "media": self.media + payer_form.media + (form.media if form else forms.Form().media),
         }
         return TemplateResponse(request, "admin/billing/ledger/record_payment.html", context)
 

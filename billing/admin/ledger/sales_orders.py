@@ -8,7 +8,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,7 +21,7 @@ from billing.services import (
     update_draft_sales_order,
 )
 
-from .common import MoneyActionsMixin, ReadOnlyInline, call_service_for_each
+from .common import MoneyActionsMixin, ReadOnlyInline, SafeAutocompleteMixin, call_service_for_each
 from .entry import SalesOrderForm, line_rows, plain_quantity, service_error_to_forms
 
 
@@ -42,12 +42,20 @@ class SalesOrderLineInline(ReadOnlyInline):
 class SalesOrderInvoiceInline(ReadOnlyInline):
     model = Invoice
     fk_name = "sales_order"
-    fields = readonly_fields = ("number", "issued_on", "status", "total")
+    fields = readonly_fields = ("invoice", "issued_on", "status", "total")
     verbose_name_plural = gettext_lazy("invoices")
+
+    @admin.display(description=gettext_lazy("invoice"))
+    def invoice(self, invoice):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_invoice_change", args=[invoice.pk]), invoice.number
+        )
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(MoneyActionsMixin, admin.ModelAdmin):
+class SalesOrderAdmin(SafeAutocompleteMixin, MoneyActionsMixin, admin.ModelAdmin):
+    change_list_template = "admin/billing/ledger/change_list.html"
+    change_form_template = "admin/billing/ledger/change_form.html"
     list_display = ("number", "customer", "ordered_on", "status", "invoiced_status", "total_shown")
     list_filter = ("status", "invoiced_status", "ordered_on")
     search_fields = ("number", "reference", "customer__display_name", "crm_deal_name")
