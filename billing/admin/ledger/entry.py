@@ -82,9 +82,9 @@ class LineRowForm(forms.Form):
             return data
         if data.get("item") is None and "item" not in self.errors:
             if not data.get("description"):
-                self.add_error("description", _("Give the line a description or choose an item."))
+                self.add_error("description", _("Enter a description, or choose an item."))
             if data.get("rate") is None and "rate" not in self.errors:
-                self.add_error("rate", _("Enter a rate, or choose an item to use the customer's price."))
+                self.add_error("rate", _("Enter a rate, or choose an item."))
         return data
 
     def line_input(self) -> LineInput:
