@@ -22,7 +22,7 @@ from billing.models import (
 from billing.money import ZERO
 
 from ._targets import check_applications, check_targets, lock_invoices
-from .invoices import LineInput, price_lines, totals_of
+from .invoices import LineInput, price_lines, save_priced_lines, totals_of
 from .numbering import next_document_number
 
 
@@ -114,22 +114,7 @@ def create_credit_note(
     )
     note.full_clean()
     note.save()
-    CreditNoteLine.objects.bulk_create(
-        CreditNoteLine(
-            credit_note=note,
-            position=i,
-            item=p.item,
-            description=p.description,
-            quantity=p.quantity,
-            rate=p.rate,
-            discount_percent=p.discount_percent,
-            tax_percent=p.tax_percent,
-            amount=p.amount,
-            discount_amount=p.discount_amount,
-            tax_amount=p.tax_amount,
-        )
-        for i, p in enumerate(priced, start=1)
-    )
+    save_priced_lines(CreditNoteLine, priced, credit_note=note)
     return note
 
 

@@ -1,7 +1,7 @@
 """Invoices and retainer invoices: create (priced from the customer's effective terms), send, void."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -53,6 +53,17 @@ class PricedLine:
     amount: Decimal
     discount_amount: Decimal
     tax_amount: Decimal
+
+
+def save_priced_lines(line_model, priced: Iterable[PricedLine], **document) -> list:
+    """Store priced lines under their document (invoice=…, sales_order=…, credit_note=…), numbered in order.
+
+    One INSERT for all lines: the amounts were rounded and checked by `price_lines`.
+    """
+    return line_model.objects.bulk_create(
+        line_model(position=position, **document, **{f.name: getattr(line, f.name) for f in fields(PricedLine)})
+        for position, line in enumerate(priced, start=1)
+    )
 
 
 @dataclass(frozen=True)
@@ -235,22 +246,7 @@ def create_invoice(
     )
     invoice.full_clean()
     invoice.save()
-    InvoiceLine.objects.bulk_create(
-        InvoiceLine(
-            invoice=invoice,
-            position=i,
-            item=p.item,
-            description=p.description,
-            quantity=p.quantity,
-            rate=p.rate,
-            discount_percent=p.discount_percent,
-            tax_percent=p.tax_percent,
-            amount=p.amount,
-            discount_amount=p.discount_amount,
-            tax_amount=p.tax_amount,
-        )
-        for i, p in enumerate(priced, start=1)
-    )
+    save_priced_lines(InvoiceLine, priced, invoice=invoice)
     return invoice
 
 

@@ -20,7 +20,7 @@ from billing.models import (
 )
 from billing.selectors.pricing import effective_terms
 
-from .invoices import LineInput, create_invoice, price_lines, totals_of
+from .invoices import LineInput, create_invoice, price_lines, save_priced_lines, totals_of
 from .numbering import next_document_number
 
 
@@ -70,22 +70,7 @@ def create_sales_order(
 
 
 def _create_lines(order: SalesOrder, priced) -> None:
-    SalesOrderLine.objects.bulk_create(
-        SalesOrderLine(
-            sales_order=order,
-            position=i,
-            item=p.item,
-            description=p.description,
-            quantity=p.quantity,
-            rate=p.rate,
-            discount_percent=p.discount_percent,
-            tax_percent=p.tax_percent,
-            amount=p.amount,
-            discount_amount=p.discount_amount,
-            tax_amount=p.tax_amount,
-        )
-        for i, p in enumerate(priced, start=1)
-    )
+    save_priced_lines(SalesOrderLine, priced, sales_order=order)
 
 
 @transaction.atomic
