@@ -30,8 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PG = "postgres://postgres@127.0.0.1:5432"
 DB = "crm_bench"
-SIZES = {30_000: dict(accounts=10_000, contacts=20_000, orphans=2_000),
-         100_000: dict(accounts=33_334, contacts=66_666, orphans=6_666)}
+SIZES = {
+    30_000: dict(accounts=10_000, contacts=20_000, orphans=2_000),
+    100_000: dict(accounts=33_334, contacts=66_666, orphans=6_666),
+}
 
 
 def _free_port() -> int:
@@ -64,16 +66,30 @@ def measure(size: int, url: str) -> dict:
 
     settings.CRM_MODIFIED_SINCE_MARGIN_SECONDS = 0
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    connect_crm(email="bench@example.com", accounts_domain=url, api_domain=url, client_id=DEMO_CLIENT_ID,
-                client_secret=DEMO_CLIENT_SECRET, refresh_token=DEMO_REFRESH_TOKEN)
+    connect_crm(
+        email="bench@example.com",
+        accounts_domain=url,
+        api_domain=url,
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        refresh_token=DEMO_REFRESH_TOKEN,
+    )
     CrmConnection.objects.filter(pk=1).update(
-        module=CrmConnection.Module.ACCOUNTS_AND_CONTACTS, include_orphan_contacts=True,
-        direction=CrmConnection.Direction.FETCH, duplicate_policy=CrmConnection.DuplicatePolicy.SKIP,
-        is_configured=True, field_mapping={m: [list(p) for p in pairs] for m, pairs in DEFAULT_MAPPING.items()})
+        module=CrmConnection.Module.ACCOUNTS_AND_CONTACTS,
+        include_orphan_contacts=True,
+        direction=CrmConnection.Direction.FETCH,
+        duplicate_policy=CrmConnection.DuplicatePolicy.SKIP,
+        is_configured=True,
+        field_mapping={m: [list(p) for p in pairs] for m, pairs in DEFAULT_MAPPING.items()},
+    )
 
     def writes(queries) -> int:
-        return sum(1 for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")
-                   and "crmsync_" not in q["sql"].split("(")[0].split(" SET")[0])
+        return sum(
+            1
+            for q in queries
+            if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")
+            and "crmsync_" not in q["sql"].split("(")[0].split(" SET")[0]
+        )
 
     def timed_sync(trigger, *, capture=True):
         # The first sync keeps no SQL text: the peak RSS after it must be the sync's own.
@@ -87,11 +103,26 @@ def measure(size: int, url: str) -> dict:
 
     first, first_s, first_writes, first_queries = timed_sync(SyncRun.Trigger.INITIAL, capture=False)
     out = {
-        "size": size, "first_s": first_s, "rss_after_first_mib": _rss_mib(),
-        "first": {k: getattr(first, k) for k in ("records_seen", "pages_done", "added", "updated", "skipped",
-                                                 "duplicates_skipped", "failed", "http_requests")},
-        "first_sql_queries": first_queries, "first_write_statements": first_writes,
-        "customers": Customer.objects.count(), "contact_persons": ContactPerson.objects.count(),
+        "size": size,
+        "first_s": first_s,
+        "rss_after_first_mib": _rss_mib(),
+        "first": {
+            k: getattr(first, k)
+            for k in (
+                "records_seen",
+                "pages_done",
+                "added",
+                "updated",
+                "skipped",
+                "duplicates_skipped",
+                "failed",
+                "http_requests",
+            )
+        },
+        "first_sql_queries": first_queries,
+        "first_write_statements": first_writes,
+        "customers": Customer.objects.count(),
+        "contact_persons": ContactPerson.objects.count(),
     }
     out["request_bound"] = math.ceil(first.records_seen / 200) + 5
     if size > 30_000:
@@ -105,9 +136,15 @@ def measure(size: int, url: str) -> dict:
     with client_for(conn) as client:
         for module in (ACCOUNTS, CONTACTS):
             for page in client.iter_pages(module, fields=crm_fields_to_read(mapping, module)):
-                rows.extend((str(r["id"]), str(r.get("Account_Name") or r.get("Full_Name") or "")[:255],
-                             r.get("Email") or "", r.get("Phone") or "") for r in page.records
-                            if not isinstance(r.get("Account_Name"), dict) or True)
+                rows.extend(
+                    (
+                        str(r["id"]),
+                        str(r.get("Account_Name") or r.get("Full_Name") or "")[:255],
+                        r.get("Email") or "",
+                        r.get("Phone") or "",
+                    )
+                    for r in page.records
+                )
     out["floor_download_s"] = time.perf_counter() - t0
 
     # Floor 2: one bare INSERT … ON CONFLICT of the same rows through psycopg.
@@ -115,14 +152,19 @@ def measure(size: int, url: str) -> dict:
 
     with psycopg.connect(f"{PG}/{DB}", autocommit=True) as pg:
         pg.execute("DROP TABLE IF EXISTS bench_floor")
-        pg.execute("CREATE TABLE bench_floor (crm_id varchar(40) PRIMARY KEY, name varchar(255), "
-                   "email varchar(254), phone varchar(40))")
+        pg.execute(
+            "CREATE TABLE bench_floor (crm_id varchar(40) PRIMARY KEY, name varchar(255), "
+            "email varchar(254), phone varchar(40))"
+        )
         ids, names, emails, phones = (list(col) for col in zip(*rows, strict=True))
         t0 = time.perf_counter()
-        pg.execute("INSERT INTO bench_floor (crm_id, name, email, phone) "
-                   "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
-                   "ON CONFLICT (crm_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, "
-                   "phone = EXCLUDED.phone", (ids, names, emails, phones))
+        pg.execute(
+            "INSERT INTO bench_floor (crm_id, name, email, phone) "
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
+            "ON CONFLICT (crm_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, "
+            "phone = EXCLUDED.phone",
+            (ids, names, emails, phones),
+        )
         out["floor_upsert_s"] = time.perf_counter() - t0
         pg.execute("DROP TABLE bench_floor")
     out["floor_s"] = out["floor_download_s"] + out["floor_upsert_s"]
@@ -133,13 +175,19 @@ def measure(size: int, url: str) -> dict:
         cursor.execute("ANALYZE billing_customer, billing_contactperson")
     CrmConnection.objects.filter(pk=1).update(accounts_synced_until=None, contacts_synced_until=None)
     second, second_s, second_writes, _q = timed_sync(SyncRun.Trigger.INSTANT)
-    out.update(second_full_s=second_s, second_full_write_statements=second_writes,
-               second_full_counts=[second.added, second.updated, second.deleted, second.records_seen])
+    out.update(
+        second_full_s=second_s,
+        second_full_write_statements=second_writes,
+        second_full_counts=[second.added, second.updated, second.deleted, second.records_seen],
+    )
     time.sleep(1.1)  # If-Modified-Since has a one-second resolution
     third, third_s, third_writes, _q = timed_sync(SyncRun.Trigger.SCHEDULED)
-    out.update(incremental_s=third_s, incremental_write_statements=third_writes,
-               incremental_counts=[third.added, third.updated, third.deleted, third.records_seen],
-               incremental_requests=third.http_requests)
+    out.update(
+        incremental_s=third_s,
+        incremental_write_statements=third_writes,
+        incremental_counts=[third.added, third.updated, third.deleted, third.records_seen],
+        incremental_requests=third.http_requests,
+    )
     return out
 
 
@@ -149,20 +197,43 @@ def run_size(size: int) -> dict:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as pg:
         pg.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
         pg.execute(f"CREATE DATABASE {DB}")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "TEST_DATABASE_URL": f"{PG}/{DB}",
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TEST_DATABASE_URL": f"{PG}/{DB}",
+        "LOG_LEVEL": "WARNING",
+    }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     port = _free_port()
     shape = SIZES[size]
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.zoho_server", "--port", str(port), "--accounts", str(shape["accounts"]),
-         "--contacts", str(shape["contacts"]), "--orphans", str(shape["orphans"])],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.zoho_server",
+            "--port",
+            str(port),
+            "--accounts",
+            str(shape["accounts"]),
+            "--contacts",
+            str(shape["contacts"]),
+            "--orphans",
+            str(shape["orphans"]),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "Fake Zoho CRM on" in server.stdout.readline()
-        result = subprocess.run([sys.executable, __file__, "--measure", str(size), "--url",
-                                 f"http://127.0.0.1:{port}"], cwd=ROOT, env=env, check=True,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, __file__, "--measure", str(size), "--url", f"http://127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return json.loads(result.stdout.strip().splitlines()[-1])
     finally:
         server.terminate()
@@ -182,13 +253,17 @@ def main() -> None:
         result = run_size(size)
         print(json.dumps(result, indent=2))
         if "floor_s" in result:
-            print(f"first full sync {result['first_s']:.2f}s = {result['first_s'] / result['floor_s']:.1f}x floor "
-                  f"({result['floor_download_s']:.2f}s download + {result['floor_upsert_s']:.2f}s upsert); "
-                  f"second full {result['second_full_s']:.2f}s = {result['second_full_s'] / result['floor_s']:.1f}x, "
-                  f"{result['second_full_write_statements']} writes; incremental {result['incremental_s']:.2f}s, "
-                  f"{result['incremental_write_statements']} writes")
-        print(f"{size} records: peak RSS {result['rss_after_first_mib']:.0f} MiB after the first sync, "
-              f"{result['first']['http_requests']} HTTP requests (bound {result['request_bound']})")
+            print(
+                f"first full sync {result['first_s']:.2f}s = {result['first_s'] / result['floor_s']:.1f}x floor "
+                f"({result['floor_download_s']:.2f}s download + {result['floor_upsert_s']:.2f}s upsert); "
+                f"second full {result['second_full_s']:.2f}s = {result['second_full_s'] / result['floor_s']:.1f}x, "
+                f"{result['second_full_write_statements']} writes; incremental {result['incremental_s']:.2f}s, "
+                f"{result['incremental_write_statements']} writes"
+            )
+        print(
+            f"{size} records: peak RSS {result['rss_after_first_mib']:.0f} MiB after the first sync, "
+            f"{result['first']['http_requests']} HTTP requests (bound {result['request_bound']})"
+        )
 
 
 if __name__ == "__main__":
