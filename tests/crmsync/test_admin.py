@@ -237,3 +237,15 @@ def test_update_credentials_keeps_the_stored_secrets_when_left_empty(staff, fake
     )
     assert refused.status_code == 200 and "Zoho refused the credentials" in refused.content.decode()
     assert CrmConnection.current().email == "new-owner@example.com"
+
+
+def test_the_crm_customers_link_filters_the_customer_list(staff, fake, make_connection):
+    fake.add_account("From CRM")
+    make_connection()
+    sync_crm(trigger=SyncRun.Trigger.INITIAL)
+    Customer.objects.create(display_name="Local Co")
+    page = staff.get(reverse(OVERVIEW)).content.decode()
+    link = reverse("admin:billing_customer_changelist") + "?origin=crm"
+    assert link in page
+    listed = staff.get(link).context["cl"].queryset
+    assert list(listed.values_list("display_name", flat=True)) == ["From CRM"]
