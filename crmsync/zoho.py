@@ -292,6 +292,14 @@ class ZohoClient:
             for v in body["custom_views"]
         ]
 
+    def base_currency(self) -> str:
+        """The CRM organisation's base currency (ISO code), from GET /org."""
+        body = self.request("GET", "org")
+        orgs = body.get("org") if isinstance(body, dict) else None
+        if not isinstance(orgs, list) or not orgs or not isinstance(orgs[0], dict):
+            raise CrmMalformedResponse("Zoho CRM sent its organisation details in an unknown shape.")
+        return str(orgs[0].get("iso_code") or orgs[0].get("currency") or "")
+
     def fields(self, module: str) -> list[dict[str, Any]]:
         """The module's fields: [{"api_name", "field_label", "data_type", "custom_field"}]."""
         body = self.request("GET", "settings/fields", params={"module": module})

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.models import Organisation
 from crmsync import crypto
 from crmsync.mapping import validate_mapping
 from crmsync.models import CrmConnection, SyncRun
@@ -46,10 +47,19 @@ def connect_crm(
     try:
         with probe:
             probe.refresh_access_token()
+            crm_currency = probe.base_currency()
     except CrmAuthError as exc:
         raise ValidationError(exc.reason, code="credentials_refused") from None
     except CrmError as exc:
         raise ValidationError(exc.reason, code="crm_unavailable") from None
+    ours = Organisation.current().base_currency
+    if crm_currency and crm_currency != ours:
+        # Zoho's prerequisite: with multi-currency on in the CRM, both base currencies must match.
+        raise ValidationError(
+            _("Zoho CRM's base currency is %(crm)s but billing's is %(ours)s. Make them match before connecting."),
+            code="currency_mismatch",
+            params={"crm": crm_currency, "ours": ours},
+        )
     with transaction.atomic():
         connection = CrmConnection.objects.select_for_update().get(pk=current.pk)
         first_time = connection.connected_at is None or connection.client_id != client_id

@@ -195,3 +195,19 @@ def test_a_run_left_running_by_a_dead_worker_is_closed_by_the_next_run(fake, mak
     orphan.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED
     assert orphan.status == SyncRun.Status.FAILED and "Interrupted" in orphan.message
+
+
+def test_connecting_needs_the_same_base_currency_in_both_apps(fake_server, db):
+    fake_server.fake.currency = "EUR"
+    with pytest.raises(ValidationError) as refused:
+        connect_crm(
+            email="",
+            accounts_domain=fake_server.url,
+            api_domain=fake_server.url,
+            client_id=fake_server.fake.client_id,
+            client_secret=fake_server.fake.client_secret,
+            refresh_token=fake_server.fake.refresh_token,
+        )
+    assert refused.value.code == "currency_mismatch"
+    assert "EUR" in refused.value.messages[0] and "USD" in refused.value.messages[0]
+    assert not CrmConnection.current().has_credentials

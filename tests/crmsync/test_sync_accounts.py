@@ -102,7 +102,7 @@ def test_the_account_view_is_honoured(fake, make_connection):
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
 
     assert list(Customer.objects.values_list("display_name", flat=True)) == ["Big Co"]
-    assert fake.requests[0][2]["cvid"] == view_id
+    assert [q["cvid"] for _m, p, q in fake.requests if p == "/crm/v8/Accounts"] == [view_id]
 
 
 def test_crm_fields_can_be_mapped_to_custom_fields(fake, make_connection):

@@ -129,6 +129,7 @@ class FakeZoho:
         self.last_headers: dict[str, str] = {}
         self.expire_tokens_after: int | None = None
         self.hooks: list = []  # callables (method, path, query) run before each API answer
+        self.currency = "USD"  # the CRM organisation's base currency
         self._ids = itertools.count(4150868000000000001)
         self._snapshots: dict[str, list[str]] = {}
         self._snapshot_ids = itertools.count(1)
@@ -273,6 +274,18 @@ class FakeZoho:
             hook(method, path, query)
         parts = path.removeprefix("/crm/v8/").strip("/").split("/")
         with self.lock:
+            if parts == ["org"]:
+                return 200, {
+                    "org": [
+                        {
+                            "id": "4150868000000001",
+                            "company_name": "Fake CRM Org",
+                            "currency": self.currency,
+                            "currency_symbol": "$",
+                            "iso_code": self.currency,
+                        }
+                    ]
+                }
             if parts[0] == "settings" and parts[1:] == ["custom_views"]:
                 return self._custom_views(query)
             if parts[0] == "settings" and parts[1:] == ["fields"]:
