@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import uuid
 
 import pytest
 from django.conf import settings as django_settings
@@ -25,7 +26,7 @@ REDIS_CACHE = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/5",
-        "KEY_PREFIX": "crmsync-tests",
+        "KEY_PREFIX": f"crmsync-tests-{uuid.uuid4().hex[:8]}",  # concurrent test runs share DB 5
     }
 }
 
