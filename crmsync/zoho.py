@@ -192,7 +192,8 @@ class ZohoClient:
         for attempt in (1, 2):
             response = self._send(method, url, params=params, json=json, headers=headers)
             if response.status_code == 401 and attempt == 1:
-                code = self._json(response).get("code") if response.content else None
+                body = self._json(response) if response.content else None
+                code = body.get("code") if isinstance(body, dict) else None
                 if code in ("INVALID_TOKEN", "AUTHENTICATION_FAILURE", None):
                     self.refresh_access_token()
                     continue
