@@ -40,3 +40,9 @@ def test_a_payment_page_has_no_crm_potential_link(staff_client):
     page = staff_client.get(reverse("admin:billing_payment_change", args=[payment.pk])).content.decode()
 
     assert "/admin/crmsync/crmconnection/deals/" not in page
+
+
+def test_the_new_invoice_page_offers_to_find_the_customer_in_the_crm(staff_client):
+    page = staff_client.get(reverse("admin:billing_invoice_add")).content.decode()
+
+    assert reverse("admin:crmsync_search") in page
