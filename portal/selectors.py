@@ -34,19 +34,28 @@ __all__ = [
 ]
 
 
-def visible_invoices(*, user) -> QuerySet[Invoice]:
+def _customers_filter(user, ids_first: bool) -> dict:
+    """`customer__in` the visible customers. With ids_first, their ids are read first (one query) and the
+    filter is a plain id list: on a parent with 1,000 branches PostgreSQL misjudges the recursive CTE as a
+    subquery and walks a big table in a nested loop (40 ms for one page of invoices, < 1 ms with the list)."""
+    if ids_first:
+        return {"customer_id__in": list(visible_customers(user=user).values_list("pk", flat=True))}
+    return {"customer__in": visible_customers(user=user)}
+
+
+def visible_invoices(*, user, ids_first: bool = False) -> QuerySet[Invoice]:
     """Regular invoices the customer has been sent (drafts never reach the portal)."""
     return (
         Invoice.objects.regular()
-        .filter(customer__in=visible_customers(user=user))
+        .filter(**_customers_filter(user, ids_first))
         .exclude(status=Invoice.Status.DRAFT)
     )
 
 
-def visible_retainers(*, user) -> QuerySet[Invoice]:
+def visible_retainers(*, user, ids_first: bool = False) -> QuerySet[Invoice]:
     return (
         Invoice.objects.retainers()
-        .filter(customer__in=visible_customers(user=user))
+        .filter(**_customers_filter(user, ids_first))
         .exclude(status=Invoice.Status.DRAFT)
     )
 

@@ -37,6 +37,12 @@ def query_with(context, **changes):
     return f"?{encoded}" if encoded else "?"
 
 
+@register.simple_tag(takes_context=True)
+def page_query(context, param: str, number: int):
+    """The current query string with one page parameter (`page`, `accounts`, …) set to `number`."""
+    return query_with(context, **{param: number})
+
+
 @register.filter
 def css_string(value) -> str:
     """Text for inside a double-quoted CSS string in a <style> block (PDF page footers).

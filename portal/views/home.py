@@ -1,7 +1,8 @@
 from django.shortcuts import render
 
-from billing.selectors.balances import balance_summary, last_payment
+from billing.selectors.balances import last_payment
 from portal import selectors
+from portal.balances import balance_breakdown
 
 from .access import portal_view
 from .common import PAY_DISABLED_REASON, pay_url
@@ -9,22 +10,21 @@ from .common import PAY_DISABLED_REASON, pay_url
 
 @portal_view
 def home(request):
-    """Balance summary (per branch and consolidated), last payment, details, contacts, documents.
+    """Balance summary (consolidated, and per account one page at a time), last payment, details,
+    contacts, documents.
 
     A fixed number of queries however many branches or invoices the customer has.
     """
     user = request.user
     visible = selectors.visible_customers(user=user)
-    customers = list(visible)
-    own = next((c for c in customers if c.pk == user.contact.customer_id), None)
-    summary = balance_summary(customers=visible)
+    own = selectors.own_customer(user=user)
+    summary = balance_breakdown(customers=visible, customer=own, page_number=request.GET.get("accounts"))
     return render(
         request,
         "portal/home.html",
         {
             "customer": own,
-            "branches": [c for c in customers if c.pk != user.contact.customer_id],
-            "customers": customers,
+            "branch_count": summary.accounts - 1,
             "summary": summary,
             "last_payment": last_payment(customers=visible),
             "contacts": list(

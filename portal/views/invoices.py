@@ -41,8 +41,9 @@ def filter_invoices(queryset, form, *, tab: str):
 
 def _list(request, *, retainers: bool):
     user = request.user
-    customers = list(selectors.visible_customers(user=user))
-    base = selectors.visible_retainers(user=user) if retainers else selectors.visible_invoices(user=user)
+    customers = list(selectors.visible_customers(user=user).only("pk", "display_name"))
+    base = (selectors.visible_retainers(user=user, ids_first=True) if retainers
+            else selectors.visible_invoices(user=user, ids_first=True))
     tab = request.GET.get("tab") if request.GET.get("tab") in ("outstanding", "all") else "all"
     form = InvoiceFilterForm(request.GET or None, branches=branches_of(customers))
     page = paginate(

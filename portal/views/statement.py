@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -9,10 +10,13 @@ from portal.pdf import render_statement_pdf
 from .access import portal_view
 from .common import branches_of
 
+LINES_PER_PAGE = 100  # the HTML statement; the PDF has every line
+ACCOUNTS_PER_PAGE = 25
+
 
 def _statement(request):
     visible = selectors.visible_customers(user=request.user)
-    customers = list(visible)
+    customers = list(visible.only("pk", "display_name"))
     form = StatementForm(request.GET or {"period": "this_month"}, branches=branches_of(customers))
     result = None
     if form.is_valid():
@@ -20,19 +24,29 @@ def _statement(request):
         if form.cleaned_data.get("branch"):
             chosen = visible.filter(pk=form.cleaned_data["branch"])
         result = statement(customers=chosen, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
-    own = next((c for c in customers if c.pk == request.user.contact.customer_id), None)
-    return form, result, own, customers
+    return form, result, selectors.own_customer(user=request.user), customers
 
 
 @portal_view
 def statement_page(request):
+    """The statement on screen, 100 lines a page (each page opens with the balance brought forward)."""
     form, result, own, customers = _statement(request)
+    lines = accounts = None
+    brought_forward = None
+    if result is not None:
+        lines = Paginator(result.lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
+        first = lines.start_index() - 1
+        brought_forward = result.lines[first - 1].balance if first > 0 else result.opening_balance
+        accounts = Paginator(result.sections, ACCOUNTS_PER_PAGE).get_page(request.GET.get("accounts"))
     return render(
         request,
         "portal/statement.html",
         {
             "form": form,
             "statement": result,
+            "lines": lines,
+            "brought_forward": brought_forward,
+            "accounts": accounts,
             "customer": own,
             "show_branch": len(customers) > 1,
             "query": request.GET.urlencode(),

@@ -1,4 +1,3 @@
-from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -7,10 +6,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from billing.models import ContactPerson
 from portal.models import Comment, SharedDocument, StaffNotification
 from tests.factories import (
-    ContactPersonFactory,
-    CustomerFactory,
-    InvoiceFactory,
-    PaymentFactory,
     StaffUserFactory,
 )
 
@@ -72,52 +67,6 @@ def test_invoice_pay_now_of_a_paid_invoice_is_not_offered(client, head_office, l
     page = client.get(f"/invoices/{ledger['parent']['paid'].pk}/").content.decode()
 
     assert "Pay Now" not in page
-
-
-def _figures_page_queries(client, django_assert_max_num_queries, contact, path, bound):
-    client.force_login(contact.user)
-    with django_assert_max_num_queries(bound):
-        response = client.get(path)
-    assert response.status_code == 200
-
-
-QUERY_BOUNDS = {
-    "/": 14,
-    "/invoices/?status=unpaid&sort=due_on": 12,
-    "/payments/": 12,
-    "/statement/?period=this_year": 25,
-    "/retainer-invoices/": 12,
-    "/sales-orders/?tab=all": 12,
-    "/subscriptions/": 12,
-}
-
-
-@pytest.mark.parametrize("path", QUERY_BOUNDS)
-@pytest.mark.parametrize("branches", [1, 20])
-def test_page_query_count_does_not_grow_with_branches_or_invoices(
-    client, django_assert_max_num_queries, path, branches
-):
-    from billing.models import Allocation
-    from billing.services import link_to_parent
-
-    contact = ContactPersonFactory()
-    customers = [contact.customer]
-    for _ in range(branches - 1):
-        branch = CustomerFactory()
-        link_to_parent(customer=branch, parent=contact.customer)
-        customers.append(branch)
-    for customer in customers:
-        for _ in range(2):
-            invoice = InvoiceFactory(
-                customer=customer,
-                total=Decimal("20.00"),
-                balance_due=Decimal("10.00"),
-                status="partially_paid",
-            )
-            payment = PaymentFactory(customer=customer, amount=Decimal("10.00"), unallocated=Decimal("0.00"))
-            Allocation.objects.create(payment=payment, invoice=invoice, amount=Decimal("10.00"))
-
-    _figures_page_queries(client, django_assert_max_num_queries, contact, path, QUERY_BOUNDS[path])
 
 
 def test_first_view_of_an_invoice_is_recorded_once_and_notifies_staff(

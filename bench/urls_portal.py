@@ -1,0 +1,75 @@
+"""Bench-only URLs, next to the real ones (never in config/urls.py).
+
+- /bench/trivial/: a view that returns a few bytes (the server's ceiling).
+- /bench/ceiling/<page>/?<query>: the real page's template rendered from rows held in memory. The first
+  request in each worker runs the real view once and keeps its template and context with every query
+  evaluated; later requests only render. Same middleware, session and login as the real page.
+"""
+
+from django.core.paginator import Page
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+
+import portal.views.home
+import portal.views.invoices
+import portal.views.statement
+from billing.models import Organisation
+from config.urls import urlpatterns as real_urlpatterns
+
+PAGES = {
+    "home": (portal.views.home, "home"),
+    "invoices": (portal.views.invoices, "invoice_list"),
+    "statement": (portal.views.statement, "statement_page"),
+}
+_captured: dict[tuple[str, str], tuple[str, dict]] = {}
+
+
+def _in_memory(value):
+    if isinstance(value, QuerySet):
+        return list(value)
+    if isinstance(value, Page):
+        value.object_list = list(value.object_list)
+        _ = value.paginator.count, value.paginator.num_pages
+    return value
+
+
+def _capture(request, name: str) -> tuple[str, dict]:
+    module, view_name = PAGES[name]
+    seen = {}
+
+    def keep(request, template, context=None, *args, **kwargs):
+        seen["template"], seen["context"] = template, context
+        return render(request, template, context, *args, **kwargs)
+
+    original = module.render
+    module.render = keep
+    try:
+        getattr(module, view_name)(request)
+    finally:
+        module.render = original
+    context = {key: _in_memory(value) for key, value in seen["context"].items()}
+    context["organisation"] = Organisation.current()
+    return seen["template"], context
+
+
+def trivial(request):
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+def ceiling(request, name: str):
+    if name not in PAGES:
+        raise Http404
+    key = (name, request.GET.urlencode())
+    if key not in _captured:
+        _captured[key] = _capture(request, name)
+    template, context = _captured[key]
+    return render(request, template, context)
+
+
+urlpatterns = [
+    path("bench/trivial/", trivial),
+    path("bench/ceiling/<str:name>/", ceiling),
+    *real_urlpatterns,
+]
