@@ -155,7 +155,7 @@ class StatementForm(forms.Form):
 
     def __init__(self, data=None, *, branches=(), **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["branch"].choices = [("", "All accounts, consolidated")] + [
+        self.fields["branch"].choices = [("", "All accounts")] + [
             (str(c.pk), c.display_name) for c in branches
         ]
         if len(branches) < 2:

@@ -54,3 +54,15 @@ def css_string(value) -> str:
     for char in str(value or ""):
         out.append(f"\\{ord(char):X} " if char in '"\\<>&\n\r' else char)
     return mark_safe("".join(out))
+
+
+@register.filter
+def quantity(value) -> str:
+    """3.500 -> "3.5", 2.000 -> "2", 1234.25 -> "1,234.25": as many decimals as the quantity has."""
+    from decimal import Decimal
+
+    if value is None or value == "":
+        return ""
+    number = Decimal(value).normalize()
+    whole, _, decimals = format(abs(number), "f").partition(".")
+    return ("-" if number < 0 else "") + f"{int(whole):,}" + (f".{decimals}" if decimals else "")
