@@ -11,9 +11,11 @@ from django.utils.translation import gettext_lazy
 
 from billing.models import CustomerGroup, Item, Organisation, PriceList, PriceListItem
 
+from ..safety import SafeAdminMixin, SafeAutocompleteMixin
+
 
 @admin.register(CustomerGroup)
-class CustomerGroupAdmin(admin.ModelAdmin):
+class CustomerGroupAdmin(SafeAdminMixin, admin.ModelAdmin):
     list_display = ("name", "member_count", "price_list", "payment_terms_days", "discount_percent")
     list_filter = ("price_list",)
     search_fields = ("name", "description")
@@ -42,14 +44,14 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(SafeAdminMixin, admin.ModelAdmin):
     list_display = ("name", "sku", "unit", "rate", "tax_percent", "is_active")
     list_filter = ("is_active", "unit")
     search_fields = ("name", "sku", "description")
     list_select_related = False
 
 
-class PriceListItemInline(admin.TabularInline):
+class PriceListItemInline(SafeAutocompleteMixin, admin.TabularInline):
     model = PriceListItem
     extra = 1
     autocomplete_fields = ("item",)
@@ -57,7 +59,7 @@ class PriceListItemInline(admin.TabularInline):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
+class PriceListAdmin(SafeAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "scheme")
     list_filter = ("kind",)
     search_fields = ("name", "description")
@@ -86,7 +88,7 @@ class PriceListAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(SafeAdminMixin, admin.ModelAdmin):
     """One row: the list page opens it, nothing can add a second one or delete it."""
 
     list_display = ("name", "base_currency", "default_payment_terms_days")

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy
 from billing.models import ContactPerson
 from billing.services import BULK_ACTION_LIMIT, disable_portal_access, invite_contact
 
+from ..safety import SafeAdminMixin
+
 
 def _portal_status(contact: ContactPerson) -> str:
     if contact.portal_enabled and contact.user_id:
@@ -53,7 +55,7 @@ class ContactPersonInline(admin.TabularInline):
         return _portal_status(contact) if contact.pk else "—"
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(admin.ModelAdmin):
+class ContactPersonAdmin(SafeAdminMixin, admin.ModelAdmin):
     list_display = ("full_name", "customer", "email", "is_primary", "portal_access", "invited_at")
     list_filter = ("portal_enabled", "is_primary", "customer__group")
     search_fields = ("first_name", "last_name", "email", "customer__display_name")

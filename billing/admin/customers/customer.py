@@ -23,6 +23,7 @@ from billing.services import (
 )
 from billing.services.customers import check_bulk_size, lock_hierarchy
 
+from ..safety import SafeAdminMixin
 from .contacts import ContactPersonInline
 
 _SOURCE_LABELS = {
@@ -77,7 +78,7 @@ class AddToGroupForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(SafeAdminMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     list_display = ("display_name", "customer_type", "group", "parent", "currency_code", "portal_enabled",
                     "origin", "hierarchy_link")

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,32 +20,7 @@ from billing.models import (
 from billing.money import format_money
 from billing.selectors import customers_under, outstanding_invoices
 
-
-class SafeAutocompleteSelect(AutocompleteSelect):
-    """Django's autocomplete widget looks up the raw submitted value when it re-renders a form:
-    "abc" for an id raises ValueError (a 500). Values that can't be an id are dropped here; the
-    form field still reports them as an invalid choice."""
-
-    def optgroups(self, name, value, attrs=None):
-        remote = self.field.remote_field
-        key = remote.model._meta.get_field(remote.field_name)
-        valid = []
-        for raw in value:
-            try:
-                key.to_python(raw)
-            except ValidationError:
-                continue
-            valid.append(raw)
-        return super().optgroups(name, valid, attrs)
-
-
-class SafeAutocompleteMixin:
-    """Ledger admins and inlines: autocomplete fields use SafeAutocompleteSelect."""
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+from ..safety import SafeAdminMixin, SafeAutocompleteMixin, SafeAutocompleteSelect  # noqa: F401  (re-exported)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -33,7 +33,7 @@ from .common import (
     CreditNoteApplicationInline,
     MoneyActionsMixin,
     ReadOnlyInline,
-    SafeAutocompleteMixin,
+    SafeAdminMixin,
     call_service_for_each,
     refund_inline,
 )
@@ -61,7 +61,7 @@ class CreditNoteLineInline(ReadOnlyInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(SafeAutocompleteMixin, MoneyActionsMixin, admin.ModelAdmin):
+class CreditNoteAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     list_display = ("number", "customer", "issued_on", "invoice", "total_shown", "balance_shown", "status")
@@ -241,7 +241,7 @@ class SubscriptionInvoiceInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
+class SubscriptionAdmin(SafeAdminMixin, admin.ModelAdmin):
     """Plans are edited freely (they hold no money); their invoices come from bill_subscription."""
 
     change_list_template = "admin/billing/ledger/change_list.html"

@@ -39,6 +39,7 @@ from .common import (
     MoneyActionsMixin,
     RetainerAppliedInline,
     RetainerUsedInline,
+    SafeAdminMixin,
     SafeAutocompleteMixin,
     StatementPeriodForm,
     call_service_for_each,
@@ -155,7 +156,7 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
+class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     form = InvoiceForm

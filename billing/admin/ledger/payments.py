@@ -31,7 +31,7 @@ from .common import (
     AmountForm,
     MoneyActionsMixin,
     PaymentAllocationInline,
-    SafeAutocompleteMixin,
+    SafeAdminMixin,
     SafeAutocompleteSelect,
     call_service_for_each,
     refund_inline,
@@ -98,7 +98,7 @@ class PayerForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SafeAutocompleteMixin, MoneyActionsMixin, admin.ModelAdmin):
+class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     list_display = (

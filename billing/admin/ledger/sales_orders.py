@@ -21,7 +21,7 @@ from billing.services import (
     update_draft_sales_order,
 )
 
-from .common import MoneyActionsMixin, ReadOnlyInline, SafeAutocompleteMixin, call_service_for_each
+from .common import MoneyActionsMixin, ReadOnlyInline, SafeAdminMixin, call_service_for_each
 from .entry import SalesOrderForm, line_rows, plain_quantity, service_error_to_forms
 
 
@@ -53,7 +53,7 @@ class SalesOrderInvoiceInline(ReadOnlyInline):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(SafeAutocompleteMixin, MoneyActionsMixin, admin.ModelAdmin):
+class SalesOrderAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     list_display = ("number", "customer", "ordered_on", "status", "invoiced_status", "total_shown")
