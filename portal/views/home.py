@@ -18,6 +18,8 @@ def home(request):
     user = request.user
     visible = selectors.visible_customers(user=user)
     own = selectors.own_customer(user=user)
+    if own is None:  # the contact's customer has its portal turned off: nothing is visible
+        return render(request, "portal/no_access.html", {"contact": user.contact})
     summary = balance_breakdown(customers=visible, customer=own, page_number=request.GET.get("accounts"))
     return render(
         request,

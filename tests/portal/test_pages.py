@@ -154,3 +154,13 @@ def test_payments_filter_shows_only_retainer_payments(client, head_office, ledge
     page = client.get("/payments/?kind=retainer").content.decode()
 
     assert "RET-PAYMENT" in page and "HQ-PAY-1" not in page
+
+
+def test_home_for_a_contact_whose_customer_has_the_portal_turned_off_says_no_access(client):
+    contact = ContactPersonFactory(customer__portal_enabled=False)
+    client.force_login(contact.user)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert "No portal access" in response.content.decode()
