@@ -106,6 +106,18 @@ def _refresh_statistics() -> None:
         logger.warning("CRM sync could not ANALYZE %s; lookups may be slow until autovacuum runs", tables)
 
 
+def _commit_without_waiting_for_disk() -> None:
+    """Let this page's COMMIT return before its WAL reaches the disk (PostgreSQL only).
+
+    A first sync commits a page 150 times per 30,000 records. After a database crash the last
+    pages may be gone, never half of one; the run's watermark is written by a normal commit,
+    which flushes every earlier page first, so a lost page is simply fetched again next run.
+    """
+    if db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def _finish(run: SyncRun, client: ZohoClient, status: str, message: str) -> None:
     SyncRun.objects.filter(pk=run.pk).update(
         status=status,
@@ -162,6 +174,7 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
         fields = crm_fields_to_read(mapping, module)
         for page in client.iter_pages(module, fields=fields, cvid=view_id, modified_since=_since(since)):
             with transaction.atomic():
+                _commit_without_waiting_for_disk()
                 counts = apply(page.records)
                 _record(run, counts, records_seen=len(page.records), pages=1)
             added_in_run += counts.added
