@@ -79,6 +79,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             runs=selectors.sync_history()[:10],
             history_url=reverse("admin:crmsync_syncrun_changelist"),
             can_change=self.has_change_permission(request),
+            is_overview=True,
         )
         return TemplateResponse(request, "admin/crmsync/overview.html", context)
 

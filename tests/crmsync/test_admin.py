@@ -249,3 +249,16 @@ def test_the_crm_customers_link_filters_the_customer_list(staff, fake, make_conn
     assert link in page
     listed = staff.get(link).context["cl"].queryset
     assert list(listed.values_list("display_name", flat=True)) == ["From CRM"]
+
+
+def test_the_overview_names_itself_once_in_the_breadcrumbs_and_its_buttons_share_one_style(staff, make_connection):
+    make_connection()
+
+    page = staff.get(reverse(OVERVIEW)).content.decode()
+
+    breadcrumbs = page.split('<div class="breadcrumbs">')[1].split("</div>")[0]
+    assert breadcrumbs.count("Zoho CRM integration") == 1
+    # Links and submit inputs in one row had different heights (a.button vs input): one class sizes both.
+    rows = page.split('class="submit-row crm-actions"')[1:]
+    assert len(rows) == 2
+    assert "crm-actions" in staff.get(reverse("admin:crmsync_configure")).content.decode()
