@@ -12,13 +12,14 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from billing.models import ContactPerson, Customer, Organisation
-from billing.services import link_to_parent
+from billing.services import allocate_payment, link_to_parent
 from tests.factories import (
     ContactPersonFactory,
     CustomerFactory,
     CustomerGroupFactory,
     InvoiceFactory,
     ItemFactory,
+    PaymentFactory,
     PriceListFactory,
     PriceListItemFactory,
     RetainerInvoiceFactory,
@@ -443,7 +444,8 @@ def test_the_hierarchy_page_shows_the_whole_tree_with_depth_and_outstanding_figu
     CustomerFactory(display_name="Boston", parent=head)
     InvoiceFactory(customer=head, total=Decimal("1000.00"))
     InvoiceFactory(customer=chicago, total=Decimal("250.50"))
-    InvoiceFactory(customer=chicago, total=Decimal("100.00"), balance_due=Decimal("49.50"))
+    part_paid = InvoiceFactory(customer=chicago, total=Decimal("100.00"))
+    allocate_payment(payment=PaymentFactory(customer=chicago), allocations={part_paid.pk: Decimal("50.50")})
     RetainerInvoiceFactory(customer=loop, total=Decimal("500.00"))  # a retainer is not "outstanding"
     url = reverse("admin:billing_customer_hierarchy", args=[loop.pk])
 

@@ -6,10 +6,9 @@ from django.core.exceptions import ValidationError
 
 from billing.models import Allocation, DocumentSequence, Invoice, Payment
 from billing.services import allocate_oldest_first, allocate_payment, record_payment
-from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+pytestmark = pytest.mark.django_db
 
 MARCH_5 = date(2026, 3, 5)
 

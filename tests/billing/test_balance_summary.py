@@ -11,6 +11,7 @@ from billing.selectors import (
     last_payment,
     outstanding_invoices,
 )
+from billing.services import allocate_payment, apply_credit_note, record_payment
 from tests.factories import (
     CreditNoteFactory,
     CustomerFactory,
@@ -22,6 +23,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+def _pay(customer, amount, allocations):
+    return record_payment(
+        customer=customer, amount=amount, paid_on=date(2026, 3, 2), method="cash", allocations=allocations
+    )
+
+
 def _branches(parent, count):
     return CustomerFactory.create_batch(count, parent=parent, allow_parent_access=True)
 
@@ -29,24 +36,18 @@ def _branches(parent, count):
 def test_balance_summary_gives_the_five_figures_per_customer_and_a_consolidated_total():
     parent = CustomerFactory(display_name="Northwind Networks")
     branch = CustomerFactory(display_name="Northwind Boston", parent=parent)
-    InvoiceFactory(
-        customer=parent,
-        total=Decimal("300.00"),
-        balance_due=Decimal("120.50"),
-        status=Invoice.Status.PARTIALLY_PAID,
-    )
+    part_paid = InvoiceFactory(customer=parent, total=Decimal("300.00"))
+    _pay(parent, Decimal("179.50"), {part_paid.pk: Decimal("179.50")})
     InvoiceFactory(customer=branch, total=Decimal("80.25"))
     InvoiceFactory(customer=branch, total=Decimal("999.00"), status=Invoice.Status.DRAFT)
-    CreditNoteFactory(customer=parent, total=Decimal("40.00"), balance=Decimal("15.00"))
-    PaymentFactory(customer=branch, amount=Decimal("50.00"), unallocated=Decimal("10.00"))
-    RetainerInvoiceFactory(customer=branch, total=Decimal("200.00"))
-    RetainerInvoiceFactory(
-        customer=parent,
-        total=Decimal("60.00"),
-        balance_due=Decimal("0.00"),
-        status=Invoice.Status.PAID,
-        retainer_unused=Decimal("60.00"),
+    note = CreditNoteFactory(customer=parent, total=Decimal("40.00"))
+    apply_credit_note(
+        credit_note=note, applications={InvoiceFactory(customer=parent, total=Decimal("25.00")).pk: Decimal("25.00")}
     )
+    _pay(branch, Decimal("50.00"), {InvoiceFactory(customer=branch, total=Decimal("40.00")).pk: Decimal("40.00")})
+    RetainerInvoiceFactory(customer=branch, total=Decimal("200.00"))
+    retainer = RetainerInvoiceFactory(customer=parent, total=Decimal("60.00"))
+    _pay(parent, Decimal("60.00"), {retainer.pk: Decimal("60.00")})
 
     summary = balance_summary(customers=customers_under(customer_id=parent.pk))
 
@@ -132,7 +133,8 @@ def test_outstanding_invoices_are_open_regular_invoices_oldest_due_first():
     customer = CustomerFactory()
     later = InvoiceFactory(customer=customer, issued_on=date(2026, 3, 1), due_on=date(2026, 4, 30))
     sooner = InvoiceFactory(customer=customer, issued_on=date(2026, 3, 5), due_on=date(2026, 3, 20))
-    InvoiceFactory(customer=customer, status=Invoice.Status.PAID, balance_due=Decimal("0.00"))
+    paid = InvoiceFactory(customer=customer)
+    _pay(customer, paid.total, {paid.pk: paid.total})
     InvoiceFactory(customer=customer, voided=True)
     RetainerInvoiceFactory(customer=customer)
 
@@ -142,13 +144,11 @@ def test_outstanding_invoices_are_open_regular_invoices_oldest_due_first():
 
 
 def test_last_payment_brings_its_invoices_without_more_queries(django_assert_num_queries):
-    from billing.models import Allocation
-
     customer = CustomerFactory()
     old = PaymentFactory(customer=customer, reference="old")
     new = PaymentFactory(customer=customer, paid_on=old.paid_on, reference="CHQ 1001")
     invoice = InvoiceFactory(customer=customer)
-    Allocation.objects.create(payment=new, invoice=invoice, amount=Decimal("40.00"))
+    allocate_payment(payment=new, allocations={invoice.pk: Decimal("40.00")})
 
     with django_assert_num_queries(2):
         payment = last_payment(customers=Customer.objects.filter(pk=customer.pk))

@@ -12,17 +12,6 @@ from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ledger_checked(db):
-    """Runs `manage.py check_ledger` after the test: every ledger test leaves a consistent ledger."""
-    yield
-    err = _Sink()
-    try:
-        call_command("check_ledger", stdout=_Sink(), stderr=err)
-    except CommandError:
-        pytest.fail("check_ledger after the test:\n" + err.text)
-
-
 class _Sink:
     def write(self, text):
         self.text = getattr(self, "text", "") + text
@@ -48,6 +37,7 @@ def test_check_ledger_passes_on_a_ledger_written_by_the_services(capsys):
     assert "Ledger consistent" in capsys.readouterr().out
 
 
+@pytest.mark.ledger_left_broken
 def test_check_ledger_reports_a_balance_that_drifted_and_exits_non_zero():
     invoice = InvoiceFactory(total=Decimal("100.00"))
     payment = PaymentFactory(customer=invoice.customer, amount=Decimal("60.00"))
@@ -61,6 +51,7 @@ def test_check_ledger_reports_a_balance_that_drifted_and_exits_non_zero():
     assert f"Invoice {invoice.number}: balance_due 50.00, recomputed 40.00" in err.text
 
 
+@pytest.mark.ledger_left_broken
 def test_check_ledger_reports_parent_money_on_a_branch_closed_to_the_parent():
     parent = CustomerFactory()
     branch = CustomerFactory(parent=parent)
@@ -77,6 +68,7 @@ def test_check_ledger_reports_parent_money_on_a_branch_closed_to_the_parent():
     assert f"Payment {payment.number} was applied to {invoice.number} of a customer not open" in err.text
 
 
+@pytest.mark.ledger_left_broken
 def test_check_ledger_reports_unallocated_that_does_not_match_the_allocations():
     payment = PaymentFactory(amount=Decimal("100.00"))
     Payment.objects.filter(pk=payment.pk).update(unallocated=Decimal("99.99"))

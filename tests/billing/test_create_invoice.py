@@ -14,7 +14,6 @@ from billing.services import (
     send_invoice,
     void_invoice,
 )
-from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import (
     CustomerFactory,
     CustomerGroupFactory,
@@ -25,7 +24,7 @@ from tests.factories import (
     PriceListItemFactory,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+pytestmark = pytest.mark.django_db
 
 MARCH_1 = date(2026, 3, 1)
 

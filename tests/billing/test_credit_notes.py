@@ -13,10 +13,9 @@ from billing.services import (
     refund_credit_note,
     void_credit_note,
 )
-from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, ItemFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+pytestmark = pytest.mark.django_db
 
 
 def test_a_credit_note_from_an_invoice_copies_its_lines_and_is_open_for_its_total():

@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from billing.models import CreditNote, Invoice, Payment, RetainerInvoice, SalesOrder, Subscription
 from billing.services import LineInput, apply_credit_note, create_sales_order
-from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import (
     CreditNoteFactory,
     CustomerFactory,
@@ -20,7 +19,7 @@ from tests.factories import (
     SubscriptionFactory,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ from billing.services import (
     refund_retainer,
     send_invoice,
 )
-from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import CustomerFactory, InvoiceFactory, RetainerInvoiceFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+pytestmark = pytest.mark.django_db
 
 
 def _paid_retainer(customer, amount):

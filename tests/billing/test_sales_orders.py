@@ -15,7 +15,6 @@ from billing.services import (
     update_draft_sales_order,
     void_invoice,
 )
-from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import (
     CustomerFactory,
     CustomerGroupFactory,
@@ -24,7 +23,7 @@ from tests.factories import (
     PriceListItemFactory,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+pytestmark = pytest.mark.django_db
 
 
 def _order():

@@ -8,10 +8,9 @@ from billing.models import Invoice, Subscription
 from billing.services import generate_due_subscription_invoices
 from billing.services.subscriptions import next_period_start
 from billing.tasks import generate_due_subscription_invoices_task
-from tests.billing.test_check_ledger import ledger_checked  # noqa: F401  (fixture)
 from tests.factories import CustomerFactory, CustomerGroupFactory, ItemFactory, SubscriptionFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
+pytestmark = pytest.mark.django_db
 
 
 def test_a_due_subscription_gets_a_sent_invoice_for_its_period_and_moves_to_the_next_one():
