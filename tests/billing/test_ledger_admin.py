@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import CreditNote, Invoice, Payment, RetainerInvoice, SalesOrder, Subscription
-from billing.services import LineInput, apply_credit_note, create_sales_order
+from billing.services import LineInput, allocate_payment, apply_credit_note, create_sales_order
 from tests.factories import (
     CreditNoteFactory,
     CustomerFactory,
@@ -521,3 +521,29 @@ def test_the_invoice_list_filters_overdue_invoices(staff):
 
     body = response.content.decode()
     assert late.number in body and current.number not in body
+
+
+def test_the_invoice_page_shows_its_figures_with_the_currency_and_overdue_as_the_list_does(staff):
+    invoice = InvoiceFactory(issued_on=date(2026, 1, 2), due_on=date(2026, 1, 5), total=Decimal("1367.50"))
+    allocate_payment(payment=PaymentFactory(customer=invoice.customer), allocations={invoice.pk: Decimal("67.50")})
+
+    response = staff.get(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+
+    page = response.content.decode()
+    assert '<div class="readonly">$1,367.50</div>' in page
+    assert '<div class="readonly">$1,300.00</div>' in page
+    assert '<div class="readonly">Overdue</div>' in page
+    assert page.index("$1,300.00") < page.index('name="notes"')  # figures before the free text
+
+
+def test_the_payment_page_and_list_show_amounts_with_the_currency(staff):
+    payment = PaymentFactory(amount=Decimal("2000.00"))
+    allocate_payment(payment=payment, allocations={InvoiceFactory(customer=payment.customer).pk: Decimal("100.00")})
+
+    detail = staff.get(reverse("admin:billing_payment_change", args=[payment.pk])).content.decode()
+    listing = staff.get(reverse("admin:billing_payment_changelist")).content.decode()
+
+    assert '<div class="readonly">$2,000.00</div>' in detail
+    assert '<div class="readonly">$1,900.00</div>' in detail
+    assert '<td class="field-unallocated_shown">$1,900.00</td>' in listing
+    assert '<td class="field-refunded_shown">$0.00</td>' in listing

@@ -168,16 +168,17 @@ class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
     date_hierarchy = "issued_on"
     inlines = (InvoiceLineInline, AllocationInline, CreditAppliedInline, RetainerAppliedInline)
     actions = ("send_selected", "void_selected")
+    # Figures come first on the page, with the currency and the status the list shows ("Overdue").
     amounts = (
         "number",
-        "status",
+        "status_shown",
         "currency",
-        "subtotal",
-        "discount_total",
-        "tax_total",
-        "total",
-        "balance_due",
-        "retainer_unused",
+        "subtotal_shown",
+        "discount_shown",
+        "tax_shown",
+        "total_shown",
+        "balance_shown",
+        "retainer_unused_shown",
         "sent_at",
         "voided_at",
         "first_viewed_at",
@@ -191,13 +192,14 @@ class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
 
     def _amounts(self):
         # "Unused retainer" only means something on a retainer invoice.
-        return self.amounts if self.is_retainer else tuple(f for f in self.amounts if f != "retainer_unused")
+        return self.amounts if self.is_retainer else tuple(f for f in self.amounts if f != "retainer_unused_shown")
 
     def get_fields(self, request, obj=None):
         fields = list(InvoiceForm.Meta.fields)
         if obj is None:
             return fields
-        return [*fields, *self._amounts()] if self.is_retainer else ["document_links", *fields, *self._amounts()]
+        links = [] if self.is_retainer else ["document_links"]
+        return [*links, *self._amounts(), *fields]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -227,9 +229,25 @@ class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
     def status_shown(self, invoice):
         return invoice.display_status
 
+    @admin.display(description=gettext_lazy("subtotal"))
+    def subtotal_shown(self, invoice):
+        return format_money(invoice.subtotal, invoice.currency)
+
+    @admin.display(description=gettext_lazy("discount"))
+    def discount_shown(self, invoice):
+        return format_money(invoice.discount_total, invoice.currency)
+
+    @admin.display(description=gettext_lazy("tax"))
+    def tax_shown(self, invoice):
+        return format_money(invoice.tax_total, invoice.currency)
+
     @admin.display(description=gettext_lazy("total"), ordering="total")
     def total_shown(self, invoice):
         return format_money(invoice.total, invoice.currency)
+
+    @admin.display(description=gettext_lazy("unused retainer"), ordering="retainer_unused")
+    def retainer_unused_shown(self, invoice):
+        return format_money(invoice.retainer_unused, invoice.currency)
 
     @admin.display(description=gettext_lazy("balance due"), ordering="balance_due")
     def balance_shown(self, invoice):
@@ -330,7 +348,7 @@ class RetainerInvoiceAdmin(MoneyActionsMixin, InvoiceAdmin):
         "status_shown",
         "total_shown",
         "balance_shown",
-        "retainer_unused",
+        "retainer_unused_shown",
     )
     list_filter = (InvoiceStatusFilter, "issued_on")
     inlines = (InvoiceLineInline, AllocationInline, RetainerUsedInline, refund_inline("retainer"))
@@ -358,7 +376,8 @@ class RetainerInvoiceAdmin(MoneyActionsMixin, InvoiceAdmin):
             run=lambda obj, d: refund_retainer(
                 retainer=obj, amount=d["amount"], method=d["method"], reference=d["reference"]
             ),
-            done=lambda obj, res: _("Refunded %(amount)s of %(r)s.") % {"amount": res.amount, "r": obj.number},
+            done=lambda obj, res: _("Refunded %(amount)s of %(r)s.")
+            % {"amount": format_money(res.amount, obj.currency), "r": obj.number},
         )
 
     @admin.display(description=gettext_lazy("actions"))

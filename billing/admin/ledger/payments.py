@@ -106,8 +106,8 @@ class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
         "customer",
         "paid_on",
         "amount_shown",
-        "unallocated",
-        "refunded_amount",
+        "unallocated_shown",
+        "refunded_shown",
         "method",
         "status",
         "reference",
@@ -124,9 +124,9 @@ class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
         "number",
         "customer",
         "currency",
-        "amount",
-        "unallocated",
-        "refunded_amount",
+        "amount_shown",
+        "unallocated_shown",
+        "refunded_shown",
         "paid_on",
         "method",
         "reference",
@@ -150,6 +150,14 @@ class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_shown(self, payment):
         return format_money(payment.amount, payment.currency)
+
+    @admin.display(description=gettext_lazy("unused (available credit)"), ordering="unallocated")
+    def unallocated_shown(self, payment):
+        return format_money(payment.unallocated, payment.currency)
+
+    @admin.display(description=gettext_lazy("refunded"), ordering="refunded_amount")
+    def refunded_shown(self, payment):
+        return format_money(payment.refunded_amount, payment.currency)
 
     @admin.display(description=gettext_lazy("actions"))
     def money_links(self, obj):
