@@ -23,15 +23,22 @@ SECRET = "whsec_worker_test"
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _use_broker(url: str, *, eager: bool) -> None:
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, eager
+    # Pools made earlier in this process still point at the old broker; Celery's own reset after a
+    # fork drops them, so the next publish connects to `url`.
+    celery_app._after_fork()
+
+
 @pytest.fixture
 def queued_tasks(settings):
     """Tasks go to Redis DB 13 instead of running in the test process; the DB starts empty."""
     redis.Redis.from_url(BROKER).flushdb()  # no message from an earlier run points at this run's rows
     saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = BROKER, False
+    _use_broker(BROKER, eager=False)
     yield
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+    _use_broker(saved[0], eager=saved[1])
 
 
 @pytest.fixture
