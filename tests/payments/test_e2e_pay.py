@@ -45,17 +45,17 @@ def test_head_office_pays_two_branch_invoices_in_one_card_payment(page, live_ser
     _log_in(page, live_server, contact.email)
 
     page.goto(f"{live_server.url}/pay/")
-    assert page.locator("[data-total]").inner_text() == "1,560.40 USD"
+    assert page.locator("[data-total]").inner_text() == "$1,560.40"
     page.get_by_label("New card").check()
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_label("Card 4242 4242 4242 4242: payment succeeds").check()
-    page.get_by_role("button", name="Pay 1,560.40 USD").click()
+    page.get_by_role("button", name="Pay $1,560.40").click()
 
     page.get_by_role("heading", name="Thank you: payment received").wait_for()
     payment = Payment.objects.get()
     assert page.locator("[data-receipt]").inner_text() == payment.number
-    assert page.locator('[data-balance="INV-BOSTON"]').inner_text() == "0.00"
-    assert page.locator('[data-balance="INV-DENVER"]').inner_text() == "0.00"
+    assert page.locator('[data-balance="INV-BOSTON"]').inner_text() == "$0.00"
+    assert page.locator('[data-balance="INV-DENVER"]').inner_text() == "$0.00"
     assert payment.allocations.count() == 2
     page.get_by_role("link", name="View receipt").click()
     page.wait_for_url(f"{live_server.url}/payments/{payment.pk}/")
@@ -71,7 +71,7 @@ def test_an_ach_payment_shows_processing_then_settles(page, live_server, northwi
     page.get_by_label("New US bank account (ACH)").check()
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_label("Bank account ···6789: processing, then settles").check()
-    page.get_by_role("button", name="Pay 1,250.00 USD").click()
+    page.get_by_role("button", name="Pay $1,250.00").click()
     page.get_by_role("heading", name="Payment processing").wait_for()
     assert Payment.objects.get().status == Payment.Status.PENDING
 
