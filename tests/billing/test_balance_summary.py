@@ -156,3 +156,24 @@ def test_last_payment_brings_its_invoices_without_more_queries(django_assert_num
 
     assert payment == new
     assert applied == [(invoice.number, Decimal("40.00"))]
+
+
+@pytest.mark.parametrize("branches", [1, 50])
+def test_outstanding_invoices_and_last_payment_cost_the_same_queries_for_one_or_fifty_branches(
+    branches, django_assert_num_queries
+):
+    parent = CustomerFactory()
+    for branch in _branches(parent, branches):
+        invoice = InvoiceFactory(customer=branch, total=Decimal("30.00"))
+        InvoiceFactory(customer=branch, total=Decimal("12.50"))
+        _pay(parent, Decimal("10.00"), {invoice.pk: Decimal("10.00")})
+    customers = customers_under(customer_id=parent.pk)
+
+    with django_assert_num_queries(3):
+        rows = [(i.number, i.customer.display_name, i.balance_due) for i in outstanding_invoices(customers=customers)]
+        payment = last_payment(customers=customers)
+        applied = [(a.invoice.number, a.amount) for a in payment.allocations.all()]
+
+    assert len(rows) == 2 * branches
+    assert sum(balance for _n, _c, balance in rows) == Decimal("32.50") * branches
+    assert [amount for _n, amount in applied] == [Decimal("10.00")]
