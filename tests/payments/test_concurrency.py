@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
-from billing.models import Allocation, Invoice, Payment
+from billing.models import Allocation, CheckoutAttempt, Invoice, Payment
 from tests.factories import ContactPersonFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,3 +63,36 @@ def test_twenty_simultaneous_pays_of_one_invoice_make_one_payment(head_office):
     invoice.refresh_from_db()
     assert (invoice.balance_due, invoice.status) == (Decimal("0.00"), Invoice.Status.PAID)
     assert Payment.objects.get().amount == Decimal("120.00")
+
+
+def test_a_double_click_on_continue_makes_one_checkout_and_one_intent(head_office):
+    invoice = head_office["east_invoice"]
+    barrier = threading.Barrier(2)
+    locations, errors = [], []
+
+    def click():
+        try:
+            client = Client()
+            client.force_login(head_office["contact"].user)
+            barrier.wait(timeout=30)
+            started = client.post(
+                reverse("portal:pay-invoice", kwargs={"invoice_id": invoice.pk}),
+                {"currency": "USD", "method": "card", "invoice": [invoice.pk], f"amount_{invoice.pk}": "120.00"},
+            )
+            locations.append(started["Location"])
+        except Exception as exc:  # noqa: BLE001 - a thread's failure must reach the assertion, not vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not errors
+    assert len(set(locations)) == 1 and len(locations) == 2
+    attempt = CheckoutAttempt.objects.get()
+    assert attempt.gateway_intent_id
+    assert not Payment.objects.exists()
