@@ -533,7 +533,7 @@ def test_the_invoice_page_shows_its_figures_with_the_currency_and_overdue_as_the
     assert '<div class="readonly">$1,367.50</div>' in page
     assert '<div class="readonly">$1,300.00</div>' in page
     assert '<div class="readonly">Overdue</div>' in page
-    assert page.index("$1,300.00") < page.index('name="notes"')  # figures before the free text
+    assert page.index(invoice.customer.display_name) < page.index("$1,300.00") < page.index('name="notes"')
 
 
 def test_the_payment_page_and_list_show_amounts_with_the_currency(staff):

@@ -199,7 +199,11 @@ class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
         if obj is None:
             return fields
         links = [] if self.is_retainer else ["document_links"]
-        return [*links, *self._amounts(), *fields]
+        # Who and when, then the figures, then the free text and the history.
+        amounts = list(self._amounts())
+        head, tail = amounts[: amounts.index("sent_at")], amounts[amounts.index("sent_at") :]
+        when = ["customer", "issued_on", "due_on"]
+        return [*links, head[0], *when, *head[1:], *(f for f in fields if f not in when), *tail]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
