@@ -410,6 +410,7 @@ def _move(attempt: CheckoutAttempt, target: str, reason: str = "") -> None:
     elif target == Status.SUCCEEDED:
         payment = payment or _new_payment(attempt=attempt, status=Payment.Status.PENDING)
         _complete_payment(attempt=attempt, payment=payment)
+        _apply_waiting_refunds(intent_id=attempt.gateway_intent_id)
         transaction.on_commit(lambda: send_receipt(payment_id=payment.pk))
     elif target in (Status.FAILED, Status.CANCELED) and payment is not None:
         # A pending payment carries no allocations: failing it reverses nothing and frees its invoices.
@@ -515,25 +516,51 @@ def record_gateway_event(*, event: GatewayEvent) -> Payment | None:
 
     The event row is locked; once `applied_at` is set the existing payment is returned and nothing
     changes. Payment-intent events move the checkout only forward (a late "processing" never undoes
-    "succeeded"); `charge.refunded` records the gateway's refunds the ledger does not have yet.
+    "succeeded"); `charge.refunded` records the gateway's refunds the ledger does not have yet, and
+    one that arrives before its payment succeeded waits (unapplied) until that payment is recorded.
     """
     with transaction.atomic():
         event = GatewayEvent.objects.select_for_update().get(pk=event.pk)
         if event.applied_at is not None:
             return event.payment
-        data = event.payload.get("data", {}).get("object", {})
-        if event.type.startswith("payment_intent."):
-            outcome, attempt, payment = _apply_intent_event(data)
-        elif event.type == "charge.refunded":
-            outcome, attempt, payment = _apply_refund_event(data)
-        else:
-            outcome, attempt, payment = f"ignored: {event.type} is not handled", None, None
-        event.applied_at = timezone.now()
-        event.outcome = outcome[:255]
-        event.attempt = attempt
-        event.payment = payment
-        event.save(update_fields=["applied_at", "outcome", "attempt", "payment"])
+        return _apply_stored_event(event)
+
+
+_WAITING_FOR_PAYMENT = "waiting: the payment has not succeeded yet"
+
+
+def _apply_stored_event(event: GatewayEvent) -> Payment | None:
+    """Apply a locked, not yet applied event. Caller is atomic."""
+    data = event.payload.get("data", {}).get("object", {})
+    if event.type.startswith("payment_intent."):
+        outcome, attempt, payment = _apply_intent_event(data)
+    elif event.type == "charge.refunded":
+        outcome, attempt, payment = _apply_refund_event(data)
+    else:
+        outcome, attempt, payment = f"ignored: {event.type} is not handled", None, None
+    event.outcome = outcome[:255]
+    event.attempt = attempt
+    if outcome == _WAITING_FOR_PAYMENT:
+        # Left unapplied: _apply_waiting_refunds picks it up when the payment succeeds.
+        event.save(update_fields=["outcome", "attempt"])
+        return None
+    event.applied_at = timezone.now()
+    event.payment = payment
+    event.save(update_fields=["applied_at", "outcome", "attempt", "payment"])
     return payment
+
+
+def _apply_waiting_refunds(*, intent_id: str) -> None:
+    """Refund events that arrived before this intent's payment succeeded, applied now (caller is atomic).
+
+    skip_locked: an event whose own task holds its row is waiting for the checkout lock this
+    transaction holds, and applies itself once this commits.
+    """
+    waiting = GatewayEvent.objects.select_for_update(skip_locked=True).filter(
+        type="charge.refunded", object_id=intent_id, applied_at__isnull=True
+    )
+    for event in waiting.order_by("pk"):
+        _apply_stored_event(event)
 
 
 def _apply_intent_event(data: dict):
@@ -551,9 +578,19 @@ def _apply_refund_event(data: dict):
     from billing.money import from_minor_units
 
     intent_id = data.get("payment_intent") or ""
-    payment = Payment.objects.select_for_update().filter(gateway_payment_id=intent_id).first()
-    if payment is None:
-        return "ignored: no payment for this charge", None, None
+    # The checkout first (as the intent's own events lock it), then the payment: a refund racing the
+    # payment's success waits for it instead of missing it.
+    attempt = (
+        CheckoutAttempt.objects.select_for_update().filter(gateway_intent_id=intent_id).first() if intent_id else None
+    )
+    payment = Payment.objects.select_for_update().filter(gateway_payment_id=intent_id).first() if intent_id else None
+    if payment is None or payment.status in (Payment.Status.PENDING, Payment.Status.FAILED):
+        if attempt is not None and attempt.status not in (
+            CheckoutAttempt.Status.FAILED,
+            CheckoutAttempt.Status.CANCELED,
+        ):
+            return _WAITING_FOR_PAYMENT, attempt, None
+        return "ignored: no payment for this charge", attempt, None
     currency = str(data.get("currency", "")).upper()
     recorded = 0
     for refund in (data.get("refunds") or {}).get("data", []):

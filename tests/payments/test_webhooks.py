@@ -194,3 +194,27 @@ def test_charge_refunded_records_the_refund_once_and_reopens_the_invoice(
     assert (refund.amount, refund.gateway_refund_id) == (Decimal("25.00"), "re_test_1")
     assert Payment.objects.get().refunded_amount == Decimal("25.00")
     assert Invoice.objects.get().balance_due == Decimal("25.00")
+
+
+def test_charge_refunded_arriving_before_succeeded_is_recorded_once_the_payment_is(
+    client, checkout, django_capture_on_commit_callbacks
+):
+    refunded = event(
+        "charge.refunded",
+        charge_refunded(checkout.gateway_intent_id, amount=10000, refunds=[("re_early_1", 4000)]),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        early = _post(client, refunded)
+    waiting = GatewayEvent.objects.get(type="charge.refunded")
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client, _intent_event(checkout, "succeeded"))
+        _post(client, refunded)  # Stripe retries it too: still one refund
+
+    assert early.status_code == 200
+    assert waiting.applied_at is None and "waiting" in waiting.outcome
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.gateway_refund_id) == (Decimal("40.00"), "re_early_1")
+    assert Payment.objects.get().refunded_amount == Decimal("40.00")
+    assert Invoice.objects.get().balance_due == Decimal("40.00")
+    assert GatewayEvent.objects.get(type="charge.refunded").applied_at is not None
