@@ -545,5 +545,22 @@ def test_the_payment_page_and_list_show_amounts_with_the_currency(staff):
 
     assert '<div class="readonly">$2,000.00</div>' in detail
     assert '<div class="readonly">$1,900.00</div>' in detail
+    assert '<div class="readonly">2000.00</div>' not in detail
     assert '<td class="field-unallocated_shown">$1,900.00</td>' in listing
     assert '<td class="field-refunded_shown">$0.00</td>' in listing
+
+
+def test_credit_note_and_sales_order_pages_show_their_figures_with_the_currency(staff):
+    note = CreditNoteFactory(total=Decimal("1230.00"))
+    order = create_sales_order(
+        customer=CustomerFactory(), lines=[LineInput(description="Audit", rate=Decimal("1230.00"))]
+    )
+
+    pages = [
+        staff.get(reverse("admin:billing_creditnote_change", args=[note.pk])).content.decode(),
+        staff.get(reverse("admin:billing_salesorder_change", args=[order.pk])).content.decode(),
+    ]
+
+    for page in pages:
+        assert '<div class="readonly">$1,230.00</div>' in page
+        assert '<div class="readonly">1230.00</div>' not in page

@@ -79,19 +79,28 @@ class CreditNoteAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
         "currency",
         "issued_on",
         "reason",
-        "subtotal",
-        "tax_total",
-        "total",
-        "balance",
+        "subtotal_shown",
+        "tax_shown",
+        "total_shown",
+        "balance_shown",
         "status",
         "money_links",
     )
+    fields = readonly_fields  # the view-only page: figures once, with the currency
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request)  # view-only page; actions stay
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("subtotal"))
+    def subtotal_shown(self, note):
+        return format_money(note.subtotal, note.currency)
+
+    @admin.display(description=gettext_lazy("tax"))
+    def tax_shown(self, note):
+        return format_money(note.tax_total, note.currency)
 
     @admin.display(description=gettext_lazy("total"), ordering="total")
     def total_shown(self, note):

@@ -139,6 +139,7 @@ class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
         "created_at",
         "money_links",
     )
+    fields = readonly_fields  # the view-only page: figures once, with the currency
 
     def has_change_permission(self, request, obj=None):
         # View-only pages (no Save button): a payment is corrected by a new row, never edited.

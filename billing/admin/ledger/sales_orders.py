@@ -75,10 +75,10 @@ class SalesOrderAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
         "expected_shipment_on",
         "reference",
         "notes",
-        "subtotal",
-        "discount_total",
-        "tax_total",
-        "total",
+        "subtotal_shown",
+        "discount_shown",
+        "tax_shown",
+        "total_shown",
         "crm_deal_id",
         "crm_deal_name",
         "first_viewed_at",
@@ -92,6 +92,18 @@ class SalesOrderAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # numbers are gap-free
+
+    @admin.display(description=gettext_lazy("subtotal"))
+    def subtotal_shown(self, order):
+        return format_money(order.subtotal, order.currency)
+
+    @admin.display(description=gettext_lazy("discount"))
+    def discount_shown(self, order):
+        return format_money(order.discount_total, order.currency)
+
+    @admin.display(description=gettext_lazy("tax"))
+    def tax_shown(self, order):
+        return format_money(order.tax_total, order.currency)
 
     @admin.display(description=gettext_lazy("total"), ordering="total")
     def total_shown(self, order):
