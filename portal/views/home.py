@@ -5,7 +5,6 @@ from portal import selectors
 from portal.balances import balance_breakdown
 
 from .access import portal_view
-from .common import PAY_DISABLED_REASON, pay_url
 
 
 @portal_view
@@ -33,7 +32,5 @@ def home(request):
                 selectors.visible_contacts(user=user).filter(customer_id=user.contact.customer_id)
             ),
             "documents": list(selectors.visible_documents(user=user).select_related("customer")[:5]),
-            "pay_outstanding_url": pay_url("pay-outstanding"),
-            "pay_disabled_reason": PAY_DISABLED_REASON,
         },
     )
