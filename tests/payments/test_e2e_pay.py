@@ -83,3 +83,43 @@ def test_an_ach_payment_shows_processing_then_settles(page, live_server, northwi
     page.get_by_role("heading", name="Thank you: payment received").wait_for()
     assert Payment.objects.get().status == Payment.Status.SUCCEEDED
     assert Invoice.objects.get(pk=boston.pk).balance_due == Decimal("0.00")
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_every_pay_page_passes_axe_and_fits_the_screen(browser, live_server, northwind, width):
+    from tests.e2e.test_accessibility import AXE, _blocking_violations
+
+    assert AXE.exists(), "axe-core is missing: run `npm ci` (make test does)"
+    contact, (boston, _denver) = northwind
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
+    findings, overflow = {}, {}
+
+    def check(name):
+        findings[name] = _blocking_violations(page)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            overflow[name] = scroll_width
+
+    _log_in(page, live_server, contact.email)
+    page.goto(f"{live_server.url}/invoices/{boston.pk}/")
+    page.get_by_role("link", name="Pay Now").click()
+    check("pay invoice")
+    page.get_by_label("New US bank account (ACH)").check()
+    page.get_by_label("Use this for future payments").check()
+    page.get_by_role("button", name="Continue to payment").click()
+    check("checkout")
+    page.get_by_label("Bank account ···6789: processing, then settles").check()
+    page.get_by_role("button", name="Pay $1,250.00").click()
+    check("processing")
+    page.get_by_role("button", name="Bank settles the payment").click()
+    check("paid")
+    page.goto(f"{live_server.url}/pay/methods/")
+    check("saved methods")
+    context.close()
+
+    assert {name: found for name, found in findings.items() if found} == {}
+    assert overflow == {}
+    assert errors == []
