@@ -564,3 +564,21 @@ def test_credit_note_and_sales_order_pages_show_their_figures_with_the_currency(
     for page in pages:
         assert '<div class="readonly">$1,230.00</div>' in page
         assert '<div class="readonly">1230.00</div>' not in page
+
+
+def test_payments_credits_and_refunds_listed_on_a_page_show_the_currency(staff):
+    invoice = InvoiceFactory(total=Decimal("1500.00"))
+    payment = PaymentFactory(customer=invoice.customer, amount=Decimal("1250.00"))
+    allocate_payment(payment=payment, allocations={invoice.pk: Decimal("1200.00")})
+    apply_credit_note(
+        credit_note=CreditNoteFactory(customer=invoice.customer, total=Decimal("300.00")),
+        applications={invoice.pk: Decimal("300.00")},
+    )
+
+    on_invoice = staff.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+    on_payment = staff.get(reverse("admin:billing_payment_change", args=[payment.pk])).content.decode()
+
+    on_invoice, on_payment = " ".join(on_invoice.split()), " ".join(on_payment.split())
+    assert '"field-amount_shown"> <p>$1,200.00</p>' in on_invoice
+    assert '"field-amount_shown"> <p>$300.00</p>' in on_invoice
+    assert '"field-amount_shown"> <p>$1,200.00</p>' in on_payment

@@ -33,46 +33,54 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        # The parent row gives `amount_shown` its currency: one join, not a query per row.
+        return super().get_queryset(request).select_related(self.fk_name)
+
+    @admin.display(description=gettext_lazy("amount"))
+    def amount_shown(self, row):
+        return format_money(row.amount, getattr(row, self.fk_name).currency)
+
 
 class AllocationInline(ReadOnlyInline):
     model = Allocation
     fk_name = "invoice"
-    fields = readonly_fields = ("payment", "amount", "applied_on")
+    fields = readonly_fields = ("payment", "amount_shown", "applied_on")
     verbose_name_plural = gettext_lazy("payments applied")
 
 
 class PaymentAllocationInline(ReadOnlyInline):
     model = Allocation
     fk_name = "payment"
-    fields = readonly_fields = ("invoice", "amount", "applied_on")
+    fields = readonly_fields = ("invoice", "amount_shown", "applied_on")
     verbose_name_plural = gettext_lazy("allocations")
 
 
 class CreditAppliedInline(ReadOnlyInline):
     model = CreditApplication
     fk_name = "invoice"
-    fields = readonly_fields = ("credit_note", "amount", "applied_on")
+    fields = readonly_fields = ("credit_note", "amount_shown", "applied_on")
     verbose_name_plural = gettext_lazy("credits applied")
 
 
 class RetainerAppliedInline(ReadOnlyInline):
     model = RetainerApplication
     fk_name = "invoice"
-    fields = readonly_fields = ("retainer", "amount", "applied_on")
+    fields = readonly_fields = ("retainer", "amount_shown", "applied_on")
     verbose_name_plural = gettext_lazy("retainers applied")
 
 
 class RetainerUsedInline(ReadOnlyInline):
     model = RetainerApplication
     fk_name = "retainer"
-    fields = readonly_fields = ("invoice", "amount", "applied_on")
+    fields = readonly_fields = ("invoice", "amount_shown", "applied_on")
     verbose_name_plural = gettext_lazy("applied to invoices")
 
 
 class CreditNoteApplicationInline(ReadOnlyInline):
     model = CreditApplication
     fk_name = "credit_note"
-    fields = readonly_fields = ("invoice", "amount", "applied_on")
+    fields = readonly_fields = ("invoice", "amount_shown", "applied_on")
     verbose_name_plural = gettext_lazy("applied to invoices")
 
 
@@ -83,8 +91,8 @@ def refund_inline(fk: str):
         {
             "model": Refund,
             "fk_name": fk,
-            "fields": ("amount", "refunded_on", "method", "reference"),
-            "readonly_fields": ("amount", "refunded_on", "method", "reference"),
+            "fields": ("amount_shown", "refunded_on", "method", "reference"),
+            "readonly_fields": ("amount_shown", "refunded_on", "method", "reference"),
             "verbose_name_plural": gettext_lazy("refunds"),
         },
     )

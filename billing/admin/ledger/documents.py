@@ -238,15 +238,24 @@ class CreditNoteAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
             run=lambda obj, d: refund_credit_note(
                 credit_note=obj, amount=d["amount"], method=d["method"], reference=d["reference"]
             ),
-            done=lambda obj, res: _("Refunded %(amount)s of %(n)s.") % {"amount": res.amount, "n": obj.number},
+            done=lambda obj, res: _("Refunded %(amount)s of %(n)s.")
+            % {"amount": format_money(res.amount, obj.currency), "n": obj.number},
         )
 
 
 class SubscriptionInvoiceInline(ReadOnlyInline):
     model = Invoice
     fk_name = "subscription"
-    fields = readonly_fields = ("number", "billing_period_start", "status", "total", "balance_due")
+    fields = readonly_fields = ("number", "billing_period_start", "status", "total_shown", "balance_shown")
     verbose_name_plural = gettext_lazy("invoices")
+
+    @admin.display(description=gettext_lazy("total"))
+    def total_shown(self, invoice):
+        return format_money(invoice.total, invoice.currency)
+
+    @admin.display(description=gettext_lazy("balance due"))
+    def balance_shown(self, invoice):
+        return format_money(invoice.balance_due, invoice.currency)
 
 
 @admin.register(Subscription)
