@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery import current_app
 from django.db import connection
 
 from billing.models import GatewayEvent, Invoice, Payment
@@ -35,10 +36,14 @@ def queued_tasks(settings):
     """Tasks go to Redis DB 13 instead of running in the test process; the DB starts empty."""
     redis.Redis.from_url(BROKER).flushdb()  # no message from an earlier run points at this run's rows
     saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    previous_app = current_app._get_current_object()
+    # shared_task publishes through the *current* app; another test may have made its own Celery() current.
+    celery_app.set_current()
     settings.CELERY_TASK_ALWAYS_EAGER = False
     _use_broker(BROKER, eager=False)
     yield
     _use_broker(saved[0], eager=saved[1])
+    previous_app.set_current()
 
 
 @pytest.fixture
