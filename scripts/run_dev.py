@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGINS_FILE = ROOT / ".venv" / "demo-logins.txt"
+ZOHO_DEMO_PORT = 8765  # crmsync.demo.DEMO_URL and the Procfile's zoho entry
 
 
 def redis_reachable(url: str) -> bool:
@@ -17,6 +18,14 @@ def redis_reachable(url: str) -> bool:
         with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1) as sock:
             sock.sendall(b"PING\r\n")
             return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def port_in_use(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
     except OSError:
         return False
 
@@ -37,6 +46,16 @@ def main() -> int:
               file=sys.stderr)
         env["REDIS_AVAILABLE"] = "0"
         processes = [p for p in processes if p not in ("worker", "beat")]
+    if port_in_use(int(env.get("PORT", "8000"))):
+        print(f"Port {env.get('PORT', '8000')} is already in use: stop what runs there, or choose another port"
+              " with `PORT=8001 make run`.", file=sys.stderr)
+        return 1
+    # honcho stops every process when one exits: a fake CRM that cannot bind its port would take
+    # the web server down with it. The demo CRM connection talks to whatever answers on that port.
+    if "zoho" in processes and port_in_use(ZOHO_DEMO_PORT):
+        print(f"NOTE: port {ZOHO_DEMO_PORT} is already in use, so the demo Zoho CRM is not started here;"
+              " the CRM sync demo uses whatever answers on that port.", file=sys.stderr)
+        processes.remove("zoho")
     command = [str(ROOT / ".venv" / "bin" / "honcho"), "-d", str(ROOT), "start", *processes]
     with subprocess.Popen(command, env=env, cwd=ROOT) as honcho:
         try:
