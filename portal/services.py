@@ -1,4 +1,6 @@
-"""Portal writes: first views, comments, forwarding, shared documents, a contact's own details.
+"""Portal writes: first views, comments, forwarding, shared documents.
+
+Rows billing owns (documents, contact persons) change through billing's services.
 
 Each is one transaction; emails leave after commit. A broken rule is a ValidationError whose
 message the portal shows on the form.
@@ -12,10 +14,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import ContactPerson, Customer, Invoice, Organisation, SalesOrder
+from billing.services import add_contact_person
+from billing.services.invoices import stamp_first_view
 
 from .models import Comment, SharedDocument, StaffNotification
 
@@ -85,18 +88,14 @@ def _notify_staff(*, kind: str, document, message: str) -> StaffNotification:
 def record_first_view(*, document: Invoice | SalesOrder, user) -> bool:
     """Mark an invoice or sales order as viewed by the customer, once; notify staff the first time.
 
-    The row is locked so two tabs opening at once notify once. Returns True on the first view.
+    Returns True on the first view.
     """
-    model = type(document)
-    locked = model.objects.select_for_update().get(pk=document.pk)
-    if locked.first_viewed_at is not None:
+    if not stamp_first_view(document=document):
         return False
-    locked.first_viewed_at = document.first_viewed_at = timezone.now()
-    locked.save(update_fields=["first_viewed_at"])
     who = getattr(getattr(user, "contact", None), "full_name", "") or user.email
     _notify_staff(
         kind=StaffNotification.Kind.FIRST_VIEW,
-        document=locked,
+        document=document,
         message=_("%(who)s of %(customer)s viewed %(kind)s %(number)s in the portal for the first time.")
         % {
             "who": who,
@@ -155,14 +154,8 @@ def forward_document(
 
     An address that is already a contact of that customer is reused, not duplicated.
     """
-    email = email.strip().lower()
-    customer = Customer.objects.select_for_update().get(pk=document.customer_id)
-    contact = ContactPerson.objects.filter(customer=customer, email__iexact=email).first()
-    if contact is None:
-        first, _sep, last = (name.strip() or email.split("@")[0]).partition(" ")
-        contact = ContactPerson(customer=customer, first_name=first[:100], last_name=last[:100], email=email)
-        contact.full_clean()
-        contact.save()
+    contact = add_contact_person(customer=document.customer, email=email, name=name)
+    email, customer = contact.email, contact.customer
     organisation = Organisation.current()
     sender = getattr(getattr(user, "contact", None), "full_name", "") or user.email
     kind = _document_kind(document)
@@ -264,22 +257,3 @@ def upload_documents(
         raise
 
 
-@transaction.atomic
-def update_my_details(
-    *, contact: ContactPerson, phone: str, mobile: str, billing_address: str, shipping_address: str
-) -> ContactPerson:
-    """A contact edits its own phone numbers and its customer's addresses (if the organisation allows)."""
-    if not Organisation.current().portal_allows_contact_edits:
-        raise ValidationError(
-            _("%(org)s doesn't allow changes here; write to them instead."),
-            code="edits_not_allowed",
-            params={"org": Organisation.current().name},
-        )
-    contact = ContactPerson.objects.select_for_update().select_related("customer").get(pk=contact.pk)
-    contact.phone, contact.mobile = phone.strip(), mobile.strip()
-    contact.full_clean()
-    contact.save(update_fields=["phone", "mobile"])
-    customer = contact.customer
-    customer.billing_address, customer.shipping_address = billing_address.strip(), shipping_address.strip()
-    customer.save(update_fields=["billing_address", "shipping_address", "updated_at"])
-    return contact

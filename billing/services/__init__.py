@@ -1,8 +1,10 @@
 from .contacts import (
     PortalInvitation,
+    add_contact_person,
     disable_portal_access,
     enable_portal_and_invite_primary_contacts,
     invite_contact,
+    update_own_contact_details,
 )
 from .credits import apply_credit_note, apply_retainer, create_credit_note, void_credit_note
 from .customers import (
@@ -57,6 +59,7 @@ __all__ = [
     "update_draft_sales_order",
     "BULK_ACTION_LIMIT",
     "PortalInvitation",
+    "add_contact_person",
     "add_customers_to_group",
     "disable_portal_access",
     "enable_portal_and_invite_primary_contacts",
@@ -64,4 +67,5 @@ __all__ = [
     "link_to_parent",
     "remove_customers_from_group",
     "unlink_from_parent",
+    "update_own_contact_details",
 ]

@@ -146,3 +146,46 @@ def enable_portal_and_invite_primary_contacts(
         except ValidationError as exc:
             problems.append(f"{customer.display_name}: {' '.join(exc.messages)}")
     return invitations, problems
+
+
+@transaction.atomic
+def add_contact_person(*, customer: Customer, email: str, name: str = "") -> ContactPerson:
+    """The customer's contact person with this email, created (without portal access) when missing.
+
+    The customer row is locked so two forwards to the same new address create one contact.
+    Raises ValidationError for an invalid email.
+    """
+    email = email.strip().lower()
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    contact = ContactPerson.objects.filter(customer=customer, email__iexact=email).first()
+    if contact is None:
+        first, _sep, last = (name.strip() or email.split("@")[0]).partition(" ")
+        contact = ContactPerson(customer=customer, first_name=first[:100], last_name=last[:100], email=email)
+        contact.full_clean()
+        contact.save()
+    return contact
+
+
+@transaction.atomic
+def update_own_contact_details(
+    *, contact: ContactPerson, phone: str, mobile: str, billing_address: str, shipping_address: str
+) -> ContactPerson:
+    """A contact edits its own phone numbers and its customer's addresses, if the organisation allows it.
+
+    Raises ValidationError(code="edits_not_allowed") otherwise; nothing is written then.
+    """
+    organisation = Organisation.current()
+    if not organisation.portal_allows_contact_edits:
+        raise ValidationError(
+            _("%(org)s doesn't allow changes here; write to them instead."),
+            code="edits_not_allowed",
+            params={"org": organisation.name},
+        )
+    contact = ContactPerson.objects.select_for_update().select_related("customer").get(pk=contact.pk)
+    contact.phone, contact.mobile = phone.strip(), mobile.strip()
+    contact.full_clean()
+    contact.save(update_fields=["phone", "mobile"])
+    customer = contact.customer
+    customer.billing_address, customer.shipping_address = billing_address.strip(), shipping_address.strip()
+    customer.save(update_fields=["billing_address", "shipping_address", "updated_at"])
+    return contact

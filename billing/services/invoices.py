@@ -371,3 +371,18 @@ def _return_quantities_to_order(invoice: Invoice) -> None:
     SalesOrderLine.objects.bulk_update(changed.values(), ["quantity_invoiced"])
     order.invoiced_status = invoiced_status_of(list(order_lines.values()))
     order.save(update_fields=["invoiced_status"])
+
+
+@transaction.atomic
+def stamp_first_view(*, document: Invoice | SalesOrder) -> bool:
+    """Record when the customer first opened this invoice or sales order in the portal, once.
+
+    The row is locked so two tabs opening at once stamp it once. Returns True on the first view
+    (and sets `document.first_viewed_at` too), False when it was already stamped.
+    """
+    locked = type(document).objects.select_for_update().get(pk=document.pk)
+    if locked.first_viewed_at is not None:
+        return False
+    locked.first_viewed_at = document.first_viewed_at = timezone.now()
+    locked.save(update_fields=["first_viewed_at"])
+    return True

@@ -4,9 +4,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from billing.models import Organisation
+from billing.services import update_own_contact_details
 from portal import selectors
 from portal.forms import MyDetailsForm, UploadForm
-from portal.services import update_my_details, upload_documents
+from portal.services import upload_documents
 
 from .access import portal_view
 from .common import paginate
@@ -30,7 +31,7 @@ def my_details(request):
         form = MyDetailsForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
-                update_my_details(contact=contact, **form.cleaned_data)
+                update_own_contact_details(contact=contact, **form.cleaned_data)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

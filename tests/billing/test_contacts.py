@@ -8,8 +8,14 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from billing.models import ContactPerson, Customer
-from billing.services import disable_portal_access, enable_portal_and_invite_primary_contacts, invite_contact
+from billing.models import ContactPerson, Customer, Organisation
+from billing.services import (
+    add_contact_person,
+    disable_portal_access,
+    enable_portal_and_invite_primary_contacts,
+    invite_contact,
+    update_own_contact_details,
+)
 from tests.factories import ContactPersonFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +169,30 @@ def test_reinviting_after_an_email_change_moves_the_login_to_the_new_address():
     assert list(EmailAddress.objects.filter(user=contact.user).values_list("email", flat=True)) == [
         "new@example.com"
     ]
+
+
+def test_adding_a_contact_person_by_email_reuses_an_existing_one_whatever_the_case():
+    customer = CustomerFactory()
+    first = add_contact_person(customer=customer, email="Ana.Ruiz@Example.com", name="Ana Ruiz")
+
+    again = add_contact_person(customer=customer, email="ana.ruiz@example.com ")
+
+    assert again.pk == first.pk
+    assert (first.first_name, first.last_name, first.portal_enabled) == ("Ana", "Ruiz", False)
+    assert customer.contacts.count() == 1
+
+
+def test_a_contact_cannot_edit_its_details_when_the_organisation_does_not_allow_it():
+    contact = ContactPersonFactory(phone="+1 555 0100")
+    organisation = Organisation.current()
+    organisation.portal_allows_contact_edits = False
+    organisation.save()
+
+    with pytest.raises(ValidationError) as refused:
+        update_own_contact_details(contact=contact, phone="+1 555 9999", mobile="", billing_address="Elsewhere",
+                                   shipping_address="")
+
+    assert refused.value.code == "edits_not_allowed"
+    contact.refresh_from_db()
+    assert contact.phone == "+1 555 0100"
+    assert contact.customer.billing_address == ""
