@@ -129,7 +129,13 @@ class Gateway:
         raise NotImplementedError
 
     def create_setup_intent(
-        self, *, customer_id: str, method_kind: str, payment_method_id: str = "", confirm: bool = False
+        self,
+        *,
+        customer_id: str,
+        method_kind: str,
+        payment_method_id: str = "",
+        confirm: bool = False,
+        idempotency_key: str = "",
     ) -> SetupResult:
         raise NotImplementedError
 

@@ -153,8 +153,24 @@ class SandboxGateway(Gateway):
         obj.save(update_fields=["data"])
 
     def create_setup_intent(
-        self, *, customer_id: str, method_kind: str, payment_method_id: str = "", confirm: bool = False
+        self,
+        *,
+        customer_id: str,
+        method_kind: str,
+        payment_method_id: str = "",
+        confirm: bool = False,
+        idempotency_key: str = "",
     ) -> SetupResult:
+        Model = self._model()
+        existing = Model.objects.filter(idempotency_key=f"seti:{idempotency_key}").first() if idempotency_key else None
+        if existing is not None:  # Stripe answers a repeated key with the first result
+            return SetupResult(
+                id=existing.pk,
+                status=existing.data["status"],
+                client_secret=f"{existing.pk}_secret",
+                payment_method_id=existing.data["payment_method"] or "",
+                customer_id=existing.data["customer"],
+            )
         status = "requires_payment_method"
         if payment_method_id and confirm:
             pm = self._get(payment_method_id, "payment_method")
@@ -164,9 +180,10 @@ class SandboxGateway(Gateway):
             pm.save(update_fields=["data"])
             status = "succeeded"
         seti = _new_id("seti")
-        self._model().objects.create(
+        Model.objects.create(
             pk=seti,
             kind="setup_intent",
+            idempotency_key=f"seti:{idempotency_key}" if idempotency_key else None,
             data=dict(customer=customer_id, status=status, payment_method=payment_method_id or None),
         )
         return SetupResult(

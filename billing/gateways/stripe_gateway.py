@@ -174,9 +174,17 @@ class StripeGateway(Gateway):
 
     # Saved methods: localstripe (and our ACH flow) save through a SetupIntent, not setup_future_usage.
     def create_setup_intent(
-        self, *, customer_id: str, method_kind: str, payment_method_id: str = "", confirm: bool = False
+        self,
+        *,
+        customer_id: str,
+        method_kind: str,
+        payment_method_id: str = "",
+        confirm: bool = False,
+        idempotency_key: str = "",
     ) -> SetupResult:
-        obj = self._call(stripe.SetupIntent.create, customer=customer_id, payment_method_types=[method_kind])
+        # With a key, a repeat (the payer reloading the page) gets the first SetupIntent back.
+        key = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        obj = self._call(stripe.SetupIntent.create, customer=customer_id, payment_method_types=[method_kind], **key)
         if payment_method_id and confirm:
             obj = self._call(stripe.SetupIntent.confirm, obj["id"], payment_method=payment_method_id)
             attached = self._call(stripe.PaymentMethod.retrieve, payment_method_id)

@@ -326,7 +326,11 @@ def begin_saving_method(*, attempt: CheckoutAttempt, gateway: Gateway | None = N
     """
     gateway = gateway or get_gateway(attempt.gateway)
     customer_id = _gateway_customer_id(customer=attempt.payer, gateway=gateway)
-    return gateway.create_setup_intent(customer_id=customer_id, method_kind=attempt.gateway_method_kind)
+    return gateway.create_setup_intent(
+        customer_id=customer_id,
+        method_kind=attempt.gateway_method_kind,
+        idempotency_key=f"{attempt.idempotency_key}-setup",  # a reload gets the same SetupIntent
+    )
 
 
 def pay_with_saved_setup(

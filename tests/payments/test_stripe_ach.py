@@ -8,10 +8,12 @@ import stripe
 
 from billing.gateways.sandbox import SandboxGateway
 from billing.gateways.stripe_gateway import StripeGateway
-from billing.models import CheckoutAttempt, Invoice, Payment, SavedPaymentMethod
-from billing.services.online_payments import confirm_checkout, refresh_checkout, start_checkout
+from billing.models import CheckoutAttempt, GatewayCustomer, Invoice, Payment, SavedPaymentMethod
+from billing.services.online_payments import begin_saving_method, confirm_checkout, refresh_checkout, start_checkout
 from tests.fakes import stripe_ach_recordings as rec
 from tests.fakes.stripe_servers import recorded_stripe
+
+from .factories import CheckoutAttemptFactory
 
 pytestmark = pytest.mark.django_db
 PI = f"/v1/payment_intents/{rec.INTENT_ID}"
@@ -129,3 +131,26 @@ def test_a_bank_account_reads_as_its_bank_and_last_four(stripe_settings):
         method = StripeGateway().retrieve_payment_method(rec.METHOD_ID)
 
     assert (method.kind, method.brand, method.last4) == ("us_bank_account", "STRIPE TEST BANK", "6789")
+
+
+def test_reloading_the_save_and_pay_page_asks_stripe_for_one_setup_intent(stripe_settings, head_office):
+    payer = head_office["hq"]
+    GatewayCustomer.objects.create(customer=payer, gateway="stripe", gateway_customer_id=rec.CUSTOMER_ID)
+    attempt = CheckoutAttemptFactory(payer=payer, save_method=True, method=Payment.Method.ACH)
+    setup = {
+        "id": "seti_rec1",
+        "object": "setup_intent",
+        "status": "requires_payment_method",
+        "client_secret": "seti_rec1_secret_x",
+        "customer": rec.CUSTOMER_ID,
+        "payment_method": None,
+    }
+
+    with recorded_stripe({("POST", "/v1/setup_intents"): [(200, setup)]}) as (server, url):
+        stripe_settings.STRIPE_API_BASE = url
+        first = begin_saving_method(attempt=attempt)
+        again = begin_saving_method(attempt=attempt)
+
+    keys = [sent["idempotency_key"] for sent in server.seen]
+    assert len(keys) == 2 and keys[0] == keys[1] and attempt.idempotency_key in keys[0]
+    assert first.client_secret == again.client_secret
