@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 
 from billing.models import (
@@ -375,4 +376,339 @@ def statement(*, customers: QuerySet[Customer], start: date, end: date) -> State
         total_credits=credits,
         closing_balance=closing,
         sections=sections,
+    )
+
+
+# --- One page of the statement, computed in SQL -------------------------------------------------
+#
+# The page shows 100 lines of a consolidated list that may hold tens of thousands, the four totals
+# and 25 accounts' subtotals. `statement_page` never builds the whole list: one UNION ALL over the
+# movement kinds (`_MOVEMENTS`) is aggregated for the totals, windowed (running balance) and cut with
+# LIMIT/OFFSET for the lines, and grouped per customer for the accounts of the page. Same figures as
+# `statement` (tests/billing/test_statement_page.py compares them line by line).
+
+_KIND_RANK = {kind: i for i, kind in enumerate(LineKind.ORDER)}
+# Transfer tables, in the order `statement` lists them (a tie-break between two rows that share
+# date, kind, number and id).
+_TRANSFERS = (
+    # (src, what, table, date column, giver, taker, number, invoice number, joins)
+    (
+        4,
+        "Payment",
+        "billing_allocation",
+        "applied_on",
+        "sd.customer_id",
+        "inv.customer_id",
+        "sd.number",
+        "JOIN billing_payment sd ON sd.id = t.payment_id JOIN billing_invoice inv ON inv.id = t.invoice_id",
+    ),
+    (
+        5,
+        "Credit note",
+        "billing_creditapplication",
+        "applied_on",
+        "sd.customer_id",
+        "inv.customer_id",
+        "sd.number",
+        "JOIN billing_creditnote sd ON sd.id = t.credit_note_id JOIN billing_invoice inv ON inv.id = t.invoice_id",
+    ),
+    (
+        6,
+        "Retainer",
+        "billing_retainerapplication",
+        "applied_on",
+        "sd.customer_id",
+        "inv.customer_id",
+        "sd.number",
+        "JOIN billing_invoice sd ON sd.id = t.retainer_id JOIN billing_invoice inv ON inv.id = t.invoice_id",
+    ),
+    (
+        7,
+        "Reversed payment",
+        "billing_allocationreversal",
+        "reversed_on",
+        "inv.customer_id",
+        "sd.customer_id",
+        "sd.number",
+        "JOIN billing_allocation al ON al.id = t.allocation_id"
+        " JOIN billing_payment sd ON sd.id = al.payment_id JOIN billing_invoice inv ON inv.id = al.invoice_id",
+    ),
+)
+_WHAT = {src: what for src, what, *_rest in _TRANSFERS}
+
+
+def _movements_sql(*, details: bool) -> str:
+    """SQL for every movement of the customers `%(ids)s` dated up to `%(end)s` (and from `%(from)s`).
+
+    Columns: src (which table), pk, d (date), rank (LineKind.ORDER index), number, cid (whose
+    account), debit, credit, internal (a transfer whose both sides are in `%(ids)s`), and with
+    `details` a1/a2 (what the description needs) — without, those are NULL and no name is joined.
+    """
+    window = "BETWEEN %(from)s AND %(end)s"
+    t = "::text" if details else ""
+
+    def cols(*values: str) -> str:
+        return ", ".join(f"{v if details else 'NULL::text'} AS a{i}" for i, v in enumerate(values, 1))
+
+    refund_number = (
+        "COALESCE(NULLIF(rp.number, ''), NULLIF(rc.number, ''), NULLIF(rr.number, ''), '')::text"
+        if details
+        else "NULL::text"
+    )
+    refund_joins = (
+        "LEFT JOIN billing_payment rp ON rp.id = r.payment_id"
+        " LEFT JOIN billing_creditnote rc ON rc.id = r.credit_note_id"
+        " LEFT JOIN billing_invoice rr ON rr.id = r.retainer_id"
+        if details
+        else ""
+    )
+
+    parts = [
+        f"""SELECT 0 AS src, i.id AS pk, i.issued_on AS d, 0 AS rank, i.number{t} AS number,
+                   i.customer_id AS cid, i.total AS debit, 0::numeric AS credit, false AS internal,
+                   {cols("i.reference::text", "to_char(i.due_on, 'YYYY-MM-DD')")}
+            FROM billing_invoice i
+            WHERE i.customer_id IN (SELECT id FROM sel) AND NOT i.is_retainer
+              AND i.status NOT IN (%(inv_draft)s, %(inv_void)s) AND i.issued_on {window}""",
+        f"""SELECT 1, c.id, c.issued_on, 1, c.number{t}, c.customer_id, 0::numeric, c.total, false,
+                   {cols("c.reason::text", "(SELECT x.number::text FROM billing_invoice x WHERE x.id = c.invoice_id)")}
+            FROM billing_creditnote c
+            WHERE c.customer_id IN (SELECT id FROM sel) AND c.status <> %(cn_void)s AND c.issued_on {window}""",
+        f"""SELECT 2, p.id, p.paid_on, 2, p.number{t}, p.customer_id, 0::numeric, p.amount, false,
+                   {cols("p.reference::text", "p.method::text")}
+            FROM billing_payment p
+            WHERE p.customer_id IN (SELECT id FROM sel) AND p.status IN (%(pay_ok)s, %(pay_refunded)s)
+              AND p.paid_on {window}""",
+        f"""SELECT 3, r.id, r.refunded_on, 5,
+                   {refund_number},
+                   r.customer_id, r.amount, 0::numeric, false, {cols("r.reference::text", "NULL::text")}
+            FROM billing_refund r
+            {refund_joins}
+            WHERE r.customer_id IN (SELECT id FROM sel) AND r.refunded_on {window}""",
+    ]
+    out, into = _KIND_RANK[LineKind.TRANSFER_OUT], _KIND_RANK[LineKind.TRANSFER_IN]
+    other_name = "(SELECT o.display_name::text FROM billing_customer o WHERE o.id = x.other)"
+    for src, _what, table, on, giver, taker, number, joins in _TRANSFERS:
+        # One scan per table gives both sides: the payer's transfer_out and the payee's transfer_in.
+        parts.append(
+            f"""SELECT {src}, t.id, t.{on}, x.rank, {number}{t}, x.cid, x.debit, x.credit,
+                       x.other IN (SELECT id FROM sel),
+                       {cols("inv.number::text", other_name)}
+                FROM {table} t {joins}
+                CROSS JOIN LATERAL (
+                    VALUES ({out}, {giver}, t.amount, 0::numeric, {taker}),
+                           ({into}, {taker}, 0::numeric, t.amount, {giver})
+                ) x(rank, cid, debit, credit, other)
+                WHERE ({giver} IN (SELECT id FROM sel) OR {taker} IN (SELECT id FROM sel))
+                  AND {giver} <> {taker} AND t.{on} {window} AND x.cid IN (SELECT id FROM sel)"""
+        )
+    return "\nUNION ALL\n".join(parts)
+
+
+_SEL = "WITH sel AS (SELECT unnest(%(ids)s::bigint[]) AS id)"
+
+
+def _params(ids: list[int], start: date | None, end: date) -> dict:
+    return {
+        "ids": ids,
+        "from": start or date.min,
+        "end": end,
+        "inv_draft": Invoice.Status.DRAFT,
+        "inv_void": Invoice.Status.VOID,
+        "cn_void": CreditNote.Status.VOID,
+        "pay_ok": Payment.Status.SUCCEEDED,
+        "pay_refunded": Payment.Status.REFUNDED,
+    }
+
+
+def _describe(src: int, rank: int, number: str, a1: str, a2: str) -> str:
+    """The line's description, worded as `statement` words it."""
+    if src == 0:
+        return f"Invoice {number}, due {a2}" + (f" (ref. {a1})" if a1 else "")
+    if src == 1:
+        return f"Credit note {number}" + (f" for {a2}" if a2 else "") + (f": {a1}" if a1 else "")
+    if src == 2:
+        method = dict(Payment.Method.choices).get(a2, a2)
+        return f"Payment {number} by {method}" + (f" (ref. {a1})" if a1 else "")
+    if src == 3:
+        return f"Refund of {number}" + (f" (ref. {a1})" if a1 else "")
+    if LineKind.ORDER[rank] == LineKind.TRANSFER_OUT:
+        return f"{_WHAT[src]} {number} applied to {a1} of {a2}"
+    return f"{_WHAT[src]} {number} from {a2} applied to {a1}"
+
+
+_ORDER = 'd, rank, number COLLATE "C", pk, src'
+
+
+@dataclass(frozen=True)
+class AccountSubtotals:
+    """One account's row of the per-account table: its own figures (transfers included)."""
+
+    customer_id: int
+    customer_name: str
+    currency: str
+    opening_balance: Decimal
+    total_debits: Decimal
+    total_credits: Decimal
+    closing_balance: Decimal
+
+
+class _Lines:
+    """The consolidated lines as a sequence a Paginator can slice: each slice is one SQL query."""
+
+    def __init__(self, page: "StatementPage", count: int):
+        self._page, self._count = page, count
+        self.brought_forward = page.opening_balance  # the balance before the last slice taken
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: slice) -> list[StatementLine]:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("statement lines are read a slice at a time")
+        offset = max(index.start or 0, 0)
+        limit = max((self._count if index.stop is None else index.stop) - offset, 0)
+        lines, self.brought_forward = self._page._lines(offset, limit)
+        return lines
+
+
+class _Accounts:
+    """The accounts of the statement as a sequence a Paginator can slice: each slice is one SQL query."""
+
+    def __init__(self, page: "StatementPage"):
+        self._page = page
+
+    def __len__(self) -> int:
+        return len(self._page._people)
+
+    def __getitem__(self, index: slice) -> list[AccountSubtotals]:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("statement accounts are read a slice at a time")
+        return self._page._subtotals(self._page._people[index])
+
+
+@dataclass
+class StatementPage:
+    """What the statement page shows, without building the whole statement (see `statement_page`).
+
+    Same figures as `statement(...)`: opening_balance, total_debits, total_credits, closing_balance
+    and currency of the consolidated list; `lines` and `accounts` are sequences a Paginator slices,
+    one SQL query per slice (lines with their running balance; per-account subtotals).
+    """
+
+    start: date
+    end: date
+    currency: str
+    opening_balance: Decimal
+    total_debits: Decimal
+    total_credits: Decimal
+    closing_balance: Decimal
+    line_count: int
+    _people: list[tuple[int, str, str]]
+    lines: _Lines = field(init=False)
+    accounts: _Accounts = field(init=False)
+
+    def __post_init__(self):
+        self.lines = _Lines(self, self.line_count)
+        self.accounts = _Accounts(self)
+
+    @property
+    def account_count(self) -> int:
+        return len(self._people)
+
+    @property
+    def is_consolidated(self) -> bool:
+        return len(self._people) > 1
+
+    @property
+    def customer_name(self) -> str:
+        """The one account's name (for a statement that is not consolidated)."""
+        return self._people[0][1] if self._people else ""
+
+    def _lines(self, offset: int, limit: int) -> tuple[list[StatementLine], Decimal]:
+        names = {pk: name for pk, name, _cur in self._people}
+        sql = f"""{_SEL}
+            SELECT src, pk, d, rank, number, cid, debit, credit, a1, a2,
+                   %(opening)s + SUM(debit - credit) OVER (ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING)
+            FROM ({_movements_sql(details=True)}) m
+            WHERE NOT internal
+            ORDER BY {_ORDER}
+            LIMIT %(limit)s OFFSET %(offset)s"""
+        params = _params(list(names), self.start, self.end) | {
+            "opening": self.opening_balance,
+            "limit": limit,
+            "offset": offset,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        lines = [
+            StatementLine(
+                on,
+                LineKind.ORDER[rank],
+                number,
+                _describe(src, rank, number, a1, a2),
+                cid,
+                names[cid],
+                ZERO + debit,
+                ZERO + credit,
+                balance,
+            )
+            for src, _pk, on, rank, number, cid, debit, credit, a1, a2, balance in rows
+        ]
+        brought_forward = lines[0].balance - lines[0].debit + lines[0].credit if lines else self.opening_balance
+        return lines, brought_forward
+
+    def _subtotals(self, people: list[tuple[int, str, str]]) -> list[AccountSubtotals]:
+        sql = f"""{_SEL}
+            SELECT cid, COALESCE(SUM(debit - credit) FILTER (WHERE d < %(start)s), 0),
+                   COALESCE(SUM(debit) FILTER (WHERE d >= %(start)s), 0),
+                   COALESCE(SUM(credit) FILTER (WHERE d >= %(start)s), 0)
+            FROM ({_movements_sql(details=False)}) m
+            GROUP BY cid"""
+        params = _params([pk for pk, _name, _cur in people], None, self.end) | {"start": self.start}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            figures = {cid: (opening, debits, credits) for cid, opening, debits, credits in cursor.fetchall()}
+        rows = []
+        for pk, name, currency in people:
+            opening, debits, credits = (ZERO + f for f in figures.get(pk, (ZERO, ZERO, ZERO)))
+            rows.append(AccountSubtotals(pk, name, currency, opening, debits, credits, opening + debits - credits))
+        return rows
+
+
+def statement_page(*, customers: QuerySet[Customer], start: date, end: date) -> StatementPage:
+    """The statement of these customers from `start` to `end` for a page that shows a slice of it.
+
+    Same figures as `statement(...)`, but the lines and the per-account subtotals are read one slice
+    at a time (`Paginator(page.lines, 100)`, `Paginator(page.accounts, 25)`): two queries here
+    (the customers; the consolidated totals as one aggregate) and one per slice, whatever the number
+    of customers or documents. Use `statement` when every line is needed (the PDF).
+    """
+    people = list(
+        Customer.objects.filter(pk__in=customers.values("pk"))
+        .order_by("display_name", "pk")
+        .values_list("pk", "display_name", "currency")
+    )
+    sql = f"""{_SEL}
+        SELECT COALESCE(SUM(debit - credit) FILTER (WHERE d < %(start)s), 0),
+               COALESCE(SUM(debit) FILTER (WHERE d >= %(start)s AND NOT internal), 0),
+               COALESCE(SUM(credit) FILTER (WHERE d >= %(start)s AND NOT internal), 0),
+               COUNT(*) FILTER (WHERE d >= %(start)s AND NOT internal)
+        FROM ({_movements_sql(details=False)}) m"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params([pk for pk, _name, _cur in people], None, end) | {"start": start})
+        opening, debits, credits, count = cursor.fetchone()
+    opening, debits, credits = ZERO + opening, ZERO + debits, ZERO + credits
+    currencies = {cur for _pk, _name, cur in people}
+    return StatementPage(
+        start=start,
+        end=end,
+        currency=currencies.pop() if len(currencies) == 1 else "",
+        opening_balance=opening,
+        total_debits=debits,
+        total_credits=credits,
+        closing_balance=opening + debits - credits,
+        line_count=count,
+        _people=people,
     )

@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from billing.selectors.statements import statement
+from billing.selectors.statements import statement_page as statement_figures
 from portal import selectors
 from portal.forms import StatementForm
 from portal.pdf import render_statement_pdf
@@ -14,7 +15,7 @@ LINES_PER_PAGE = 100  # the HTML statement; the PDF has every line
 ACCOUNTS_PER_PAGE = 25
 
 
-def _statement(request):
+def _statement(request, *, selector=statement):
     visible = selectors.visible_customers(user=request.user)
     customers = list(visible.only("pk", "display_name"))
     form = StatementForm(request.GET or {"period": "this_month"}, branches=branches_of(customers))
@@ -23,21 +24,24 @@ def _statement(request):
         chosen = visible
         if form.cleaned_data.get("branch"):
             chosen = visible.filter(pk=form.cleaned_data["branch"])
-        result = statement(customers=chosen, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+        result = selector(customers=chosen, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
     return form, result, selectors.own_customer(user=request.user), customers
 
 
 @portal_view
 def statement_page(request):
-    """The statement on screen, 100 lines a page (each page opens with the balance brought forward)."""
-    form, result, own, customers = _statement(request)
+    """The statement on screen, 100 lines a page (each page opens with the balance brought forward).
+
+    Only the page's lines and accounts are read (`statement_page`: running balances in SQL), not the
+    whole statement the PDF prints.
+    """
+    form, result, own, customers = _statement(request, selector=statement_figures)
     lines = accounts = None
     brought_forward = None
     if result is not None:
         lines = Paginator(result.lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
-        first = lines.start_index() - 1
-        brought_forward = result.lines[first - 1].balance if first > 0 else result.opening_balance
-        accounts = Paginator(result.sections, ACCOUNTS_PER_PAGE).get_page(request.GET.get("accounts"))
+        brought_forward = result.lines.brought_forward  # the balance before the page's first line
+        accounts = Paginator(result.accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("accounts"))
     return render(
         request,
         "portal/statement.html",

@@ -1,0 +1,256 @@
+"""`statement_page` (one page of lines, running balances in SQL) shows exactly what `statement` computes."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Customer
+from billing.selectors import LineKind, customers_under, statement
+from billing.selectors.statements import statement_page
+from billing.services import (
+    LineInput,
+    allocate_payment,
+    apply_credit_note,
+    apply_retainer,
+    create_credit_note,
+    create_invoice,
+    record_payment,
+    refund_credit_note,
+    refund_payment,
+    refund_retainer,
+    send_invoice,
+    void_credit_note,
+    void_invoice,
+)
+from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
+
+pytestmark = pytest.mark.django_db
+
+MARCH = dict(start=date(2026, 3, 1), end=date(2026, 3, 31))
+
+
+def _invoice(customer, on, amount, *, retainer=False, reference=""):
+    invoice = create_invoice(
+        customer=customer,
+        issued_on=on,
+        is_retainer=retainer,
+        reference=reference,
+        lines=[LineInput(description="Support", rate=Decimal(amount))],
+    )
+    return send_invoice(invoice=invoice)
+
+
+def _pay(customer, on, amount, allocations=None, method="cheque", reference=""):
+    return record_payment(
+        customer=customer,
+        amount=Decimal(amount),
+        paid_on=on,
+        method=method,
+        reference=reference,
+        allocations={i.pk: Decimal(a) for i, a in (allocations or {}).items()},
+    )
+
+
+def _credit(customer, on, amount, reason="", invoice=None):
+    if invoice is not None:
+        return create_credit_note(
+            invoice=invoice, issued_on=on, reason=reason, lines=[LineInput(description="Fix", rate=Decimal(amount))]
+        )
+    return create_credit_note(
+        customer=customer, issued_on=on, reason=reason, lines=[LineInput(description="Goodwill", rate=Decimal(amount))]
+    )
+
+
+@pytest.fixture
+def ledger():
+    """A head office with three branches and every kind of movement, before, inside and after March."""
+    hq = CustomerFactory(display_name="Acme HQ")
+    boston = CustomerFactory(display_name="Acme Boston", parent=hq)
+    denver = CustomerFactory(display_name="Acme Denver", parent=hq)
+    austin = CustomerFactory(display_name="Acme Austin", parent=hq)
+    outsider = CustomerFactory(display_name="Zeta Outside")
+    feb, mar, apr = (lambda d: date(2026, 2, d)), (lambda d: date(2026, 3, d)), (lambda d: date(2026, 4, d))
+
+    # Before the period: the opening balances, with a transfer from the head office to a branch.
+    old_boston = _invoice(boston, feb(3), "400.00", reference="PO-1")
+    _invoice(denver, feb(5), "250.00")
+    _pay(hq, feb(20), "300.00", {old_boston: "150.00"})
+    _pay(denver, feb(28), "100.00", method="bank_transfer")
+    _credit(austin, feb(10), "30.00", reason="Late delivery")
+
+    # Period edges and a void and a draft that never appear.
+    first_day = _invoice(boston, mar(1), "120.00")
+    _invoice(denver, mar(31), "75.50")
+    _invoice(austin, apr(1), "999.00")
+    void_invoice(invoice=_invoice(austin, mar(4), "70.00"))
+    create_invoice(customer=austin, issued_on=mar(5), lines=[LineInput(description="Draft", rate=Decimal("5.00"))])
+
+    # One busy day: every kind of line on 10 March, across accounts.
+    busy_boston = _invoice(boston, mar(10), "210.00", reference="PO-7")
+    busy_denver = _invoice(denver, mar(10), "180.00")
+    hq_payment = _pay(hq, mar(10), "500.00", {busy_boston: "210.00", busy_denver: "80.00"}, reference="W-1")
+    note = _credit(hq, mar(10), "60.00", reason="Volume rebate")
+    apply_credit_note(credit_note=note, applications={busy_denver.pk: Decimal("40.00")}, applied_on=mar(10))
+    own_payment = _pay(austin, mar(10), "90.00", method="card")
+    refund_payment(payment=own_payment, amount=Decimal("20.00"), refunded_on=mar(10), reference="R-1")
+    refund_payment(payment=own_payment, amount=Decimal("10.00"), refunded_on=mar(10))
+
+    # A refund of the head office's payment beyond its unallocated money reverses an allocation.
+    refund_payment(payment=hq_payment, amount=Decimal("260.00"), refunded_on=mar(14))
+
+    # Credit notes: one for an invoice, one voided, one refunded.
+    _credit(boston, mar(12), "20.00", invoice=first_day)
+    void_credit_note(credit_note=_credit(denver, mar(13), "15.00"))
+    refunded_note = _credit(austin, mar(15), "25.00")
+    refund_credit_note(credit_note=refunded_note, amount=Decimal("25.00"), refunded_on=mar(16))
+
+    # Retainers: never a line themselves; the head office's is paid, applied to a branch and partly refunded.
+    retainer = _invoice(hq, mar(2), "300.00", retainer=True)
+    _pay(hq, mar(3), "300.00", {retainer: "300.00"}, method="bank_transfer")
+    late_austin = _invoice(austin, mar(18), "140.00")
+    apply_retainer(retainer=retainer, applications={late_austin.pk: Decimal("100.00")}, applied_on=mar(19))
+    refund_retainer(retainer=retainer, amount=Decimal("50.00"), refunded_on=mar(20))
+
+    # Two refunds on one day, made in the opposite order to their payments' numbers (lines sort by number).
+    earlier, later = _pay(denver, mar(22), "40.00"), _pay(denver, mar(22), "30.00")
+    refund_payment(payment=later, amount=Decimal("30.00"), refunded_on=mar(23))
+    refund_payment(payment=earlier, amount=Decimal("40.00"), refunded_on=mar(23))
+
+    # A customer outside the hierarchy, and a month of ordinary activity to fill several pages.
+    _invoice(outsider, mar(10), "55.00")
+    for day in range(21, 29):
+        for branch in (boston, denver, austin):
+            invoice = _invoice(branch, mar(day), f"{day}.25")
+            _pay(branch, mar(day), f"{day}.00", {invoice: f"{day}.00"})
+    return {"hq": hq, "boston": boston, "austin": austin}
+
+
+def _row(line):
+    return (
+        line.date,
+        line.kind,
+        line.number,
+        line.description,
+        line.customer_id,
+        line.customer_name,
+        line.debit,
+        line.credit,
+        line.balance,
+    )
+
+
+def _statements(ledger):
+    return {
+        "consolidated": customers_under(customer_id=ledger["hq"].pk),
+        "one branch": Customer.objects.filter(pk=ledger["boston"].pk),
+        "head office alone": Customer.objects.filter(pk=ledger["hq"].pk),
+        "two of the accounts": Customer.objects.filter(pk__in=[ledger["hq"].pk, ledger["austin"].pk]),
+    }
+
+
+@pytest.mark.parametrize("which", ["consolidated", "one branch", "head office alone", "two of the accounts"])
+def test_every_page_of_the_sql_statement_shows_the_lines_and_balances_of_the_full_statement(ledger, which):
+    customers = _statements(ledger)[which]
+    full = statement(customers=customers, **MARCH)
+
+    page = statement_page(customers=customers, **MARCH)
+    pages = [
+        (size, offset, page.lines[offset : offset + size], page.lines.brought_forward)
+        for size in (1, 7, 25, 100)
+        for offset in range(0, len(full.lines), size)
+    ]
+
+    assert len(page.lines) == len(full.lines) > 0
+    for size, offset, lines, brought_forward in pages:
+        assert [_row(line) for line in lines] == [_row(line) for line in full.lines[offset : offset + size]]
+        assert brought_forward == (full.lines[offset - 1].balance if offset else full.opening_balance)
+        if offset + size >= len(full.lines):
+            assert lines[-1] == full.lines[-1]  # the last page ends on the last line
+    assert (page.opening_balance, page.total_debits, page.total_credits, page.closing_balance, page.currency) == (
+        full.opening_balance,
+        full.total_debits,
+        full.total_credits,
+        full.closing_balance,
+        full.currency,
+    )
+
+
+def test_the_test_ledger_has_every_kind_of_line_on_one_day_and_transfers_that_cancel(ledger):
+    full = statement(customers=customers_under(customer_id=ledger["hq"].pk), **MARCH)
+
+    busy_day = {line.kind for line in full.lines if line.date == date(2026, 3, 10)}
+    in_sections = {line.kind for section in full.sections for line in section.lines}
+    assert busy_day >= {LineKind.INVOICE, LineKind.CREDIT_NOTE, LineKind.PAYMENT, LineKind.REFUND}
+    assert in_sections == set(LineKind.ORDER)
+    assert {LineKind.TRANSFER_IN, LineKind.TRANSFER_OUT}.isdisjoint(line.kind for line in full.lines)
+    assert full.opening_balance != 0 and len(full.lines) > 50
+
+
+@pytest.mark.parametrize("which", ["consolidated", "one branch", "two of the accounts"])
+def test_each_page_of_accounts_has_the_subtotals_of_the_full_statements_sections(ledger, which):
+    customers = _statements(ledger)[which]
+    full = statement(customers=customers, **MARCH)
+
+    page = statement_page(customers=customers, **MARCH)
+    accounts = page.accounts[0:2] + page.accounts[2:25]
+
+    assert len(page.accounts) == page.account_count == len(full.sections)
+    assert [
+        (
+            a.customer_id,
+            a.customer_name,
+            a.currency,
+            a.opening_balance,
+            a.total_debits,
+            a.total_credits,
+            a.closing_balance,
+        )
+        for a in accounts
+    ] == [
+        (
+            s.customer_id,
+            s.customer_name,
+            s.currency,
+            s.opening_balance,
+            s.total_debits,
+            s.total_credits,
+            s.closing_balance,
+        )
+        for s in full.sections
+    ]
+    assert page.is_consolidated == full.is_consolidated
+
+
+def test_a_period_without_movements_has_no_lines_and_keeps_the_opening_balance(ledger):
+    customers = customers_under(customer_id=ledger["hq"].pk)
+
+    page = statement_page(customers=customers, start=date(2027, 1, 1), end=date(2027, 1, 31))
+
+    assert page.lines[0:100] == []
+    assert page.lines.brought_forward == page.opening_balance == page.closing_balance
+    assert (
+        page.opening_balance
+        == statement(customers=customers, start=date(2027, 1, 1), end=date(2027, 1, 31)).opening_balance
+    )
+
+
+@pytest.mark.parametrize("branches, invoices_each", [(1, 1), (30, 4)])
+def test_a_statement_page_costs_four_queries_whatever_the_branches_and_invoices(
+    branches, invoices_each, django_assert_num_queries
+):
+    parent = CustomerFactory()
+    payment = PaymentFactory(customer=parent, amount=Decimal("1000.00"), paid_on=date(2026, 3, 2))
+    for branch in CustomerFactory.create_batch(branches, parent=parent):
+        InvoiceFactory(customer=branch, issued_on=date(2026, 2, 10), total=Decimal("10.00"))
+        for _ in range(invoices_each):
+            invoice = InvoiceFactory(customer=branch, issued_on=date(2026, 3, 10), total=Decimal("5.00"))
+        allocate_payment(payment=payment, allocations={invoice.pk: Decimal("5.00")}, applied_on=date(2026, 3, 11))
+
+    with django_assert_num_queries(4):
+        page = statement_page(customers=customers_under(customer_id=parent.pk), **MARCH)
+        lines = page.lines[0:100]
+        accounts = page.accounts[0:25]
+
+    assert lines and accounts
+    assert page.opening_balance == Decimal("10.00") * branches
