@@ -30,17 +30,9 @@ def _messages(response) -> list[str]:
 @pytest.mark.parametrize(
     ("model", "query"),
     [
-        ("customer", "customer_type__exact=%00"),
-        ("contactperson", "portal_enabled__exact=%00"),
-        ("item", "unit__exact=%00"),
-        ("invoice", "status__exact=%00"),
         ("invoice", f"issued_on__year={HUGE_YEAR}"),
         ("retainerinvoice", f"issued_on__year={HUGE_YEAR}"),
         ("payment", f"paid_on__year={HUGE_YEAR}&paid_on__month=1"),
-        ("payment", "method__exact=%00"),
-        ("creditnote", "status__exact=%00"),
-        ("salesorder", "status__exact=%00"),
-        ("subscription", "status__exact=%00"),
     ],
 )
 def test_a_malformed_filter_shows_the_full_list_with_a_message_not_a_500(staff, model, query):
@@ -71,7 +63,16 @@ def test_a_filter_value_that_matches_nothing_or_cannot_apply_is_not_a_500(staff,
     assert response.status_code == 200
 
 
-def test_a_nul_byte_in_an_autocomplete_search_is_not_a_500(staff):
+@pytest.mark.parametrize(
+    "model", ["customer", "contactperson", "item", "invoice", "payment", "creditnote", "salesorder", "subscription"]
+)
+def test_a_nul_byte_in_a_filter_is_a_bad_request_not_a_500(staff, model):
+    response = staff.get(f"{reverse(f'admin:billing_{model}_changelist')}?status__exact=%00")
+
+    assert response.status_code == 400
+
+
+def test_a_nul_byte_in_an_autocomplete_search_is_a_bad_request_not_a_500(staff):
     CustomerFactory(display_name="Northwind")
 
     response = staff.get(
@@ -79,7 +80,7 @@ def test_a_nul_byte_in_an_autocomplete_search_is_not_a_500(staff):
         {"term": "North\x00", "app_label": "billing", "model_name": "customer", "field_name": "parent"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize("bad_id", ["abc", "1.5", "-1"])
