@@ -56,7 +56,7 @@ def test_the_sync_task_runs_in_a_real_worker(fake, make_connection, tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        sender = Celery(broker=BROKER)
+        sender = Celery(broker=BROKER, set_as_current=False)  # later tests publish through the project app
         sender.send_task("crmsync.tasks.sync_crm_task", kwargs={"trigger": "instant"}, queue=queue)
         deadline = time.monotonic() + 60
         run = None

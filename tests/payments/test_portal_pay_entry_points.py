@@ -93,3 +93,10 @@ def test_the_invoice_list_query_count_does_not_grow_with_processing_payments(
 
     with django_assert_max_num_queries(12):
         client.get(reverse("portal:invoice-list"))
+
+
+def test_the_saved_payment_methods_page_sits_under_my_account_in_the_menu(head_office, client_of):
+    page = client_of(head_office["contact"]).get(reverse("portal:payment-methods")).content.decode()
+
+    assert f'<a href="{reverse("portal:my-account")}" aria-current="page">' in page
+    assert f'<a href="{reverse("portal:payment-list")}" aria-current="page">' not in page
