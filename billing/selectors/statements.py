@@ -390,8 +390,13 @@ def statement(*, customers: QuerySet[Customer], start: date, end: date) -> State
 _KIND_RANK = {kind: i for i, kind in enumerate(LineKind.ORDER)}
 # Transfer tables, in the order `statement` lists them (a tie-break between two rows that share
 # date, kind, number and id).
+def _row_of(table: str, columns: str, key: str, alias: str) -> str:
+    """Join the row `key` of `table` as `alias` (`columns` only say what is read from it)."""
+    return f"JOIN {table} {alias} ON {alias}.id = {key}"
+
+
 _TRANSFERS = (
-    # (src, what, table, date column, giver, taker, number, invoice number, joins)
+    # (src, what, table, date column, giver, taker, source number, joins: sd = source, inv = invoice)
     (
         4,
         "Payment",
@@ -400,7 +405,9 @@ _TRANSFERS = (
         "sd.customer_id",
         "inv.customer_id",
         "sd.number",
-        "JOIN billing_payment sd ON sd.id = t.payment_id JOIN billing_invoice inv ON inv.id = t.invoice_id",
+        _row_of("billing_payment", "customer_id, number", "t.payment_id", "sd")
+        + " "
+        + _row_of("billing_invoice", "customer_id, number", "t.invoice_id", "inv"),
     ),
     (
         5,
@@ -410,7 +417,9 @@ _TRANSFERS = (
         "sd.customer_id",
         "inv.customer_id",
         "sd.number",
-        "JOIN billing_creditnote sd ON sd.id = t.credit_note_id JOIN billing_invoice inv ON inv.id = t.invoice_id",
+        _row_of("billing_creditnote", "customer_id, number", "t.credit_note_id", "sd")
+        + " "
+        + _row_of("billing_invoice", "customer_id, number", "t.invoice_id", "inv"),
     ),
     (
         6,
@@ -420,8 +429,11 @@ _TRANSFERS = (
         "sd.customer_id",
         "inv.customer_id",
         "sd.number",
-        "JOIN billing_invoice sd ON sd.id = t.retainer_id JOIN billing_invoice inv ON inv.id = t.invoice_id",
+        _row_of("billing_invoice", "customer_id, number", "t.retainer_id", "sd")
+        + " "
+        + _row_of("billing_invoice", "customer_id, number", "t.invoice_id", "inv"),
     ),
+    # A reversed allocation sends the money back from the invoice's customer to the payer.
     (
         7,
         "Reversed payment",
@@ -430,88 +442,133 @@ _TRANSFERS = (
         "inv.customer_id",
         "sd.customer_id",
         "sd.number",
-        "JOIN billing_allocation al ON al.id = t.allocation_id"
-        " JOIN billing_payment sd ON sd.id = al.payment_id JOIN billing_invoice inv ON inv.id = al.invoice_id",
+        _row_of("billing_allocation", "payment_id, invoice_id", "t.allocation_id", "al")
+        + " "
+        + _row_of("billing_payment", "customer_id, number", "al.payment_id", "sd")
+        + " "
+        + _row_of("billing_invoice", "customer_id, number", "al.invoice_id", "inv"),
     ),
 )
 _WHAT = {src: what for src, what, *_rest in _TRANSFERS}
 
 
-def _movements_sql(*, details: bool) -> str:
-    """SQL for every movement of the customers `%(ids)s` dated up to `%(end)s` (and from `%(from)s`).
+def _movements_sql() -> str:
+    """SQL for every movement of the customers `%(ids)s` from `%(from)s` to `%(end)s`, one row per line.
 
     Columns: src (which table), pk, d (date), rank (LineKind.ORDER index), number, cid (whose
-    account), debit, credit, internal (a transfer whose both sides are in `%(ids)s`), and with
-    `details` a1/a2 (what the description needs) — without, those are NULL and no name is joined.
+    account), debit, credit, internal (a transfer whose both sides are in `%(ids)s`). What only the
+    description needs is read for the page's lines alone (`_DETAILS_SQL`).
     """
     window = "BETWEEN %(from)s AND %(end)s"
-    t = "::text" if details else ""
-
-    def cols(*values: str) -> str:
-        return ", ".join(f"{v if details else 'NULL::text'} AS a{i}" for i, v in enumerate(values, 1))
-
-    refund_number = (
-        "COALESCE(NULLIF(rp.number, ''), NULLIF(rc.number, ''), NULLIF(rr.number, ''), '')::text"
-        if details
-        else "NULL::text"
-    )
-    refund_joins = (
-        "LEFT JOIN billing_payment rp ON rp.id = r.payment_id"
-        " LEFT JOIN billing_creditnote rc ON rc.id = r.credit_note_id"
-        " LEFT JOIN billing_invoice rr ON rr.id = r.retainer_id"
-        if details
-        else ""
-    )
-
     parts = [
-        f"""SELECT 0 AS src, i.id AS pk, i.issued_on AS d, 0 AS rank, i.number{t} AS number,
-                   i.customer_id AS cid, i.total AS debit, 0::numeric AS credit, false AS internal,
-                   {cols("i.reference::text", "to_char(i.due_on, 'YYYY-MM-DD')")}
+        f"""SELECT 0 AS src, i.id AS pk, i.issued_on AS d, 0 AS rank, i.number::text AS number,
+                   i.customer_id AS cid, i.total AS debit, 0::numeric AS credit, false AS internal
             FROM billing_invoice i
-            WHERE i.customer_id IN (SELECT id FROM sel) AND NOT i.is_retainer
+            WHERE i.customer_id = ANY(%(ids)s) AND NOT i.is_retainer
               AND i.status NOT IN (%(inv_draft)s, %(inv_void)s) AND i.issued_on {window}""",
-        f"""SELECT 1, c.id, c.issued_on, 1, c.number{t}, c.customer_id, 0::numeric, c.total, false,
-                   {cols("c.reason::text", "(SELECT x.number::text FROM billing_invoice x WHERE x.id = c.invoice_id)")}
+        f"""SELECT 1, c.id, c.issued_on, 1, c.number::text, c.customer_id, 0::numeric, c.total, false
             FROM billing_creditnote c
-            WHERE c.customer_id IN (SELECT id FROM sel) AND c.status <> %(cn_void)s AND c.issued_on {window}""",
-        f"""SELECT 2, p.id, p.paid_on, 2, p.number{t}, p.customer_id, 0::numeric, p.amount, false,
-                   {cols("p.reference::text", "p.method::text")}
+            WHERE c.customer_id = ANY(%(ids)s) AND c.status <> %(cn_void)s AND c.issued_on {window}""",
+        f"""SELECT 2, p.id, p.paid_on, 2, p.number::text, p.customer_id, 0::numeric, p.amount, false
             FROM billing_payment p
-            WHERE p.customer_id IN (SELECT id FROM sel) AND p.status IN (%(pay_ok)s, %(pay_refunded)s)
+            WHERE p.customer_id = ANY(%(ids)s) AND p.status IN (%(pay_ok)s, %(pay_refunded)s)
               AND p.paid_on {window}""",
+        # a refund's number is its source's: payment, credit note or retainer
         f"""SELECT 3, r.id, r.refunded_on, 5,
-                   {refund_number},
-                   r.customer_id, r.amount, 0::numeric, false, {cols("r.reference::text", "NULL::text")}
+                   COALESCE(NULLIF(rp.number, ''), NULLIF(rc.number, ''), NULLIF(rr.number, ''), '')::text,
+                   r.customer_id, r.amount, 0::numeric, false
             FROM billing_refund r
-            {refund_joins}
-            WHERE r.customer_id IN (SELECT id FROM sel) AND r.refunded_on {window}""",
+            LEFT JOIN billing_payment rp ON rp.id = r.payment_id
+            LEFT JOIN billing_creditnote rc ON rc.id = r.credit_note_id
+            LEFT JOIN billing_invoice rr ON rr.id = r.retainer_id
+            WHERE r.customer_id = ANY(%(ids)s) AND r.refunded_on {window}""",
     ]
-    out, into = _KIND_RANK[LineKind.TRANSFER_OUT], _KIND_RANK[LineKind.TRANSFER_IN]
-    other_name = "(SELECT o.display_name::text FROM billing_customer o WHERE o.id = x.other)"
     for src, _what, table, on, giver, taker, number, joins in _TRANSFERS:
-        # One scan per table gives both sides: the payer's transfer_out and the payee's transfer_in.
+        # Each side is read from its own customers (the payer's transfer_out, the payee's transfer_in).
+        for kind, whose, other in ((LineKind.TRANSFER_OUT, giver, taker), (LineKind.TRANSFER_IN, taker, giver)):
+            debit, credit = ("t.amount", "0::numeric") if kind == LineKind.TRANSFER_OUT else ("0::numeric", "t.amount")
+            parts.append(
+                f"""SELECT {src}, t.id, t.{on}, {_KIND_RANK[kind]}, {number}::text, {whose}, {debit}, {credit},
+                           {other} = ANY(%(ids)s)
+                    FROM {table} t {joins}
+                    WHERE {whose} = ANY(%(ids)s) AND {giver} <> {taker} AND t.{on} {window}"""
+            )
+    return "\nUNION ALL\n".join(parts)
+
+
+def _details_sql() -> str:
+    """A LATERAL subquery: (a1, a2) for the description of the line `m` (src, pk, rank)."""
+    out = _KIND_RANK[LineKind.TRANSFER_OUT]
+    parts = [
+        """SELECT i.reference::text AS a1, to_char(i.due_on, 'YYYY-MM-DD') AS a2
+           FROM billing_invoice i WHERE m.src = 0 AND i.id = m.pk""",
+        """SELECT c.reason::text, (SELECT x.number::text FROM billing_invoice x WHERE x.id = c.invoice_id)
+           FROM billing_creditnote c WHERE m.src = 1 AND c.id = m.pk""",
+        """SELECT p.reference::text, p.method::text FROM billing_payment p WHERE m.src = 2 AND p.id = m.pk""",
+        """SELECT r.reference::text, NULL::text FROM billing_refund r WHERE m.src = 3 AND r.id = m.pk""",
+    ]
+    for src, _what, table, _on, giver, taker, _number, joins in _TRANSFERS:
+        other = f"CASE WHEN m.rank = {out} THEN {taker} ELSE {giver} END"
         parts.append(
-            f"""SELECT {src}, t.id, t.{on}, x.rank, {number}{t}, x.cid, x.debit, x.credit,
-                       x.other IN (SELECT id FROM sel),
-                       {cols("inv.number::text", other_name)}
-                FROM {table} t {joins}
-                CROSS JOIN LATERAL (
-                    VALUES ({out}, {giver}, t.amount, 0::numeric, {taker}),
-                           ({into}, {taker}, 0::numeric, t.amount, {giver})
-                ) x(rank, cid, debit, credit, other)
-                WHERE ({giver} IN (SELECT id FROM sel) OR {taker} IN (SELECT id FROM sel))
-                  AND {giver} <> {taker} AND t.{on} {window} AND x.cid IN (SELECT id FROM sel)"""
+            f"""SELECT inv.number::text, (SELECT o.display_name::text FROM billing_customer o WHERE o.id = {other})
+                FROM {table} t {joins} WHERE m.src = {src} AND t.id = m.pk"""
         )
     return "\nUNION ALL\n".join(parts)
 
 
-_SEL = "WITH sel AS (SELECT unnest(%(ids)s::bigint[]) AS id)"
 
 
-def _params(ids: list[int], start: date | None, end: date) -> dict:
+def _opening_sql() -> str:
+    """SQL for (cid, amount): every movement of the customers `%(ids)s` before `%(from)s`, + owed / − paid.
+
+    Each side of a transfer is read from its own customer alone: a customer paying its own invoice
+    adds and takes the same amount, as `statement` leaving it out does.
+    """
+    before = "< %(from)s"
+    in_sel = "= ANY(%(ids)s)"
+    return "\nUNION ALL\n".join(
+        (
+            f"""SELECT i.customer_id AS cid, i.total AS amount FROM billing_invoice i
+                WHERE i.customer_id {in_sel} AND NOT i.is_retainer
+                  AND i.status NOT IN (%(inv_draft)s, %(inv_void)s) AND i.issued_on {before}""",
+            f"""SELECT c.customer_id, -c.total FROM billing_creditnote c
+                WHERE c.customer_id {in_sel} AND c.status <> %(cn_void)s AND c.issued_on {before}""",
+            f"""SELECT p.customer_id, -p.amount FROM billing_payment p
+                WHERE p.customer_id {in_sel} AND p.status IN (%(pay_ok)s, %(pay_refunded)s) AND p.paid_on {before}""",
+            f"""SELECT r.customer_id, r.amount FROM billing_refund r
+                WHERE r.customer_id {in_sel} AND r.refunded_on {before}""",
+            # transfers out (+) and in (−)
+            f"""SELECT x.customer_id, t.amount FROM billing_allocation t JOIN billing_payment x ON x.id = t.payment_id
+                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
+            f"""SELECT x.customer_id, -t.amount FROM billing_allocation t JOIN billing_invoice x ON x.id = t.invoice_id
+                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
+            f"""SELECT x.customer_id, t.amount FROM billing_creditapplication t
+                JOIN billing_creditnote x ON x.id = t.credit_note_id
+                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
+            f"""SELECT x.customer_id, -t.amount FROM billing_creditapplication t
+                JOIN billing_invoice x ON x.id = t.invoice_id
+                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
+            f"""SELECT x.customer_id, t.amount FROM billing_retainerapplication t
+                JOIN billing_invoice x ON x.id = t.retainer_id
+                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
+            f"""SELECT x.customer_id, -t.amount FROM billing_retainerapplication t
+                JOIN billing_invoice x ON x.id = t.invoice_id
+                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
+            # a reversal gives the money back from the invoice's customer to the payer
+            f"""SELECT x.customer_id, t.amount FROM billing_allocationreversal t
+                JOIN billing_allocation a ON a.id = t.allocation_id JOIN billing_invoice x ON x.id = a.invoice_id
+                WHERE x.customer_id {in_sel} AND t.reversed_on {before}""",
+            f"""SELECT x.customer_id, -t.amount FROM billing_allocationreversal t
+                JOIN billing_allocation a ON a.id = t.allocation_id JOIN billing_payment x ON x.id = a.payment_id
+                WHERE x.customer_id {in_sel} AND t.reversed_on {before}""",
+        )
+    )
+
+
+def _params(ids: list[int], start: date, end: date) -> dict:
     return {
         "ids": ids,
-        "from": start or date.min,
+        "from": start,
         "end": end,
         "inv_draft": Invoice.Status.DRAFT,
         "inv_void": Invoice.Status.VOID,
@@ -627,13 +684,17 @@ class StatementPage:
 
     def _lines(self, offset: int, limit: int) -> tuple[list[StatementLine], Decimal]:
         names = {pk: name for pk, name, _cur in self._people}
-        sql = f"""{_SEL}
-            SELECT src, pk, d, rank, number, cid, debit, credit, a1, a2,
-                   %(opening)s + SUM(debit - credit) OVER (ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING)
-            FROM ({_movements_sql(details=True)}) m
-            WHERE NOT internal
-            ORDER BY {_ORDER}
-            LIMIT %(limit)s OFFSET %(offset)s"""
+        sql = f"""
+            SELECT m.src, m.pk, m.d, m.rank, m.number, m.cid, m.debit, m.credit, x.a1, x.a2, m.balance
+            FROM (
+                SELECT *, %(opening)s + SUM(debit - credit) OVER (ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING) AS balance
+                FROM ({_movements_sql()}) lines
+                WHERE NOT internal
+                ORDER BY {_ORDER}
+                LIMIT %(limit)s OFFSET %(offset)s
+            ) m
+            LEFT JOIN LATERAL ({_details_sql()}) x ON true
+            ORDER BY {_ORDER.replace("d, rank, number", "m.d, m.rank, m.number").replace("pk, src", "m.pk, m.src")}"""
         params = _params(list(names), self.start, self.end) | {
             "opening": self.opening_balance,
             "limit": limit,
@@ -660,13 +721,15 @@ class StatementPage:
         return lines, brought_forward
 
     def _subtotals(self, people: list[tuple[int, str, str]]) -> list[AccountSubtotals]:
-        sql = f"""{_SEL}
-            SELECT cid, COALESCE(SUM(debit - credit) FILTER (WHERE d < %(start)s), 0),
-                   COALESCE(SUM(debit) FILTER (WHERE d >= %(start)s), 0),
-                   COALESCE(SUM(credit) FILTER (WHERE d >= %(start)s), 0)
-            FROM ({_movements_sql(details=False)}) m
+        sql = f"""
+            SELECT cid, COALESCE(SUM(opening), 0), COALESCE(SUM(debit), 0), COALESCE(SUM(credit), 0)
+            FROM (
+                SELECT cid, amount AS opening, 0 AS debit, 0 AS credit FROM ({_opening_sql()}) o
+                UNION ALL
+                SELECT cid, 0, debit, credit FROM ({_movements_sql()}) m
+            ) f
             GROUP BY cid"""
-        params = _params([pk for pk, _name, _cur in people], None, self.end) | {"start": self.start}
+        params = _params([pk for pk, _name, _cur in people], self.start, self.end)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             figures = {cid: (opening, debits, credits) for cid, opening, debits, credits in cursor.fetchall()}
@@ -690,14 +753,14 @@ def statement_page(*, customers: QuerySet[Customer], start: date, end: date) -> 
         .order_by("display_name", "pk")
         .values_list("pk", "display_name", "currency")
     )
-    sql = f"""{_SEL}
-        SELECT COALESCE(SUM(debit - credit) FILTER (WHERE d < %(start)s), 0),
-               COALESCE(SUM(debit) FILTER (WHERE d >= %(start)s AND NOT internal), 0),
-               COALESCE(SUM(credit) FILTER (WHERE d >= %(start)s AND NOT internal), 0),
-               COUNT(*) FILTER (WHERE d >= %(start)s AND NOT internal)
-        FROM ({_movements_sql(details=False)}) m"""
+    sql = f"""
+        SELECT (SELECT COALESCE(SUM(amount), 0) FROM ({_opening_sql()}) o),
+               COALESCE(SUM(debit) FILTER (WHERE NOT internal), 0),
+               COALESCE(SUM(credit) FILTER (WHERE NOT internal), 0),
+               COUNT(*) FILTER (WHERE NOT internal)
+        FROM ({_movements_sql()}) m"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, _params([pk for pk, _name, _cur in people], None, end) | {"start": start})
+        cursor.execute(sql, _params([pk for pk, _name, _cur in people], start, end))
         opening, debits, credits, count = cursor.fetchone()
     opening, debits, credits = ZERO + opening, ZERO + debits, ZERO + credits
     currencies = {cur for _pk, _name, cur in people}
