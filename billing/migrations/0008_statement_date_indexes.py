@@ -14,9 +14,9 @@ from django.db import migrations
 INDEXES = [
     (
         "billing_invoice_customer_issued",
-        "billing_invoice (customer_id, issued_on) INCLUDE (total, status, is_retainer, number)",
+        "billing_invoice (customer_id, issued_on) INCLUDE (total, status, is_retainer, number, id)",
     ),
-    ("billing_payment_customer_paid", "billing_payment (customer_id, paid_on) INCLUDE (amount, status, number)"),
+    ("billing_payment_customer_paid", "billing_payment (customer_id, paid_on) INCLUDE (amount, status, number, id)"),
     (
         "billing_creditnote_customer_issued",
         "billing_creditnote (customer_id, issued_on) INCLUDE (total, status, number)",
