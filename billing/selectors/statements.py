@@ -12,7 +12,9 @@ payment of a retainer appears as a payment (the customer is in credit until the 
 applied), and a refund of an unused retainer as a refund.
 
 Cost: a fixed number of SQL queries (one for the customers, two per kind of movement) however
-many customers or documents the statement covers.
+many customers or documents the statement covers. `statement` builds every line (the PDF);
+`statement_page` gives the same figures for a page that shows a slice of the lines and of the
+accounts, computed in SQL (two queries, then one per slice).
 """
 
 from collections import defaultdict
