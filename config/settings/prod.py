@@ -1,13 +1,11 @@
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import database_from_env, env
 
 DEBUG = False
 # No defaults: a missing secret stops the process at start.
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": database_from_env("DATABASE_URL", conn_max_age=env.int("DB_CONN_MAX_AGE", default=600))}
 CRM_ENCRYPTION_KEY = env("CRM_ENCRYPTION_KEY")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -1,9 +1,10 @@
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import database_from_env, env
 
 DEBUG = False
-DATABASES = {"default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/test")}
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES = {
+    "default": database_from_env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test", conn_max_age=0)
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
