@@ -1,5 +1,3 @@
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,10 +8,11 @@ from billing.models import Allocation, CreditApplication, Invoice, RetainerAppli
 from portal import selectors
 from portal.forms import CommentForm, ForwardForm, InvoiceFilterForm
 from portal.pdf import pdf_response, render_pdf_bytes
-from portal.services import forward_document, post_comment, record_first_view
+from portal.services import record_first_view
 
 from .access import portal_view
 from .common import PAYMENT_PROCESSING_REASON, branches_of, paginate
+from .documents import comment_from_form, forward_from_form
 
 
 def filter_invoices(queryset, form, *, tab: str):
@@ -137,15 +136,9 @@ def retainer_pdf(request, invoice_id: int):
 @require_POST
 def invoice_comment(request, invoice_id: int):
     invoice = _invoice_for_page(request.user, invoice_id, retainers=False)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            post_comment(document=invoice, user=request.user, body=form.cleaned_data["body"])
-        except ValidationError as exc:
-            form.add_error("body", exc)
-        else:
-            messages.success(request, "Comment posted. We'll get back to you here.")
-            return redirect("portal:invoice-detail", invoice_id=invoice.pk)
+    form, posted = comment_from_form(request, document=invoice)
+    if posted:
+        return redirect("portal:invoice-detail", invoice_id=invoice.pk)
     return _detail(request, invoice_id, retainers=False, comment_form=form, status=400)
 
 
@@ -153,25 +146,12 @@ def invoice_comment(request, invoice_id: int):
 @require_POST
 def invoice_forward(request, invoice_id: int):
     invoice = _invoice_for_page(request.user, invoice_id, retainers=False)
-    form = ForwardForm(request.POST)
-    if form.is_valid():
-        pdf = render_pdf_bytes("pdf/invoice.html", invoice_pdf_context(invoice))
-        try:
-            forward_document(
-                document=invoice,
-                user=request.user,
-                email=form.cleaned_data["email"],
-                name=form.cleaned_data["name"],
-                pdf=pdf,
-                filename=f"{invoice.number}.pdf",
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request,
-                f"Invoice {invoice.number} sent to {form.cleaned_data['email']}; "
-                "they are now a contact person of your account.",
-            )
-            return redirect("portal:invoice-detail", invoice_id=invoice.pk)
+    form, sent = forward_from_form(
+        request,
+        document=invoice,
+        label="Invoice",
+        render_pdf=lambda: render_pdf_bytes("pdf/invoice.html", invoice_pdf_context(invoice)),
+    )
+    if sent:
+        return redirect("portal:invoice-detail", invoice_id=invoice.pk)
     return _detail(request, invoice_id, retainers=False, forward_form=form, status=400)

@@ -1,5 +1,3 @@
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -8,10 +6,11 @@ from billing.models import Organisation, SalesOrder
 from portal import selectors
 from portal.forms import CommentForm, ForwardForm, SalesOrderFilterForm
 from portal.pdf import pdf_response, render_pdf_bytes
-from portal.services import forward_document, post_comment, record_first_view
+from portal.services import record_first_view
 
 from .access import portal_view
 from .common import branches_of, paginate
+from .documents import comment_from_form, forward_from_form
 
 
 def _require_enabled():
@@ -98,15 +97,9 @@ def salesorder_pdf(request, order_id: int):
 @require_POST
 def salesorder_comment(request, order_id: int):
     order = _order(request.user, order_id)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            post_comment(document=order, user=request.user, body=form.cleaned_data["body"])
-        except ValidationError as exc:
-            form.add_error("body", exc)
-        else:
-            messages.success(request, "Comment posted. We'll get back to you here.")
-            return redirect("portal:salesorder-detail", order_id=order.pk)
+    form, posted = comment_from_form(request, document=order)
+    if posted:
+        return redirect("portal:salesorder-detail", order_id=order.pk)
     return _detail(request, order_id, comment_form=form, status=400)
 
 
@@ -114,25 +107,12 @@ def salesorder_comment(request, order_id: int):
 @require_POST
 def salesorder_forward(request, order_id: int):
     order = _order(request.user, order_id)
-    form = ForwardForm(request.POST)
-    if form.is_valid():
-        pdf = render_pdf_bytes("pdf/sales_order.html", {"order": order})
-        try:
-            forward_document(
-                document=order,
-                user=request.user,
-                email=form.cleaned_data["email"],
-                name=form.cleaned_data["name"],
-                pdf=pdf,
-                filename=f"{order.number}.pdf",
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request,
-                f"Sales order {order.number} sent to {form.cleaned_data['email']}; "
-                "they are now a contact person of your account.",
-            )
-            return redirect("portal:salesorder-detail", order_id=order.pk)
+    form, sent = forward_from_form(
+        request,
+        document=order,
+        label="Sales order",
+        render_pdf=lambda: render_pdf_bytes("pdf/sales_order.html", {"order": order}),
+    )
+    if sent:
+        return redirect("portal:salesorder-detail", order_id=order.pk)
     return _detail(request, order_id, forward_form=form, status=400)
