@@ -35,6 +35,8 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
+    # honcho gives the first Procfile process $PORT, else 5000: make it the 8000 the README and logins promise.
+    env.setdefault("PORT", "8000")
     redis_url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     processes = ["web", "worker", "beat"]
     procfile = (ROOT / "Procfile").read_text()
@@ -46,8 +48,8 @@ def main() -> int:
               file=sys.stderr)
         env["REDIS_AVAILABLE"] = "0"
         processes = [p for p in processes if p not in ("worker", "beat")]
-    if port_in_use(int(env.get("PORT", "8000"))):
-        print(f"Port {env.get('PORT', '8000')} is already in use: stop what runs there, or choose another port"
+    if port_in_use(int(env["PORT"])):
+        print(f"Port {env['PORT']} is already in use: stop what runs there, or choose another port"
               " with `PORT=8001 make run`.", file=sys.stderr)
         return 1
     # honcho stops every process when one exits: a fake CRM that cannot bind its port would take
