@@ -42,6 +42,7 @@ def from_minor_units(value: int, currency: str) -> Decimal:
 
 
 def is_whole_minor_units(amount: Decimal, currency: str) -> bool:
+    """12.34 USD yes, 12.345 USD no: what every service accepts as an amount or a rate."""
     return amount == quantize(amount, currency)
 
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from billing.models import Customer, Invoice
-from billing.money import ZERO, quantize
+from billing.money import ZERO, is_whole_minor_units
 from billing.selectors.customers import customers_under
 
 
@@ -22,7 +22,7 @@ def check_amount(amount, currency: str, *, what: str = "") -> Decimal:
         not isinstance(amount, Decimal)
         or not amount.is_finite()
         or amount <= 0
-        or amount != quantize(amount, currency)
+        or not is_whole_minor_units(amount, currency)
     ):
         raise ValidationError(
             _("Enter an amount above zero in whole %(cur)s units%(what)s; %(amount)s is not one."),

@@ -22,7 +22,7 @@ from billing.models import (
     SalesOrderLine,
     Subscription,
 )
-from billing.money import HUNDRED, ZERO, quantize
+from billing.money import HUNDRED, ZERO, is_whole_minor_units, quantize
 from billing.selectors.pricing import effective_price, effective_terms
 
 from .numbering import next_document_number
@@ -127,7 +127,7 @@ def price_lines(
             raise ValidationError(
                 _("Line %(n)s has neither an item nor a rate."), code="missing_rate", params={"n": position}
             )
-        if not isinstance(rate, Decimal) or rate < 0 or rate != quantize(rate, currency):
+        if not isinstance(rate, Decimal) or rate < 0 or not is_whole_minor_units(rate, currency):
             raise ValidationError(
                 _("Line %(n)s: the rate must be zero or more in whole %(cur)s units, not %(r)s."),
                 code="bad_rate",

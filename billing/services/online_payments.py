@@ -42,7 +42,7 @@ from billing.models import (
     Refund,
     SavedPaymentMethod,
 )
-from billing.money import ZERO, format_money, quantize
+from billing.money import ZERO, format_money, is_whole_minor_units
 from billing.selectors import customers_under
 from billing.services._targets import check_applications, check_targets, lock_invoices
 
@@ -676,7 +676,7 @@ def refund_online_payment(*, payment: Payment, amount: Decimal, refunded_by=None
                 number=payment.number,
                 status=payment.get_status_display().lower(),
             )
-        if not isinstance(amount, Decimal) or amount <= 0 or amount != quantize(amount, payment.currency):
+        if not isinstance(amount, Decimal) or amount <= 0 or not is_whole_minor_units(amount, payment.currency):
             _refuse(_("Enter a refund above zero, in whole cents."), "bad_amount")
         if amount > left:
             _refuse(
