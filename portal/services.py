@@ -64,6 +64,12 @@ def _staff_recipients() -> list[str]:
     return sorted(emails)
 
 
+def _person_name(user, *, as_staff: bool = False) -> str:
+    """How a person is named in comments and staff notifications: its contact name, else its login's."""
+    contact = getattr(user, "contact", None)
+    return (contact.full_name if contact and not as_staff else "") or user.get_full_name() or user.email
+
+
 def _document_kind(document) -> str:
     if isinstance(document, SalesOrder):
         return _("Sales order")
@@ -92,7 +98,7 @@ def record_first_view(*, document: Invoice | SalesOrder, user) -> bool:
     """
     if not stamp_first_view(document=document):
         return False
-    who = getattr(getattr(user, "contact", None), "full_name", "") or user.email
+    who = _person_name(user)
     _notify_staff(
         kind=StaffNotification.Kind.FIRST_VIEW,
         document=document,
@@ -119,10 +125,7 @@ def post_comment(*, document: Invoice | SalesOrder, user, body: str, from_staff:
             code="comment_too_long",
             params={"n": len(body)},
         )
-    contact = getattr(user, "contact", None)
-    author_name = (
-        (contact.full_name if contact and not from_staff else "") or user.get_full_name() or user.email
-    )
+    author_name = _person_name(user, as_staff=from_staff)
     comment = Comment.objects.create(
         customer_id=document.customer_id,
         author=user,
@@ -157,7 +160,7 @@ def forward_document(
     contact = add_contact_person(customer=document.customer, email=email, name=name)
     email, customer = contact.email, contact.customer
     organisation = Organisation.current()
-    sender = getattr(getattr(user, "contact", None), "full_name", "") or user.email
+    sender = _person_name(user)
     kind = _document_kind(document)
     message = EmailMessage(
         subject=_("%(kind)s %(number)s from %(org)s")
