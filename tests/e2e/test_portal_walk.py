@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from billing.models import Allocation, InvoiceLine, Organisation
 from billing.services import link_to_parent
@@ -74,11 +75,13 @@ def test_head_office_walk_through_the_portal(live_server, browser):
     page.goto(f"{live_server.url}/invoices/?tab=outstanding")
     page.get_by_label("Account").select_option(label="Northwind Boston")
     page.get_by_role("button", name="Apply").click()
-    assert page.locator("tbody tr").count() == 1
+    # expect() retries until the filtered page has loaded; a bare count() may read the page before it.
+    expect(page.locator("tbody tr")).to_have_count(1)
     page.goto(f"{live_server.url}/invoices/")
     page.screenshot(path=SHOTS / "invoices-desktop.png", full_page=True)
 
     page.get_by_role("link", name="INV-1001").click()
+    page.wait_for_url("**/invoices/*/")
     page.screenshot(path=SHOTS / "invoice-detail.png", full_page=True)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
@@ -87,11 +90,12 @@ def test_head_office_walk_through_the_portal(live_server, browser):
 
     page.get_by_label("Add a comment").fill("Could you split this into two instalments?")
     page.get_by_role("button", name="Post comment").click()
+    expect(page.locator(".messages")).to_contain_text("Comment posted")
     assert "Could you split this into two instalments?" in page.content()
 
     page.get_by_label("Recipient's email").fill("ap@northwind.example")
     page.get_by_role("button", name="Forward").click()
-    assert "ap@northwind.example" in page.locator(".messages").inner_text()
+    expect(page.locator(".messages")).to_contain_text("ap@northwind.example")
 
     page.goto(f"{live_server.url}/statement/?period=last_quarter")
     page.screenshot(path=SHOTS / "statement.png", full_page=True)
@@ -103,6 +107,7 @@ def test_head_office_walk_through_the_portal(live_server, browser):
     page.goto(f"{live_server.url}/payments/")
     page.screenshot(path=SHOTS / "payments.png", full_page=True)
     page.get_by_role("link", name="PAY-1001").click()
+    page.wait_for_url("**/payments/*/")
     assert "INV-1003" in page.content()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
