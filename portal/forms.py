@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -25,15 +26,27 @@ class FastSelect(forms.Select):
         return mark_safe(f"<select{flatatt(final)}>{options}</select>")
 
 
+class _BranchChoices(BaseChoiceIterator):
+    """Account choices already in (value, label) form. Django normalises a plain list twice (field and widget),
+    one check per option: ~1 ms of each list page for a parent with 1,000 branches."""
+
+    def __init__(self, branches):
+        self.choices = [("", "All accounts")] + [(str(c.pk), c.display_name) for c in branches]
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def __len__(self):
+        return len(self.choices)
+
+
 class _Filter(forms.Form):
     """List filters: invalid values are reported and ignored, never a 500."""
 
     def __init__(self, data=None, *, branches=(), **kwargs):
         super().__init__(data, **kwargs)
         if "branch" in self.fields:
-            self.fields["branch"].choices = [("", "All accounts")] + [
-                (str(c.pk), c.display_name) for c in branches
-            ]
+            self.fields["branch"].choices = _BranchChoices(branches)
             if len(branches) < 2:
                 del self.fields["branch"]
 

@@ -1,7 +1,9 @@
 """Portal reads. Every one starts from `billing.selectors.visible_customers`; nothing in portal/
 filters by customer any other way, so an object outside the user's tree is simply not found."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Exists, F, Lookup, OuterRef, QuerySet
 
 from billing.models import (
     CheckoutLine,
@@ -24,6 +26,8 @@ __all__ = [
     "visible_customers",
     "visible_documents",
     "visible_invoices",
+    "invoice_list_scope",
+    "InvoiceListScope",
     "visible_payments",
     "visible_retainers",
     "visible_sales_orders",
@@ -57,6 +61,56 @@ def visible_retainers(*, user, ids_first: bool = False) -> QuerySet[Invoice]:
         Invoice.objects.retainers()
         .filter(**_customers_filter(user, ids_first))
         .exclude(status=Invoice.Status.DRAFT)
+    )
+
+
+class _InIdArray(Lookup):
+    """`column = ANY(%s)` with the ids as ONE array parameter on PostgreSQL, where Django's `__in` sends one
+    placeholder per id. At 1,000 branches the placeholders cost ~2 ms a query in Django (preparing each
+    value), psycopg (splitting the SQL) and PostgreSQL (parsing and planning 1,000 constants). Other
+    databases (SQLite for `make run`) get the plain IN list."""
+
+    lookup_name = "in_id_array"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return [int(pk) for pk in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if not self.rhs:
+            return "1 = 0", list(lhs_params)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # One '{1,2,…}' text literal: psycopg adapts a Python list element by element (~1 ms for 1,000 ids).
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(map(str, self.rhs)) + "}"]
+
+
+@dataclass(frozen=True)
+class InvoiceListScope:
+    """What an invoice list reads before its filters: the visible customers (read once, for the account
+    select, the account column and the filter) and the invoices of exactly those customers."""
+
+    customers: list  # (pk, display_name) named rows, unordered
+    invoices: QuerySet[Invoice]
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {customer.pk: customer.display_name for customer in self.customers}
+
+
+def invoice_list_scope(*, user, retainers: bool = False) -> InvoiceListScope:
+    """Visible customers as (pk, display_name) rows in one query, and their sent invoices (regular, or
+    retainer invoices with `retainers`) filtered by those ids, never by a subquery: on a parent with
+    1,000 branches PostgreSQL misjudges the recursive CTE as a subquery (see `_customers_filter`)."""
+    customers = list(visible_customers(user=user).order_by().values_list("pk", "display_name", named=True))
+    invoices = Invoice.objects.retainers() if retainers else Invoice.objects.regular()
+    return InvoiceListScope(
+        customers=customers,
+        invoices=invoices.filter(_InIdArray(F("customer_id"), [c.pk for c in customers]))
+        .exclude(status=Invoice.Status.DRAFT),
     )
 
 

@@ -39,15 +39,16 @@ def filter_invoices(queryset, form, *, tab: str):
 
 
 def _list(request, *, retainers: bool):
-    user = request.user
-    customers = list(selectors.visible_customers(user=user).only("pk", "display_name"))
-    base = (selectors.visible_retainers(user=user, ids_first=True) if retainers
-            else selectors.visible_invoices(user=user, ids_first=True))
+    # The visible customers are read once, as (pk, name) rows: they fill the account select, name each
+    # row's account and filter the invoices, so no Customer objects and no join to billing_customer.
+    scope = selectors.invoice_list_scope(user=request.user, retainers=retainers)
     tab = request.GET.get("tab") if request.GET.get("tab") in ("outstanding", "all") else "all"
-    form = InvoiceFilterForm(request.GET or None, branches=branches_of(customers))
-    page = paginate(
-        request, filter_invoices(selectors.with_payment_processing(base.select_related("customer")), form, tab=tab)
-    )
+    form = InvoiceFilterForm(request.GET or None, branches=branches_of(scope.customers))
+    page = paginate(request, filter_invoices(selectors.with_payment_processing(scope.invoices), form, tab=tab))
+    page.object_list = list(page.object_list)
+    names = scope.names
+    for invoice in page.object_list:
+        invoice.customer_name = names[invoice.customer_id]
     return render(
         request,
         "portal/invoice_list.html",
@@ -56,7 +57,7 @@ def _list(request, *, retainers: bool):
             "form": form,
             "tab": tab,
             "retainers": retainers,
-            "show_branch": len(customers) > 1,
+            "show_branch": len(scope.customers) > 1,
             "today": timezone.localdate(),
         },
     )
