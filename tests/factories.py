@@ -95,6 +95,7 @@ import datetime as _dt  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from billing.models import (  # noqa: E402
+    Allocation,
     CreditNote,
     Invoice,
     InvoiceLine,
@@ -103,9 +104,28 @@ from billing.models import (  # noqa: E402
     SalesOrderLine,
     Subscription,
 )
+from billing.services.account_totals import touch_accounts  # noqa: E402
 
 
-class InvoiceFactory(factory.django.DjangoModelFactory):
+class _KeepsAccountTotals(factory.django.DjangoModelFactory):
+    """Documents written straight to the database, as a data load would: the accounts they belong to
+    get their `AccountBalance` rows recomputed once the document (and its related rows) exist."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            touch_accounts(*cls._accounts_of(instance))
+
+    @staticmethod
+    def _accounts_of(instance) -> tuple:
+        return (instance.customer_id,)
+
+
+class InvoiceFactory(_KeepsAccountTotals):
     """A sent invoice of 100.00 with one matching line, owing all of it."""
 
     class Meta:
@@ -149,7 +169,7 @@ class InvoiceLineFactory(factory.django.DjangoModelFactory):
     amount = Decimal("100.00")
 
 
-class PaymentFactory(factory.django.DjangoModelFactory):
+class PaymentFactory(_KeepsAccountTotals):
     """A succeeded offline payment of 100.00, nothing allocated yet."""
 
     class Meta:
@@ -165,7 +185,23 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     status = Payment.Status.SUCCEEDED
 
 
-class CreditNoteFactory(factory.django.DjangoModelFactory):
+class AllocationFactory(_KeepsAccountTotals):
+    """Part of a payment applied to an invoice, written as it stands: the caller sets the invoice's
+    balance and the payment's unallocated amount to match (the ledger services do both themselves)."""
+
+    class Meta:
+        model = Allocation
+
+    payment = factory.SubFactory(PaymentFactory)
+    invoice = factory.SubFactory(InvoiceFactory, customer=factory.SelfAttribute("..payment.customer"))
+    amount = Decimal("100.00")
+
+    @staticmethod
+    def _accounts_of(instance) -> tuple:
+        return (instance.payment.customer_id, instance.invoice.customer_id)
+
+
+class CreditNoteFactory(_KeepsAccountTotals):
     """An open credit note of 50.00, nothing applied yet."""
 
     class Meta:

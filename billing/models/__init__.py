@@ -1,3 +1,4 @@
+from .accounts import AccountBalance
 from .catalog import Item, PriceList, PriceListItem
 from .customers import ContactPerson, Customer, CustomerGroup
 from .ledger import (
@@ -21,6 +22,7 @@ from .online import CheckoutAttempt, CheckoutLine, GatewayCustomer, GatewayEvent
 from .organisation import Organisation
 
 __all__ = [
+    "AccountBalance",
     "Allocation",
     "AllocationReversal",
     "CreditApplication",

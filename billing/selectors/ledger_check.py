@@ -23,6 +23,8 @@ from billing.models import (
 )
 from billing.money import ZERO
 
+from .accounts import KEPT_FIGURES, AccountFigures, account_figures, kept_figures
+
 
 def _sums(queryset, key: str, amount: str = "amount") -> dict:
     totals = queryset.order_by().values(key).annotate(s=Sum(amount)).values_list(key, "s")
@@ -203,6 +205,23 @@ def ledger_problems() -> list[str]:
             if not _opens_to(tree, payer, receiver):
                 problems.append(
                     f"{what} {src_no} was applied to {inv_no} of a customer not open to its payer"
+                )
+    problems.extend(_account_balance_problems(tree))
+    return problems
+
+
+def _account_balance_problems(customer_ids) -> list[str]:
+    """Every `AccountBalance` row (a missing one counts as zeros) against the figures recomputed from
+    the documents, for every customer."""
+    kept = kept_figures()
+    problems = []
+    for pk, expected in account_figures(customer_ids=customer_ids).items():
+        row = kept.get(pk, AccountFigures())
+        for name in KEPT_FIGURES:
+            if getattr(row, name) != getattr(expected, name):
+                problems.append(
+                    f"Account balance of customer {pk}: {name} {getattr(row, name)}, "
+                    f"recomputed {getattr(expected, name)}"
                 )
     return problems
 

@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,11 +21,12 @@ from billing.models import (
 from billing.money import ZERO
 
 from ._targets import check_applications, check_targets, lock_invoices
+from .account_totals import ledger_action, touch_accounts
 from .invoices import LineInput, price_lines, save_priced_lines, totals_of
 from .numbering import next_document_number
 
 
-@transaction.atomic
+@ledger_action()
 def create_credit_note(
     *,
     customer: Customer | None = None,
@@ -114,11 +114,12 @@ def create_credit_note(
     )
     note.full_clean()
     note.save()
+    touch_accounts(customer.pk)
     save_priced_lines(CreditNoteLine, priced, credit_note=note)
     return note
 
 
-@transaction.atomic
+@ledger_action()
 def void_credit_note(*, credit_note: CreditNote) -> CreditNote:
     """Cancel a credit note nothing was taken from: it no longer counts as credit anywhere.
 
@@ -145,6 +146,7 @@ def void_credit_note(*, credit_note: CreditNote) -> CreditNote:
     note.status = CreditNote.Status.VOID
     note.balance = ZERO
     note.save(update_fields=["status", "balance"])
+    touch_accounts(note.customer_id)
     return note
 
 
@@ -152,9 +154,10 @@ def _settle(invoices: Mapping[int, Invoice], applications: Mapping[int, Decimal]
     for pk, amount in applications.items():
         invoices[pk].settle(amount)
     Invoice.objects.bulk_update([invoices[pk] for pk in applications], ["balance_due", "status"])
+    touch_accounts(*(invoices[pk].customer_id for pk in applications))
 
 
-@transaction.atomic
+@ledger_action()
 def apply_credit_note(
     *, credit_note: CreditNote, applications: Mapping[int, Decimal], applied_on: date | None = None
 ) -> list[CreditApplication]:
@@ -192,6 +195,7 @@ def apply_credit_note(
     if note.balance == 0:
         note.status = CreditNote.Status.CLOSED
     note.save(update_fields=["balance", "status"])
+    touch_accounts(note.customer_id)
     extra = {"applied_on": applied_on} if applied_on else {}
     return CreditApplication.objects.bulk_create(
         CreditApplication(credit_note=note, invoice=invoices[pk], amount=amount, **extra)
@@ -199,7 +203,7 @@ def apply_credit_note(
     )
 
 
-@transaction.atomic
+@ledger_action()
 def apply_retainer(
     *, retainer: Invoice, applications: Mapping[int, Decimal], applied_on: date | None = None
 ) -> list[RetainerApplication]:
@@ -239,6 +243,7 @@ def apply_retainer(
     _settle(invoices, applications)
     retainer.retainer_unused -= requested
     retainer.save(update_fields=["retainer_unused", "updated_at"])
+    touch_accounts(retainer.customer_id)
     extra = {"applied_on": applied_on} if applied_on else {}
     return RetainerApplication.objects.bulk_create(
         RetainerApplication(retainer=retainer, invoice=invoices[pk], amount=amount, **extra)

@@ -25,6 +25,7 @@ from billing.models import (
 from billing.money import HUNDRED, ZERO, is_whole_minor_units, quantize
 from billing.selectors.pricing import effective_price, effective_terms
 
+from .account_totals import ledger_action, touch_accounts
 from .numbering import next_document_number
 
 
@@ -281,7 +282,7 @@ def recalculate_draft_invoice(*, invoice: Invoice) -> Invoice:
     return invoice
 
 
-@transaction.atomic
+@ledger_action()
 def send_invoices(*, invoices: QuerySet[Invoice] | Iterable[Invoice], sent_by=None) -> list[Invoice]:
     """Mark drafts as sent (they become payable and their amounts freeze), all or nothing.
 
@@ -307,6 +308,7 @@ def send_invoices(*, invoices: QuerySet[Invoice] | Iterable[Invoice], sent_by=No
         invoice.sent_at = now
         invoice.balance_due = invoice.total
     Invoice.objects.bulk_update(locked, ["status", "sent_at", "balance_due"])
+    touch_accounts(*(invoice.customer_id for invoice in locked))
     return locked
 
 
@@ -316,7 +318,7 @@ def send_invoice(*, invoice: Invoice, sent_by=None) -> Invoice:
     return sent
 
 
-@transaction.atomic
+@ledger_action()
 def void_invoice(*, invoice: Invoice) -> Invoice:
     """Void an invoice that nothing was applied to: it no longer counts anywhere.
 
@@ -348,6 +350,7 @@ def void_invoice(*, invoice: Invoice) -> Invoice:
     invoice.voided_at = timezone.now()
     invoice.balance_due = ZERO
     invoice.save(update_fields=["status", "voided_at", "balance_due", "updated_at"])
+    touch_accounts(invoice.customer_id)
     if invoice.sales_order_id is not None:
         _return_quantities_to_order(invoice)
     return invoice

@@ -45,6 +45,7 @@ from billing.models import (
 from billing.money import ZERO, format_money, is_whole_minor_units
 from billing.selectors import customers_under
 from billing.services._targets import check_applications, check_targets, lock_invoices
+from billing.services.account_totals import ledger_action, touch_accounts
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +240,7 @@ def confirm_checkout(
     """
     gateway = gateway or get_gateway(attempt.gateway)
     declined = None
-    with transaction.atomic():
+    with ledger_action():
         attempt = CheckoutAttempt.objects.select_for_update().get(pk=attempt.pk)
         if attempt.status != CheckoutAttempt.Status.OPEN:
             return attempt
@@ -364,7 +365,7 @@ def refresh_checkout(*, attempt: CheckoutAttempt, gateway: Gateway | None = None
         CheckoutAttempt.Status.PROCESSING,
     ):
         intent = gateway.retrieve_payment_intent(attempt.gateway_intent_id)
-        with transaction.atomic():
+        with ledger_action():
             locked = CheckoutAttempt.objects.select_for_update().get(pk=attempt.pk)
             _apply_intent(attempt=locked, intent=intent)
     attempt.refresh_from_db()
@@ -419,6 +420,7 @@ def _move(attempt: CheckoutAttempt, target: str, reason: str = "") -> None:
     elif target in (Status.FAILED, Status.CANCELED) and payment is not None:
         # A pending payment carries no allocations: failing it reverses nothing and frees its invoices.
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_reason=reason[:255])
+        touch_accounts(payment.customer_id)
     attempt.status = target
     attempt.payment = payment
     attempt.failure_reason = reason[:255] if target in (Status.FAILED, Status.CANCELED) else ""
@@ -450,6 +452,7 @@ def _complete_payment(*, attempt: CheckoutAttempt, payment: Payment) -> None:
     from billing.services.payments import allocate_payment  # the ledger's one allocation path
 
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.SUCCEEDED, paid_on=timezone.localdate())
+    touch_accounts(payment.customer_id)
     lines = {ln.invoice_id: ln.amount for ln in attempt.lines.all()}
     invoices = (
         Invoice.objects.open()
@@ -523,7 +526,7 @@ def record_gateway_event(*, event: GatewayEvent) -> Payment | None:
     "succeeded"); `charge.refunded` records the gateway's refunds the ledger does not have yet, and
     one that arrives before its payment succeeded waits (unapplied) until that payment is recorded.
     """
-    with transaction.atomic():
+    with ledger_action():
         event = GatewayEvent.objects.select_for_update().get(pk=event.pk)
         if event.applied_at is not None:
             return event.payment
@@ -621,7 +624,7 @@ def deliver_sandbox_events(*, gateway: Gateway) -> None:
         record_gateway_event(event=receive_gateway_event(event=event, gateway_name=gateway.name, queue=False))
 
 
-@transaction.atomic
+@ledger_action()
 def settle_sandbox_payment(*, attempt: CheckoutAttempt, succeed: bool) -> CheckoutAttempt:
     """Sandbox only: the bank debit settles (or is returned), as days later with Stripe. Staff and dev use."""
     gateway = get_gateway(attempt.gateway)
@@ -660,7 +663,7 @@ def refund_online_payment(*, payment: Payment, amount: Decimal, refunded_by=None
     later charge.refunded event finds the refund id already recorded and changes nothing.
     Raises ValidationError or GatewayError.
     """
-    with transaction.atomic():
+    with ledger_action():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         left = payment.amount - payment.refunded_amount
         if not payment.gateway or not payment.gateway_payment_id:

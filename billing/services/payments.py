@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -13,6 +12,7 @@ from billing.models import Allocation, Customer, DocumentSequence, Invoice, Paym
 from billing.selectors.customers import customers_under
 
 from ._targets import check_amount, check_applications, check_targets, lock_invoices
+from .account_totals import ledger_action, touch_accounts
 from .numbering import next_document_number
 
 
@@ -25,6 +25,7 @@ def _settle(invoices: Mapping[int, Invoice], applications: Mapping[int, Decimal]
     Invoice.objects.bulk_update(
         [invoices[pk] for pk in applications], ["balance_due", "status", "retainer_unused"]
     )
+    touch_accounts(*(invoices[pk].customer_id for pk in applications))
 
 
 def _allocate(
@@ -60,6 +61,7 @@ def _allocate(
     _settle(invoices, allocations)
     payment.unallocated -= requested
     payment.save(update_fields=["unallocated"])
+    touch_accounts(payment.customer_id)
     extra = {"applied_on": applied_on} if applied_on else {}
     return Allocation.objects.bulk_create(
         Allocation(payment=payment, invoice=invoices[pk], amount=amount, **extra)
@@ -67,7 +69,7 @@ def _allocate(
     )
 
 
-@transaction.atomic
+@ledger_action()
 def record_payment(
     *,
     customer: Customer,
@@ -107,12 +109,13 @@ def record_payment(
     )
     payment.full_clean()
     payment.save()
+    touch_accounts(customer.pk)
     if allocations:
         _allocate(payment, allocations, paid_on)
     return payment
 
 
-@transaction.atomic
+@ledger_action()
 def allocate_payment(
     *, payment: Payment, allocations: Mapping[int, Decimal], applied_on: date | None = None
 ) -> list[Allocation]:
@@ -126,7 +129,7 @@ def allocate_payment(
     return _allocate(payment, allocations, applied_on)
 
 
-@transaction.atomic
+@ledger_action()
 def allocate_oldest_first(
     *, payment: Payment, customers: QuerySet[Customer] | None = None, applied_on: date | None = None
 ) -> list[Allocation]:

@@ -4,7 +4,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,9 +12,10 @@ from billing.models import AllocationReversal, CreditNote, Invoice, Payment, Ref
 from billing.money import ZERO
 
 from ._targets import check_amount, lock_invoices
+from .account_totals import ledger_action, touch_accounts
 
 
-@transaction.atomic
+@ledger_action()
 def refund_payment(
     *,
     payment: Payment,
@@ -88,6 +88,7 @@ def refund_payment(
     if payment.refunded_amount == payment.amount:
         payment.status = Payment.Status.REFUNDED
     payment.save(update_fields=["unallocated", "refunded_amount", "status"])
+    touch_accounts(payment.customer_id)
     return refund
 
 
@@ -129,10 +130,11 @@ def _reverse_allocations(payment: Payment, refund: Refund, to_reverse: Decimal) 
         )
         to_reverse -= take
     Invoice.objects.bulk_update(list(invoices.values()), ["balance_due", "status", "retainer_unused"])
+    touch_accounts(*(invoice.customer_id for invoice in invoices.values()))
     AllocationReversal.objects.bulk_create(reversals)
 
 
-@transaction.atomic
+@ledger_action()
 def refund_credit_note(
     *,
     credit_note: CreditNote,
@@ -163,6 +165,7 @@ def refund_credit_note(
     if note.balance == 0:
         note.status = CreditNote.Status.CLOSED
     note.save(update_fields=["balance", "status"])
+    touch_accounts(note.customer_id)
     return Refund.objects.create(
         customer_id=note.customer_id,
         credit_note=note,
@@ -174,7 +177,7 @@ def refund_credit_note(
     )
 
 
-@transaction.atomic
+@ledger_action()
 def refund_retainer(
     *,
     retainer: Invoice,
@@ -206,6 +209,7 @@ def refund_retainer(
         )
     retainer.retainer_unused -= amount
     retainer.save(update_fields=["retainer_unused", "updated_at"])
+    touch_accounts(retainer.customer_id)
     return Refund.objects.create(
         customer_id=retainer.customer_id,
         retainer=retainer,

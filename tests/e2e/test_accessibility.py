@@ -5,9 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from billing.models import Allocation
 from billing.services import link_to_parent
-from tests.factories import PORTAL_PASSWORD, ContactPersonFactory, CustomerFactory, InvoiceFactory, PaymentFactory
+from tests.factories import (
+    PORTAL_PASSWORD,
+    AllocationFactory,
+    ContactPersonFactory,
+    CustomerFactory,
+    InvoiceFactory,
+    PaymentFactory,
+)
 
 from .conftest import log_in
 
@@ -26,7 +32,7 @@ def portal_user():
                           balance_due=Decimal("0.00"), status="paid")
     payment = PaymentFactory(customer=contact.customer, number="AXE-PAY-1", amount=Decimal("80.00"),
                              unallocated=Decimal("0.00"))
-    Allocation.objects.create(payment=payment, invoice=paid, amount=Decimal("80.00"))
+    AllocationFactory(payment=payment, invoice=paid, amount=Decimal("80.00"))
     return dict(contact=contact, invoice=invoice, payment=payment)
 
 

@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from billing.models import Allocation, InvoiceLine, Organisation
+from billing.models import InvoiceLine, Organisation
 from billing.services import link_to_parent
 from tests.factories import (
     PORTAL_PASSWORD,
+    AllocationFactory,
     ContactPersonFactory,
     CustomerFactory,
     InvoiceFactory,
@@ -55,7 +56,7 @@ def _story():
         payment = PaymentFactory(customer=customer, number=f"PAY-10{i}1", amount=Decimal("320.00"),
                                  unallocated=Decimal("0.00"), paid_on=last_quarter_day + dt.timedelta(days=5),
                                  reference=f"ACH-77{i}")
-        Allocation.objects.create(payment=payment, invoice=paid, amount=Decimal("320.00"))
+        AllocationFactory(payment=payment, invoice=paid, amount=Decimal("320.00"))
     return contact
 
 

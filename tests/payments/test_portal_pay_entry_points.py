@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from billing.models import Allocation, CheckoutAttempt, Payment
-from tests.factories import InvoiceFactory, PaymentFactory, RetainerInvoiceFactory
+from billing.models import CheckoutAttempt, Payment
+from tests.factories import AllocationFactory, InvoiceFactory, PaymentFactory, RetainerInvoiceFactory
 
 from .factories import CheckoutAttemptFactory, CheckoutLineFactory
 
@@ -34,7 +34,7 @@ def test_the_invoice_list_lets_a_parent_tick_open_invoices_of_every_branch_to_pa
     paid = InvoiceFactory(customer=head_office["hq"], number="HQ-PAID", total=Decimal("40.00"),
                           balance_due=Decimal("0.00"), status="paid")
     payment = PaymentFactory(customer=head_office["hq"], amount=Decimal("40.00"), unallocated=Decimal("0.00"))
-    Allocation.objects.create(payment=payment, invoice=paid, amount=Decimal("40.00"))
+    AllocationFactory(payment=payment, invoice=paid, amount=Decimal("40.00"))
 
     page = client_of(head_office["contact"]).get(reverse("portal:invoice-list")).content.decode()
 

@@ -1,7 +1,7 @@
 import pytest
 
 from billing.services import link_to_parent
-from tests.factories import ContactPersonFactory, CustomerFactory, StaffUserFactory
+from tests.factories import AllocationFactory, ContactPersonFactory, CustomerFactory, StaffUserFactory
 
 
 @pytest.fixture
@@ -28,7 +28,6 @@ def ledger(head_office):
     """Documents for each customer of `head_office`; the private branch's numbers start with "SECRET"."""
     from decimal import Decimal
 
-    from billing.models import Allocation
     from tests.factories import (
         CreditNoteFactory,
         InvoiceFactory,
@@ -48,7 +47,7 @@ def ledger(head_office):
                               balance_due=Decimal("0.00"), status="paid")
         payment = PaymentFactory(customer=customer, number=f"{prefix}-PAY-1", amount=Decimal("50.00"),
                                  unallocated=Decimal("0.00"), reference=f"{prefix}-REF")
-        Allocation.objects.create(payment=payment, invoice=paid, amount=Decimal("50.00"))
+        AllocationFactory(payment=payment, invoice=paid, amount=Decimal("50.00"))
         retainer = RetainerInvoiceFactory(customer=customer, number=f"{prefix}-RET-1", total=Decimal("40.00"))
         credit = CreditNoteFactory(customer=customer, number=f"{prefix}-CN-1", total=Decimal("10.00"))
         order = SalesOrderFactory(customer=customer, number=f"{prefix}-SO-1", total=Decimal("100.00"))

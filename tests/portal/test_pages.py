@@ -3,7 +3,7 @@ from decimal import Decimal
 import pdfplumber
 import pytest
 
-from tests.factories import ContactPersonFactory, InvoiceFactory
+from tests.factories import AllocationFactory, ContactPersonFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -142,13 +142,12 @@ def test_a_custom_statement_range_ending_before_it_starts_is_refused_with_a_mess
 
 
 def test_payments_filter_shows_only_retainer_payments(client, head_office, ledger):
-    from billing.models import Allocation
     from tests.factories import PaymentFactory
 
     retainer = ledger["parent"]["retainer"]
     payment = PaymentFactory(customer=head_office["parent"], number="RET-PAYMENT", amount=Decimal("40.00"),
                              unallocated=Decimal("0.00"))
-    Allocation.objects.create(payment=payment, invoice=retainer, amount=Decimal("40.00"))
+    AllocationFactory(payment=payment, invoice=retainer, amount=Decimal("40.00"))
     client.force_login(head_office["contact"].user)
 
     page = client.get("/payments/?kind=retainer").content.decode()

@@ -7,9 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.models import Allocation
 from billing.services import link_to_parent
-from tests.factories import ContactPersonFactory, CustomerFactory, InvoiceFactory, PaymentFactory
+from tests.factories import AllocationFactory, ContactPersonFactory, CustomerFactory, InvoiceFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,7 @@ def _parent_with_branches(branches: int, invoices_each: int):
             invoice = InvoiceFactory(customer=branch, total=Decimal("20.00"), balance_due=Decimal("10.00"),
                                      status="partially_paid")
             payment = PaymentFactory(customer=branch, amount=Decimal("10.00"), unallocated=Decimal("0.00"))
-            Allocation.objects.create(payment=payment, invoice=invoice, amount=Decimal("10.00"))
+            AllocationFactory(payment=payment, invoice=invoice, amount=Decimal("10.00"))
     return contact, invoice, payment
 
 
