@@ -1,22 +1,25 @@
 """The home page's balance figures for a parent with many branches: the consolidated total over every
-visible account, and the per-account breakdown one page at a time.
+visible account and the per-account breakdown one page at a time, from the figures the ledger keeps per
+account (`billing.models.AccountBalance`, recomputed in every ledger action's transaction).
 
-Three queries however many branches: the visible ids in display order, the total (five sums over
-them in one query, with `billing.selectors.balances.balance_summary`'s definitions) and
-`balance_summary` for the accounts of one page only.
+One query however many branches: the page's accounts by display name, each row carrying the totals and
+the count over every visible account (window aggregates, computed before LIMIT/OFFSET). A page number
+past the end costs one more query (the last page).
 """
 
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import DecimalField, F, Func, QuerySet, Subquery, Value
+from django.db.models import Count, DecimalField, F, Max, Min, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce
 
-from billing.models import CreditNote, Customer, Invoice, Payment
+from billing.models import Customer
 from billing.money import ZERO
-from billing.selectors.balances import CustomerBalance, balance_summary
+from billing.selectors.balances import CustomerBalance
 
 BREAKDOWN_PAGE_SIZE = 25
+_MONEY = DecimalField(max_digits=18, decimal_places=2)
+_FIGURES = ("outstanding_invoices", "available_credits", "outstanding_retainers", "available_retainer_payments")
 
 
 @dataclass(frozen=True)
@@ -26,46 +29,57 @@ class BalanceBreakdown:
     page: Page  # object_list: CustomerBalance rows of this page, by display name
 
 
-_MONEY = DecimalField(max_digits=18, decimal_places=2)
+def _kept(figure: str) -> Coalesce:
+    """The account's kept figure; an account without a row has had no ledger activity (zero)."""
+    return Coalesce(F(f"account_balance__{figure}"), Value(ZERO), output_field=_MONEY)
 
 
-def _sum(queryset: QuerySet, field: str) -> Coalesce:
-    """SUM(field) over the queryset as a scalar subquery (no GROUP BY: Func is not seen as an aggregate)."""
-    summed = queryset.order_by().values(s=Func(F(field), function="SUM", output_field=_MONEY))
-    return Coalesce(Subquery(summed, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
-
-
-def consolidated_balance(*, customers: QuerySet[Customer], customer: Customer) -> CustomerBalance:
-    """The five figures summed over `customers` in one query (a row of `customer` carries five scalar
-    subqueries; none is per customer). Same definitions as `balance_summary`. The visibility CTE stays a
-    subquery here (one parameter; PostgreSQL hashes it against the partial indexes of migration billing
-    0007): a list of 1,000 ids in each of five subqueries costs 4× more, mostly in building the SQL."""
-    ids = customers.values("pk")
-    row = Customer.objects.filter(pk=customer.pk).values_list(
-        _sum(Invoice.objects.open().regular().filter(customer__in=ids), "balance_due"),
-        _sum(Invoice.objects.open().retainers().filter(customer__in=ids), "balance_due"),
-        _sum(Invoice.objects.retainers().filter(customer__in=ids, retainer_unused__gt=0), "retainer_unused"),
-        _sum(Payment.objects.succeeded().filter(customer__in=ids, unallocated__gt=0), "unallocated"),
-        _sum(CreditNote.objects.filter(customer__in=ids, status=CreditNote.Status.OPEN, balance__gt=0), "balance"),
-    ).get()
-    outstanding, retainers, retainer_unused, excess, credit_notes = row
-    return CustomerBalance(
-        customer_id=None, display_name="Total", currency=customer.currency, outstanding_invoices=outstanding,
-        available_credits=excess + credit_notes, outstanding_retainers=retainers,
-        available_retainer_payments=retainer_unused,
+def _page_rows(customers: QuerySet[Customer], offset: int, limit: int) -> list[dict]:
+    everything = {"order_by": []}  # one window over all the visible accounts
+    return list(
+        customers.order_by("display_name", "pk")
+        .annotate(
+            **{figure: _kept(figure) for figure in _FIGURES},
+            **{f"total_{figure}": Window(Sum(_kept(figure)), **everything) for figure in _FIGURES},
+            accounts=Window(Count("pk"), **everything),
+            lowest_currency=Window(Min("currency"), **everything),
+            highest_currency=Window(Max("currency"), **everything),
+        )
+        .values("pk", "display_name", "currency", *_FIGURES, *(f"total_{f}" for f in _FIGURES),
+                "accounts", "lowest_currency", "highest_currency")[offset : offset + limit]
     )
 
 
-def balance_breakdown(*, customers: QuerySet[Customer], customer: Customer, page_number,
+def _page_number(value) -> int:
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def balance_breakdown(*, customers: QuerySet[Customer], page_number,
                       per_page: int = BREAKDOWN_PAGE_SIZE) -> BalanceBreakdown:
     """Consolidated total plus one page of per-account rows (ordered by display name, then id).
 
-    The visible ids are read once in display order (a thousand ints), so the page and the count cost
-    no query of their own."""
-    ordered = list(Customer.objects.filter(pk__in=customers.values("pk")).order_by("display_name", "pk")
-                   .values_list("pk", flat=True))
-    page = Paginator(ordered, per_page).get_page(page_number)
-    ids = list(page.object_list)
-    page.object_list = balance_summary(customers=Customer.objects.filter(pk__in=ids)).rows if ids else []
-    return BalanceBreakdown(total=consolidated_balance(customers=customers, customer=customer),
-                            accounts=len(ordered), page=page)
+    `customers` is the visibility selector's queryset. An invalid page number shows the first page,
+    one past the end the last page (as `Paginator.get_page`)."""
+    number = _page_number(page_number)
+    rows = _page_rows(customers, (number - 1) * per_page, per_page)
+    if not rows and number > 1:  # past the end: the last page
+        count = customers.count()
+        number = max((count + per_page - 1) // per_page, 1)
+        rows = _page_rows(customers, (number - 1) * per_page, per_page)
+    first = rows[0] if rows else None
+    count = first["accounts"] if first else 0
+    currency = first["lowest_currency"] if first and first["lowest_currency"] == first["highest_currency"] else ""
+    total = CustomerBalance(
+        customer_id=None, display_name="Total", currency=currency,
+        **{figure: first[f"total_{figure}"] if first else ZERO for figure in _FIGURES},
+    )
+    page = Paginator(range(count), per_page).page(number) if count else Paginator([], per_page).page(1)
+    page.object_list = [
+        CustomerBalance(customer_id=row["pk"], display_name=row["display_name"], currency=row["currency"],
+                        **{figure: row[figure] for figure in _FIGURES})
+        for row in rows
+    ]
+    return BalanceBreakdown(total=total, accounts=count, page=page)

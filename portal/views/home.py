@@ -19,7 +19,7 @@ def home(request):
     own = selectors.own_customer(user=user)
     if own is None:  # the contact's customer has its portal turned off: nothing is visible
         return render(request, "portal/no_access.html", {"contact": user.contact})
-    summary = balance_breakdown(customers=visible, customer=own, page_number=request.GET.get("accounts"))
+    summary = balance_breakdown(customers=visible, page_number=request.GET.get("accounts"))
     return render(
         request,
         "portal/home.html",
