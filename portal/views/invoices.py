@@ -11,7 +11,7 @@ from portal.pdf import pdf_response, render_pdf_bytes
 from portal.services import record_first_view
 
 from .access import portal_view
-from .common import PAYMENT_PROCESSING_REASON, branches_of, paginate
+from .common import COUNT_CAP, PAYMENT_PROCESSING_REASON, branches_of, paginate
 from .documents import comment_from_form, forward_from_form
 
 
@@ -38,13 +38,21 @@ def filter_invoices(queryset, form, *, tab: str):
     return queryset.order_by(sort or ("due_on" if tab == "outstanding" else "-issued_on"), "-pk")
 
 
+# What invoice_list.html shows of an invoice (is_open and is_overdue read status, balance_due and due_on):
+# not the notes, terms and timestamps of 25 rows. A column the template starts using must be added here,
+# or each row loads it with one more query (tests/portal/test_query_counts.py catches that).
+LIST_COLUMNS = ("customer_id", "number", "is_retainer", "status", "currency", "issued_on", "due_on", "total",
+                "balance_due")
+
+
 def _list(request, *, retainers: bool):
     # The visible customers are read once, as (pk, name) rows: they fill the account select, name each
     # row's account and filter the invoices, so no Customer objects and no join to billing_customer.
     scope = selectors.invoice_list_scope(user=request.user, retainers=retainers)
     tab = request.GET.get("tab") if request.GET.get("tab") in ("outstanding", "all") else "all"
     form = InvoiceFilterForm(request.GET or None, branches=branches_of(scope.customers))
-    page = paginate(request, filter_invoices(selectors.with_payment_processing(scope.invoices), form, tab=tab))
+    invoices = selectors.with_payment_processing(scope.invoices.only(*LIST_COLUMNS))
+    page = paginate(request, filter_invoices(invoices, form, tab=tab), count_cap=COUNT_CAP)
     page.object_list = list(page.object_list)
     names = scope.names
     for invoice in page.object_list:

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing.models import Invoice
 from tests.factories import InvoiceFactory, RetainerInvoiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,17 @@ def test_the_invoice_list_sends_the_visible_customer_ids_as_one_array(client, he
         listed = re.search(r'"customer_id" = ANY\(\'\{([0-9,]+)\}\'::bigint\[\]\)', s)
         assert listed and set(map(int, listed.group(1).split(","))) == ids, s
         assert '"customer_id" IN (' not in s
+
+
+def test_the_page_query_reads_only_the_columns_the_list_shows(client, head_office, ledger):
+    client.force_login(head_office["contact"].user)
+    client.get(UNPAID_BY_DUE_DATE)
+
+    _page, sql = _get(client, UNPAID_BY_DUE_DATE)
+
+    (rows,) = [s for s in sql if s.startswith('SELECT "billing_invoice"."id"')]
+    assert '"billing_invoice"."balance_due"' in rows
+    assert '"billing_invoice"."notes"' not in rows and '"billing_invoice"."terms"' not in rows
 
 
 def test_each_row_names_its_account_and_the_select_lists_only_visible_accounts_by_name(
@@ -92,3 +104,38 @@ def test_the_retainer_list_shows_only_visible_retainer_invoices_with_their_accou
 
     assert re.search(r'>SH-RET-9</a></td>\s*<td class="hide-sm">Shared Branch</td>', page)
     assert "SECRET" not in page and "SH-INV-9" not in page
+
+
+def test_a_list_longer_than_the_count_cap_says_more_than_the_cap_and_counts_only_that_far(
+    client, head_office, monkeypatch
+):
+    monkeypatch.setattr("portal.views.invoices.COUNT_CAP", 30)
+    InvoiceFactory.create_batch(60, customer=head_office["shared"])
+    client.force_login(head_office["contact"].user)
+
+    page, sql = _get(client, "/invoices/")
+
+    assert "1–25 of more than 30" in page and "Page 1<" in page and 'rel="next"' in page
+    counts = [s for s in sql if "COUNT(" in s]
+    assert len(counts) == 1 and "LIMIT 31" in counts[0]
+
+
+@pytest.mark.parametrize(("number", "shown"), [("2", "26–50 of 60"), ("3", "51–60 of 60"), ("99", "51–60 of 60")])
+def test_a_page_at_or_past_the_count_cap_is_counted_exactly(client, head_office, monkeypatch, number, shown):
+    monkeypatch.setattr("portal.views.invoices.COUNT_CAP", 30)
+    InvoiceFactory.create_batch(60, customer=head_office["shared"])
+    client.force_login(head_office["contact"].user)
+
+    page, _sql = _get(client, f"/invoices/?page={number}")
+
+    assert shown in page and "of 3</span>" in page
+
+
+def test_a_list_within_the_count_cap_shows_its_exact_size_with_thousands_separators(client, head_office):
+    # Straight to the table, as a data load would: the list reads invoices only.
+    Invoice.objects.bulk_create(InvoiceFactory.build_batch(1001, customer=head_office["shared"]))
+    client.force_login(head_office["contact"].user)
+
+    page, _sql = _get(client, "/invoices/")
+
+    assert "1–25 of 1,001" in page and "Page 1 of 41" in page
