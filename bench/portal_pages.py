@@ -112,7 +112,13 @@ def main():
     parser.add_argument("--db", default="bench_portal")
     parser.add_argument("--port", type=int, default=8103)
     parser.add_argument("--seconds", type=float, default=6)
+    parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES),
+                        help="measure only these pages (default: all)")
+    parser.add_argument("--plus-queries", nargs="*", type=int, default=[],
+                        help="also serve each ceiling plus N primary-key lookups (floor of a page reading N things)")
     args = parser.parse_args()
+    for name in set(PAGES) - set(args.pages):
+        del PAGES[name]
     _setup(args.db)
 
     print(f"{'page':10} {'queries at scale':>17} {'queries 1 branch/1 invoice':>27} {'HTML KB':>8}")
@@ -142,6 +148,9 @@ def main():
             ceiling = url.replace("/", f"/bench/ceiling/{name}/", 1) if name == "home" else \
                 f"/bench/ceiling/{name}/?{url.split('?', 1)[1]}"
             cases += [(name, url), (f"{name} in-memory ceiling", ceiling)]
+            for n in args.plus_queries:
+                path, _, query = ceiling.partition("?")
+                cases.append((f"{name} ceiling + {n} queries", f"{path}plus/{n}/" + (f"?{query}" if query else "")))
         for _label, url in cases:  # warm both workers: connections, templates, captured contexts
             load(base, url, cookie, seconds=1, clients=4)
         results = {label: load(base, url, cookie, seconds=args.seconds) for label, url in cases}
@@ -155,7 +164,7 @@ def main():
     for label, r in results.items():
         name = label.split(" ")[0]
         of_ceiling = f"{r['rps'] / results[f'{name} in-memory ceiling']['rps']:.0%}" if name in PAGES and \
-            "ceiling" not in label else ""
+            "in-memory ceiling" not in label else ""
         print(f"{label:28} {r['rps']:>8.0f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['n']:>9} {of_ceiling:>10} "
               f"{r['rps'] / trivial:>10.1%}")
 

@@ -54,6 +54,17 @@ def _capture(request, name: str) -> tuple[str, dict]:
     return seen["template"], context
 
 
+def ceiling_plus_queries(request, name: str, queries: int):
+    """The ceiling page plus `queries` primary-key lookups through the ORM (each the cheapest read a page
+    can make): how much of the ceiling any page keeps once it reads that many things from the database."""
+    from billing.models import Customer
+
+    own = request.user.contact.customer_id
+    for _ in range(queries):
+        Customer.objects.filter(pk=own).values_list("pk", flat=True).first()
+    return ceiling(request, name)
+
+
 def trivial(request):
     return HttpResponse(b"ok", content_type="text/plain")
 
@@ -71,5 +82,6 @@ def ceiling(request, name: str):
 urlpatterns = [
     path("bench/trivial/", trivial),
     path("bench/ceiling/<str:name>/", ceiling),
+    path("bench/ceiling/<str:name>/plus/<int:queries>/", ceiling_plus_queries),
     *real_urlpatterns,
 ]

@@ -16,6 +16,8 @@ from billing.models import (
     Subscription,
 )
 from billing.selectors import visible_customers
+from billing.selectors.customers import visible_customer_ids, visible_root
+from billing.selectors.sql import IdIn
 
 from .models import Comment, PortalLogin, SharedDocument
 
@@ -24,6 +26,7 @@ __all__ = [
     "visible_contacts",
     "visible_credit_notes",
     "visible_customers",
+    "visible_customers_once",
     "visible_documents",
     "visible_invoices",
     "invoice_list_scope",
@@ -145,12 +148,23 @@ def visible_subscriptions(*, user) -> QuerySet[Subscription]:
     return Subscription.objects.filter(customer__in=visible_customers(user=user))
 
 
-def visible_contacts(*, user) -> QuerySet[ContactPerson]:
-    return ContactPerson.objects.filter(customer__in=visible_customers(user=user))
+def visible_customers_once(*, user) -> QuerySet[Customer]:
+    """`visible_customers`, with its ids read now (one query): the queryset filters by that list, so the
+    queries a page builds on it skip the recursive subquery (~1.5 ms each at 1,000 branches). Build it
+    once per request and pass it as `visible=` to the selectors below."""
+    return Customer.objects.filter(IdIn(F("pk"), visible_customer_ids(user=user)))
 
 
-def visible_documents(*, user) -> QuerySet[SharedDocument]:
-    return SharedDocument.objects.filter(customer__in=visible_customers(user=user))
+def _visible(user, visible: QuerySet[Customer] | None) -> QuerySet[Customer]:
+    return visible_customers(user=user) if visible is None else visible
+
+
+def visible_contacts(*, user, visible: QuerySet[Customer] | None = None) -> QuerySet[ContactPerson]:
+    return ContactPerson.objects.filter(customer__in=_visible(user, visible))
+
+
+def visible_documents(*, user, visible: QuerySet[Customer] | None = None) -> QuerySet[SharedDocument]:
+    return SharedDocument.objects.filter(customer__in=_visible(user, visible))
 
 
 def visible_comments(*, user) -> QuerySet[Comment]:
@@ -159,11 +173,7 @@ def visible_comments(*, user) -> QuerySet[Comment]:
 
 def own_customer(*, user) -> Customer | None:
     """The contact's own customer (the top of what it sees), or None for a user without access."""
-    return (
-        visible_customers(user=user).filter(pk=user.contact.customer_id).first()
-        if hasattr(user, "contact")
-        else None
-    )
+    return visible_root(user=user)
 
 
 def portal_logins(*, user, limit: int = 20) -> list[PortalLogin]:

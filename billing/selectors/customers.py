@@ -1,9 +1,12 @@
 """Who may see whom: the hierarchy reads every portal query starts from."""
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from billing.models import Customer
+
+from .sql import Ids
 
 _SUBTREE_OPEN_TO_PARENT = """WITH RECURSIVE tree(id) AS (
     SELECT id FROM billing_customer WHERE id = %s
@@ -42,12 +45,42 @@ def visible_customers(*, user) -> QuerySet[Customer]:
     Nothing for anonymous users, staff without a contact person, contacts whose access was
     disabled, or contacts of a customer whose portal is off.
     """
-    if not user.is_authenticated:
+    own = _portal_customer_id(user)
+    if own is None:
         return Customer.objects.none()
+    return Customer.objects.filter(pk__in=RawSQL(_SUBTREE_VISIBLE_IN_PORTAL, [own]))
+
+
+def _portal_customer_id(user) -> int | None:
+    """The customer whose tree the user sees, or None: anonymous, staff without a contact person, a
+    disabled contact or user."""
+    if not user.is_authenticated:
+        return None
     contact = getattr(user, "contact", None)
     if contact is None or not contact.portal_enabled or not user.is_active:
-        return Customer.objects.none()
-    return Customer.objects.filter(pk__in=RawSQL(_SUBTREE_VISIBLE_IN_PORTAL, [contact.customer_id]))
+        return None
+    return contact.customer_id
+
+
+def visible_root(*, user) -> Customer | None:
+    """The top of `visible_customers(user=user)`, the contact's own customer, or None: one primary-key
+    read instead of the recursive query, whose anchor row is exactly this customer when its portal is on."""
+    own = _portal_customer_id(user)
+    return None if own is None else Customer.objects.filter(pk=own, portal_enabled=True).first()
+
+
+def visible_customer_ids(*, user) -> Ids:
+    """The ids of `visible_customers(user=user)`, in no particular order: the recursive query alone.
+
+    For a page that filters several lists by the same customers: read them once, then filter each list
+    with `billing.selectors.sql.IdIn` (a subquery on the recursive CTE costs ~1.5 ms of planning and
+    execution each time at a thousand branches)."""
+    own = _portal_customer_id(user)
+    if own is None:
+        return Ids(())
+    with connection.cursor() as cursor:
+        cursor.execute(_SUBTREE_VISIBLE_IN_PORTAL, [own])
+        return Ids(pk for (pk,) in cursor.fetchall())
 
 
 def hierarchy_rows(*, root_id: int) -> list[tuple[int, Customer]]:

@@ -15,7 +15,7 @@ def home(request):
     A fixed number of queries however many branches or invoices the customer has.
     """
     user = request.user
-    visible = selectors.visible_customers(user=user)
+    visible = selectors.visible_customers_once(user=user)  # read once, for every list below
     own = selectors.own_customer(user=user)
     if own is None:  # the contact's customer has its portal turned off: nothing is visible
         return render(request, "portal/no_access.html", {"contact": user.contact})
@@ -29,8 +29,8 @@ def home(request):
             "summary": summary,
             "last_payment": last_payment(customers=visible),
             "contacts": list(
-                selectors.visible_contacts(user=user).filter(customer_id=user.contact.customer_id)
+                selectors.visible_contacts(user=user, visible=visible).filter(customer_id=own.pk)
             ),
-            "documents": list(selectors.visible_documents(user=user).select_related("customer")[:5]),
+            "documents": list(selectors.visible_documents(user=user, visible=visible).select_related("customer")[:5]),
         },
     )

@@ -3,8 +3,12 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import F
 
+from billing.models import Customer
 from billing.selectors import customers_under, visible_customers
+from billing.selectors.customers import visible_customer_ids, visible_root
+from billing.selectors.sql import IdIn, Ids
 from billing.services import disable_portal_access
 from tests.factories import ContactPersonFactory, CustomerFactory, StaffUserFactory
 
@@ -102,3 +106,37 @@ def test_visibility_costs_the_same_queries_for_one_or_fifty_branches(branches, d
         visible = list(visible_customers(user=user))
 
     assert len(visible) == 4 + branches
+
+
+def _every_kind_of_user(three_levels):
+    head, chicago, loop, boston = three_levels
+    disabled = ContactPersonFactory(customer=boston)
+    disabled_service = disable_portal_access(contact=disabled)
+    portal_off = ContactPersonFactory(customer=CustomerFactory(portal_enabled=False))
+    return [
+        ContactPersonFactory(customer=head).user,
+        ContactPersonFactory(customer=chicago).user,
+        ContactPersonFactory(customer=loop).user,
+        disabled_service.user,
+        portal_off.user,
+        StaffUserFactory(),
+        AnonymousUser(),
+    ]
+
+
+def test_the_visible_ids_and_root_read_without_the_subquery_agree_with_visible_customers(three_levels):
+    for user in _every_kind_of_user(three_levels):
+        visible = visible_customers(user=user)
+        roots = [c for c in visible if getattr(user, "contact", None) and c.pk == user.contact.customer_id]
+
+        assert sorted(visible_customer_ids(user=user)) == sorted(visible.values_list("pk", flat=True))
+        assert visible_root(user=user) == (roots[0] if roots else None)
+
+
+def test_id_in_filters_by_the_list_and_an_empty_list_matches_nothing(three_levels):
+    head, chicago, loop, boston = three_levels
+    ids = Ids([boston.pk, loop.pk])
+
+    assert _names(Customer.objects.filter(IdIn(F("pk"), ids))) == ["Boston", "Chicago Loop"]
+    assert _names(Customer.objects.filter(IdIn(F("pk"), ids))) == ["Boston", "Chicago Loop"]  # literal reused
+    assert not Customer.objects.filter(IdIn(F("pk"), [])).exists()
