@@ -1,12 +1,12 @@
 """Portal forms check the shape of input; services check the business rules."""
 
 import datetime as dt
+import html
 
 from django import forms
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from billing.models import Invoice, SalesOrder
@@ -14,16 +14,19 @@ from billing.models import Invoice, SalesOrder
 
 class FastSelect(forms.Select):
     """A <select> built in Python: the account filter of a parent with 1,000 branches has 1,000 options,
-    which Django's per-option widget templates take ~50 ms to render; this takes ~1 ms."""
+    which Django's per-option widget templates take ~50 ms to render; this takes ~1 ms. The standard
+    library's html.escape gives the same text as django.utils.html.escape without its lazy-string wrapper
+    and SafeString per call (~1 ms of 2,000 calls)."""
 
     def render(self, name, value, attrs=None, renderer=None):
         selected = set(self.format_value(value))
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        options = "".join(
-            f'<option value="{escape(key)}"{" selected" if str(key) in selected else ""}>{escape(label)}</option>'
-            for key, label in self.choices
-        )
-        return mark_safe(f"<select{flatatt(final)}>{options}</select>")
+        options = []
+        for key, label in self.choices:
+            key = str(key)
+            flag = " selected" if key in selected else ""
+            options.append(f'<option value="{html.escape(key)}"{flag}>{html.escape(str(label))}</option>')
+        return mark_safe(f"<select{flatatt(final)}>{''.join(options)}</select>")
 
 
 class _BranchChoices(BaseChoiceIterator):

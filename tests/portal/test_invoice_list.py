@@ -139,3 +139,15 @@ def test_a_list_within_the_count_cap_shows_its_exact_size_with_thousands_separat
     page, _sql = _get(client, "/invoices/")
 
     assert "1–25 of 1,001" in page and "Page 1 of 41" in page
+
+
+def test_the_account_select_escapes_names_and_keeps_the_chosen_account_selected(client, head_office, ledger):
+    head_office["shared"].display_name = 'Shared <b>"&" Co'
+    head_office["shared"].save(update_fields=["display_name"])
+    client.force_login(head_office["contact"].user)
+
+    page, _sql = _get(client, f"/invoices/?branch={head_office['shared'].pk}")
+
+    assert (f'<option value="{head_office["shared"].pk}" selected>Shared &lt;b&gt;&quot;&amp;&quot; Co</option>'
+            in page)
+    assert "<b>" not in page.split('name="branch"')[1].split("</select>")[0]
