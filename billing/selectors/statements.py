@@ -384,22 +384,23 @@ def statement(*, customers: QuerySet[Customer], start: date, end: date) -> State
 # --- One page of the statement, computed in SQL -------------------------------------------------
 #
 # The page shows 100 lines of a consolidated list that may hold tens of thousands, the four totals
-# and 25 accounts' subtotals. `statement_page` never builds the whole list: one UNION ALL over the
-# movement kinds (`_MOVEMENTS`) is aggregated for the totals, windowed (running balance) and cut with
-# LIMIT/OFFSET for the lines, and grouped per customer for the accounts of the page. Same figures as
-# `statement` (tests/billing/test_statement_page.py compares them line by line).
+# and 25 accounts' subtotals. `statement_page` never builds the whole list, and never reads the
+# history before the period: each customer's `AccountBalance.statement_balance` (every movement ever)
+# less its movements since the period's start is its opening balance (`_since_sql`, `_totals_sql`);
+# a page of lines reads only as many movements of each kind as lie before (or after) it, in statement
+# order, with their running balance (`_first_lines_sql`); the accounts of a page read their own
+# movements only. Same figures as `statement` (tests/billing/test_statement_page.py compares them
+# line by line, page by page).
 
 _KIND_RANK = {kind: i for i, kind in enumerate(LineKind.ORDER)}
+# The customers of the statement. psycopg sends a list of ints as the narrowest integer array that holds
+# them (int2[] for small ids): the cast keeps the comparison with the bigint columns (and the plans) the
+# same whatever the ids.
+_IN_IDS = "= ANY(%(ids)s::bigint[])"
 # Transfer tables, in the order `statement` lists them (a tie-break between two rows that share
-# date, kind, number and id).
-def _row_of(table: str, columns: str, key: str, alias: str) -> str:
-    """Join the row `key` of `table` as `alias`, looked up per transfer: OFFSET 0 keeps PostgreSQL from
-    hashing every invoice of a thousand customers to find the few thousand a quarter's transfers touch."""
-    return f"CROSS JOIN LATERAL (SELECT {columns} FROM {table} WHERE id = {key} OFFSET 0) {alias}"
-
-
-_TRANSFERS = (
-    # (src, what, table, date column, giver, taker, source number, joins: sd = source, inv = invoice)
+# date, kind, number and id): (src, what, table, date column, giver, taker, source number, the rows
+# each transfer needs as (alias, table, columns, key): sd = the money's source, inv = the invoice paid).
+_TRANSFER_TABLES = (
     (
         4,
         "Payment",
@@ -408,9 +409,10 @@ _TRANSFERS = (
         "sd.customer_id",
         "inv.customer_id",
         "sd.number",
-        _row_of("billing_payment", "customer_id, number", "t.payment_id", "sd")
-        + " "
-        + _row_of("billing_invoice", "customer_id, number", "t.invoice_id", "inv"),
+        (
+            ("sd", "billing_payment", "customer_id, number", "t.payment_id"),
+            ("inv", "billing_invoice", "customer_id, number", "t.invoice_id"),
+        ),
     ),
     (
         5,
@@ -420,9 +422,10 @@ _TRANSFERS = (
         "sd.customer_id",
         "inv.customer_id",
         "sd.number",
-        _row_of("billing_creditnote", "customer_id, number", "t.credit_note_id", "sd")
-        + " "
-        + _row_of("billing_invoice", "customer_id, number", "t.invoice_id", "inv"),
+        (
+            ("sd", "billing_creditnote", "customer_id, number", "t.credit_note_id"),
+            ("inv", "billing_invoice", "customer_id, number", "t.invoice_id"),
+        ),
     ),
     (
         6,
@@ -432,9 +435,10 @@ _TRANSFERS = (
         "sd.customer_id",
         "inv.customer_id",
         "sd.number",
-        _row_of("billing_invoice", "customer_id, number", "t.retainer_id", "sd")
-        + " "
-        + _row_of("billing_invoice", "customer_id, number", "t.invoice_id", "inv"),
+        (
+            ("sd", "billing_invoice", "customer_id, number", "t.retainer_id"),
+            ("inv", "billing_invoice", "customer_id, number", "t.invoice_id"),
+        ),
     ),
     # A reversed allocation sends the money back from the invoice's customer to the payer.
     (
@@ -445,61 +449,175 @@ _TRANSFERS = (
         "inv.customer_id",
         "sd.customer_id",
         "sd.number",
-        _row_of("billing_allocation", "payment_id, invoice_id", "t.allocation_id", "al")
-        + " "
-        + _row_of("billing_payment", "customer_id, number", "al.payment_id", "sd")
-        + " "
-        + _row_of("billing_invoice", "customer_id, number", "al.invoice_id", "inv"),
+        (
+            ("al", "billing_allocation", "payment_id, invoice_id", "t.allocation_id"),
+            ("sd", "billing_payment", "customer_id, number", "al.payment_id"),
+            ("inv", "billing_invoice", "customer_id, number", "al.invoice_id"),
+        ),
     ),
 )
+
+
+def _row_of(table: str, columns: str, key: str, alias: str) -> str:
+    """Join the row `key` of `table` as `alias`, looked up per transfer: OFFSET 0 keeps PostgreSQL from
+    hashing every invoice of a thousand customers to find the few thousand a quarter's transfers touch."""
+    return f"CROSS JOIN LATERAL (SELECT {columns} FROM {table} WHERE id = {key} OFFSET 0) {alias}"
+
+
+# The same tables with their rows looked up per transfer (`_row_of`): what a period's transfers of many
+# customers are read with, in date order.
+_TRANSFERS = tuple(
+    (src, what, table, on, giver, taker, number, " ".join(_row_of(t, cols, key, alias) for alias, t, cols, key in rows))
+    for src, what, table, on, giver, taker, number, rows in _TRANSFER_TABLES
+)
+# A statement of a few customers (a page of accounts, one branch) finds their transfers from their own
+# documents instead (plain joins: PostgreSQL starts from the customers' payments, notes or invoices and
+# the foreign-key indexes), not from every customer's transfers of the period. Above this many customers,
+# the period's transfers with per-row lookups.
+_FEW_CUSTOMERS = 25
 _WHAT = {src: what for src, what, *_rest in _TRANSFERS}
 
 
-def _movements_sql() -> str:
-    """SQL for every movement of the customers `%(ids)s` from `%(from)s` to `%(end)s`, one row per line.
+_PERIOD = "BETWEEN %(from)s AND %(end)s"
+_COLUMNS = "src, pk, d, rank, number, cid, debit, credit, internal"  # of each `_branches` SELECT
 
-    Columns: src (which table), pk, d (date), rank (LineKind.ORDER index), number, cid (whose
-    account), debit, credit, internal (a transfer whose both sides are in `%(ids)s`). What only the
-    description needs is read for the page's lines alone (`_DETAILS_SQL`).
+
+def _branches(window: str = _PERIOD, *, few: bool = False) -> list[tuple[int, str, str, str]]:
+    """Each kind of movement as (src, SELECT, sort key, internal): the SQL reads it in UNION ALL branches.
+
+    Columns (`_COLUMNS`): src (which table), pk, d (date), rank (LineKind.ORDER index), number, cid
+    (whose account), debit, credit, internal (a transfer whose both sides are in `%(ids)s`), for the
+    customers `%(ids)s` and dates `d {window}`. The sort key (`{dir}` = ASC or DESC) orders the branch's
+    rows as `_ORDER` orders all of them (rank and src are the same for every row of a branch, but for a
+    transfer's two sides), spelled so that an index on the date column can serve it; `internal` is the
+    SELECT's internal column as a condition of its WHERE. With `few`, a transfer's two sides are two
+    branches that start from the customers (`_FEW_CUSTOMERS`).
     """
-    window = "BETWEEN %(from)s AND %(end)s"
     parts = [
-        f"""SELECT 0 AS src, i.id AS pk, i.issued_on AS d, 0 AS rank, i.number::text AS number,
+        (
+            0,
+            f"""SELECT 0 AS src, i.id AS pk, i.issued_on AS d, 0 AS rank, i.number::text AS number,
                    i.customer_id AS cid, i.total AS debit, 0::numeric AS credit, false AS internal
             FROM billing_invoice i
-            WHERE i.customer_id = ANY(%(ids)s) AND NOT i.is_retainer
+            WHERE i.customer_id {_IN_IDS} AND NOT i.is_retainer
               AND i.status NOT IN (%(inv_draft)s, %(inv_void)s) AND i.issued_on {window}""",
-        f"""SELECT 1, c.id, c.issued_on, 1, c.number::text, c.customer_id, 0::numeric, c.total, false
+            'i.issued_on {dir}, i.number COLLATE "C" {dir}, i.id {dir}',
+            "false",
+        ),
+        (
+            1,
+            f"""SELECT 1, c.id, c.issued_on, 1, c.number::text, c.customer_id, 0::numeric, c.total, false
             FROM billing_creditnote c
-            WHERE c.customer_id = ANY(%(ids)s) AND c.status <> %(cn_void)s AND c.issued_on {window}""",
-        f"""SELECT 2, p.id, p.paid_on, 2, p.number::text, p.customer_id, 0::numeric, p.amount, false
+            WHERE c.customer_id {_IN_IDS} AND c.status <> %(cn_void)s AND c.issued_on {window}""",
+            'c.issued_on {dir}, c.number COLLATE "C" {dir}, c.id {dir}',
+            "false",
+        ),
+        (
+            2,
+            f"""SELECT 2, p.id, p.paid_on, 2, p.number::text, p.customer_id, 0::numeric, p.amount, false
             FROM billing_payment p
-            WHERE p.customer_id = ANY(%(ids)s) AND p.status IN (%(pay_ok)s, %(pay_refunded)s)
+            WHERE p.customer_id {_IN_IDS} AND p.status IN (%(pay_ok)s, %(pay_refunded)s)
               AND p.paid_on {window}""",
+            'p.paid_on {dir}, p.number COLLATE "C" {dir}, p.id {dir}',
+            "false",
+        ),
         # a refund's number is its source's: payment, credit note or retainer
-        f"""SELECT 3, r.id, r.refunded_on, 5,
+        (
+            3,
+            f"""SELECT 3, r.id, r.refunded_on, 5,
                    COALESCE(NULLIF(rp.number, ''), NULLIF(rc.number, ''), NULLIF(rr.number, ''), '')::text,
                    r.customer_id, r.amount, 0::numeric, false
             FROM billing_refund r
             LEFT JOIN billing_payment rp ON rp.id = r.payment_id
             LEFT JOIN billing_creditnote rc ON rc.id = r.credit_note_id
             LEFT JOIN billing_invoice rr ON rr.id = r.retainer_id
-            WHERE r.customer_id = ANY(%(ids)s) AND r.refunded_on {window}""",
+            WHERE r.customer_id {_IN_IDS} AND r.refunded_on {window}""",
+            "r.refunded_on {dir}, "
+            "COALESCE(NULLIF(rp.number, ''), NULLIF(rc.number, ''), NULLIF(rr.number, ''), '')::text"
+            ' COLLATE "C" {dir}, r.id {dir}',
+            "false",
+        ),
     ]
     out, into = _KIND_RANK[LineKind.TRANSFER_OUT], _KIND_RANK[LineKind.TRANSFER_IN]
+    if few:
+        for src, _what, table, on, giver, taker, number, rows in _TRANSFER_TABLES:
+            joins = " ".join(f"JOIN {lookup} {alias} ON {alias}.id = {key}" for alias, lookup, _cols, key in rows)
+            for rank, cid, other, debit, credit in (
+                (out, giver, taker, "t.amount", "0::numeric"),
+                (into, taker, giver, "0::numeric", "t.amount"),
+            ):
+                parts.append(
+                    (
+                        src,
+                        f"""SELECT {src}, t.id, t.{on}, {rank}, {number}::text, {cid}, {debit}, {credit},
+                               {other} {_IN_IDS}
+                        FROM {table} t {joins}
+                        WHERE {cid} {_IN_IDS} AND t.{on} {window} AND {giver} <> {taker}""",
+                        f't.{on} {{dir}}, {number}::text COLLATE "C" {{dir}}, t.id {{dir}}',
+                        f"{other} {_IN_IDS}",
+                    )
+                )
+        return parts
     for src, _what, table, on, giver, taker, number, joins in _TRANSFERS:
         # One pass over the period's transfers gives both sides: the payer's out, the payee's in.
         parts.append(
-            f"""SELECT {src}, t.id, t.{on}, x.rank, {number}::text, x.cid, x.debit, x.credit,
-                       x.other = ANY(%(ids)s)
+            (
+                src,
+                f"""SELECT {src}, t.id, t.{on}, x.rank, {number}::text, x.cid, x.debit, x.credit,
+                       x.other {_IN_IDS}
                 FROM {table} t {joins}
                 CROSS JOIN LATERAL (
                     VALUES ({out}, {giver}, t.amount, 0::numeric, {taker}),
                            ({into}, {taker}, 0::numeric, t.amount, {giver})
                 ) x(rank, cid, debit, credit, other)
-                WHERE t.{on} {window} AND {giver} <> {taker} AND x.cid = ANY(%(ids)s)"""
+                WHERE t.{on} {window} AND {giver} <> {taker} AND x.cid {_IN_IDS}""",
+                f't.{on} {{dir}}, x.rank {{dir}}, {number}::text COLLATE "C" {{dir}}, t.id {{dir}}',
+                f"x.other {_IN_IDS}",
+            )
         )
-    return "\nUNION ALL\n".join(parts)
+    return parts
+
+
+def _movements_sql(window: str = _PERIOD, *, few: bool = False) -> str:
+    """SQL for every movement of the customers `%(ids)s` dated `window`, one row per line (see `_branches`).
+
+    What only the description needs is read for the page's lines alone (`_details_sql`).
+    """
+    return "\nUNION ALL\n".join(sql for _src, sql, _key, _internal in _branches(window, few=few))
+
+
+# Documents are read through (customer, date) or date indexes; a transfer costs two lookups (whose
+# payment, whose invoice) and a refund three (its source's number): those are cut at the date where
+# the documents alone already fill the rows wanted.
+_DOCUMENT_SRCS = (0, 1, 2)
+
+
+def _first_lines_sql(*, descending: bool, few: bool) -> str:
+    """SQL for the first `%(first)s` lines of the list in `_ORDER` (`internal` transfers left out), or the
+    last `%(first)s` in reverse order when `descending`. Same columns as `_movements_sql`.
+
+    The first n lines of the whole list are among the first n lines of each kind of movement, so each
+    kind is cut to its own first n (an index on its date column serves that): the cost follows n, not
+    the period. The documents' lines also settle the last date needed: once the documents alone give n
+    lines up to some date, nothing dated after it is among the first n, so the transfers and refunds,
+    which cost lookups per row (whose payment, whose invoice), are read only up to that date.
+    """
+    way = "DESC" if descending else "ASC"
+    upto = "BETWEEN (SELECT d FROM upto) AND %(end)s" if descending else "BETWEEN %(from)s AND (SELECT d FROM upto)"
+    documents = [
+        f"({sql} ORDER BY {key.format(dir=way)} LIMIT %(first)s)"
+        for src, sql, key, _internal in _branches(few=few)
+        if src in _DOCUMENT_SRCS
+    ]
+    others = [
+        f"({sql} AND NOT {internal} ORDER BY {key.format(dir=way)} LIMIT %(first)s)"
+        for src, sql, key, internal in _branches(upto, few=few)
+        if src not in _DOCUMENT_SRCS
+    ]
+    return f"""WITH documents AS ({" UNION ALL ".join(documents)}),
+        upto AS (SELECT COALESCE((SELECT d FROM documents ORDER BY d {way} OFFSET GREATEST(%(first)s - 1, 0) LIMIT 1),
+                                 {"%(from)s" if descending else "%(end)s"}) AS d)
+        SELECT * FROM documents UNION ALL {" UNION ALL ".join(others)}"""
 
 
 def _details_sql() -> str:
@@ -522,6 +640,45 @@ def _details_sql() -> str:
     return "\nUNION ALL\n".join(parts)
 
 
+def _since_sql(*, few: bool) -> str:
+    """SQL for (cid, balance, d, debit, credit, internal): each customer's kept statement balance (the sum of
+    all its movements ever, `AccountBalance.statement_balance`; none for a customer without a row) and
+    every movement of `%(ids)s` dated from `%(from)s` on.
+
+    The opening balance on `%(from)s` is then the balance less the movements since, and the period's
+    figures are the movements up to `%(end)s`: one pass over the recent movements instead of the whole
+    history before the period (`_opening_sql`). Transfers between two customers of `%(ids)s` are in
+    with both sides (they cancel in a sum over the customers).
+    """
+    return f"""
+        SELECT b.customer_id AS cid, b.statement_balance AS balance, NULL::date AS d, 0::numeric AS debit,
+               0::numeric AS credit, false AS internal
+        FROM billing_accountbalance b WHERE b.customer_id {_IN_IDS}
+        UNION ALL
+        SELECT cid, 0, d, debit, credit, internal FROM ({_movements_sql(">= %(from)s", few=few)}) m"""
+
+
+def _totals_sql(*, few: bool) -> str:
+    """SQL for one row (balance, since, debits, credits, lines) of the customers `%(ids)s` together: their
+    kept statement balances, the sum of their movements from `%(from)s` on (opening = balance − since,
+    see `_since_sql`), and the consolidated list's debits, credits and number of lines up to `%(end)s`
+    (transfers between two of the customers left out). Each kind of movement is summed where it is read,
+    so the rows of the period never travel further than their own scan."""
+    period = "d <= %(end)s AND NOT internal"
+    parts = [
+        f"""SELECT SUM(b.statement_balance) AS balance, 0 AS since, 0 AS debits, 0 AS credits, 0 AS lines
+        FROM billing_accountbalance b WHERE b.customer_id {_IN_IDS}"""
+    ]
+    for _src, sql, _key, _internal in _branches(">= %(from)s", few=few):
+        parts.append(
+            f"""SELECT 0, SUM(debit - credit), SUM(debit) FILTER (WHERE {period}),
+                   SUM(credit) FILTER (WHERE {period}), COUNT(*) FILTER (WHERE {period})
+            FROM ({sql}) m({_COLUMNS})"""
+        )
+    return f"""
+        SELECT COALESCE(SUM(balance), 0), COALESCE(SUM(since), 0), COALESCE(SUM(debits), 0),
+               COALESCE(SUM(credits), 0), COALESCE(SUM(lines), 0)
+        FROM ({" UNION ALL ".join(parts)}) sums"""
 
 
 def _opening_sql() -> str:
@@ -601,6 +758,7 @@ def _describe(src: int, rank: int, number: str, a1: str, a2: str) -> str:
 
 
 _ORDER = 'd, rank, number COLLATE "C", pk, src'
+_ORDER_DESC = 'd DESC, rank DESC, number COLLATE "C" DESC, pk DESC, src DESC'
 
 
 @dataclass(frozen=True)
@@ -689,22 +847,38 @@ class StatementPage:
         return self._people[0][1] if self._people else ""
 
     def _lines(self, offset: int, limit: int) -> tuple[list[StatementLine], Decimal]:
+        """Lines offset+1 .. offset+limit with their running balance, read from whichever end is nearer:
+        from the start (opening balance + each line) or back from the end (closing balance − the lines
+        after each one), so a page costs O(lines before it or after it), never O(period)."""
         names = {pk: name for pk, name, _cur in self._people}
+        limit = max(min(limit, self.line_count - offset), 0)
+        backward = self.line_count - offset < offset + limit
+        order = _ORDER_DESC if backward else _ORDER
+        if backward:
+            # balance after a line = closing − every later line's movement
+            balance = (
+                "%(closing)s - SUM(debit - credit) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING) + (debit - credit)"
+            )
+            first, skip = self.line_count - offset, self.line_count - offset - limit
+        else:
+            balance = "%(opening)s + SUM(debit - credit) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING)"
+            first, skip = offset + limit, offset
         sql = f"""
             SELECT m.src, m.pk, m.d, m.rank, m.number, m.cid, m.debit, m.credit, x.a1, x.a2, m.balance
             FROM (
-                SELECT *, %(opening)s + SUM(debit - credit) OVER (ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING) AS balance
-                FROM ({_movements_sql()}) lines
-                WHERE NOT internal
-                ORDER BY {_ORDER}
-                LIMIT %(limit)s OFFSET %(offset)s
+                SELECT *, {balance.format(order=order)} AS balance
+                FROM ({_first_lines_sql(descending=backward, few=len(names) <= _FEW_CUSTOMERS)}) lines
+                ORDER BY {order}
+                LIMIT %(limit)s OFFSET %(skip)s
             ) m
             LEFT JOIN LATERAL ({_details_sql()}) x ON true
             ORDER BY {_ORDER.replace("d, rank, number", "m.d, m.rank, m.number").replace("pk, src", "m.pk, m.src")}"""
         params = _params(list(names), self.start, self.end) | {
             "opening": self.opening_balance,
+            "closing": self.closing_balance,
+            "first": first,
             "limit": limit,
-            "offset": offset,
+            "skip": skip,
         }
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -727,21 +901,21 @@ class StatementPage:
         return lines, brought_forward
 
     def _subtotals(self, people: list[tuple[int, str, str]]) -> list[AccountSubtotals]:
+        """Each account's opening (`_since_sql`), debits and credits: what follows the accounts of the slice
+        (their own documents; transfers found from them), not every movement of the statement."""
+        ids = [pk for pk, _name, _cur in people]
         sql = f"""
-            SELECT cid, COALESCE(SUM(opening), 0), COALESCE(SUM(debit), 0), COALESCE(SUM(credit), 0)
-            FROM (
-                SELECT cid, amount AS opening, 0 AS debit, 0 AS credit FROM ({_opening_sql()}) o
-                UNION ALL
-                SELECT cid, 0, debit, credit FROM ({_movements_sql()}) m
-            ) f
+            SELECT cid, SUM(balance), SUM(debit - credit),
+                   SUM(debit) FILTER (WHERE d <= %(end)s), SUM(credit) FILTER (WHERE d <= %(end)s)
+            FROM ({_since_sql(few=len(ids) <= _FEW_CUSTOMERS)}) f
             GROUP BY cid"""
-        params = _params([pk for pk, _name, _cur in people], self.start, self.end)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            figures = {cid: (opening, debits, credits) for cid, opening, debits, credits in cursor.fetchall()}
+            cursor.execute(sql, _params(ids, self.start, self.end))
+            figures = {cid: figures for cid, *figures in cursor.fetchall()}
         rows = []
         for pk, name, currency in people:
-            opening, debits, credits = (ZERO + f for f in figures.get(pk, (ZERO, ZERO, ZERO)))
+            balance, since, debits, credits = (ZERO + (f or 0) for f in figures.get(pk, (0, 0, 0, 0)))
+            opening = balance - since
             rows.append(AccountSubtotals(pk, name, currency, opening, debits, credits, opening + debits - credits))
         return rows
 
@@ -759,16 +933,11 @@ def statement_page(*, customers: QuerySet[Customer], start: date, end: date) -> 
         .order_by("display_name", "pk")
         .values_list("pk", "display_name", "currency")
     )
-    sql = f"""
-        SELECT (SELECT COALESCE(SUM(amount), 0) FROM ({_opening_sql()}) o),
-               COALESCE(SUM(debit) FILTER (WHERE NOT internal), 0),
-               COALESCE(SUM(credit) FILTER (WHERE NOT internal), 0),
-               COUNT(*) FILTER (WHERE NOT internal)
-        FROM ({_movements_sql()}) m"""
+    ids = [pk for pk, _name, _cur in people]
     with connection.cursor() as cursor:
-        cursor.execute(sql, _params([pk for pk, _name, _cur in people], start, end))
-        opening, debits, credits, count = cursor.fetchone()
-    opening, debits, credits = ZERO + opening, ZERO + debits, ZERO + credits
+        cursor.execute(_totals_sql(few=len(ids) <= _FEW_CUSTOMERS), _params(ids, start, end))
+        balance, since, debits, credits, count = cursor.fetchone()
+    opening, debits, credits = ZERO + balance - since, ZERO + debits, ZERO + credits
     currencies = {cur for _pk, _name, cur in people}
     return StatementPage(
         start=start,
@@ -778,6 +947,6 @@ def statement_page(*, customers: QuerySet[Customer], start: date, end: date) -> 
         total_debits=debits,
         total_credits=credits,
         closing_balance=opening + debits - credits,
-        line_count=count,
+        line_count=int(count),
         _people=people,
     )

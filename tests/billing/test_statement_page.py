@@ -7,7 +7,7 @@ import pytest
 
 from billing.models import Customer
 from billing.selectors import LineKind, customers_under, statement
-from billing.selectors.statements import statement_page
+from billing.selectors.statements import _FEW_CUSTOMERS, statement_page
 from billing.services import (
     LineInput,
     allocate_payment,
@@ -15,6 +15,7 @@ from billing.services import (
     apply_retainer,
     create_credit_note,
     create_invoice,
+    link_to_parent,
     record_payment,
     refund_credit_note,
     refund_payment,
@@ -149,17 +150,19 @@ def _statements(ledger):
     }
 
 
-@pytest.mark.parametrize("which", ["consolidated", "one branch", "head office alone", "two of the accounts"])
-def test_every_page_of_the_sql_statement_shows_the_lines_and_balances_of_the_full_statement(ledger, which):
-    customers = _statements(ledger)[which]
-    full = statement(customers=customers, **MARCH)
+def _assert_pages_match_the_full_statement(customers, start, end):
+    """Every page of lines (1, 7, 25 or 100 a page, from the first to the last, so pages past the middle,
+    which are read back from the closing balance, too), the brought-forward balances, the totals and each
+    page of accounts of `statement_page` are those of `statement`."""
+    full = statement(customers=customers, start=start, end=end)
 
-    page = statement_page(customers=customers, **MARCH)
+    page = statement_page(customers=customers, start=start, end=end)
     pages = [
         (size, offset, page.lines[offset : offset + size], page.lines.brought_forward)
         for size in (1, 7, 25, 100)
         for offset in range(0, len(full.lines), size)
     ]
+    accounts = [a for offset in range(0, len(page.accounts), 25) for a in page.accounts[offset : offset + 25]]
 
     assert len(page.lines) == len(full.lines) > 0
     for size, offset, lines, brought_forward in pages:
@@ -174,6 +177,82 @@ def test_every_page_of_the_sql_statement_shows_the_lines_and_balances_of_the_ful
         full.closing_balance,
         full.currency,
     )
+    assert [_subtotals(a) for a in accounts] == [_subtotals(s) for s in full.sections]
+    return full
+
+
+def _subtotals(account):
+    return (
+        account.customer_id,
+        account.customer_name,
+        account.currency,
+        account.opening_balance,
+        account.total_debits,
+        account.total_credits,
+        account.closing_balance,
+    )
+
+
+@pytest.mark.parametrize("which", ["consolidated", "one branch", "head office alone", "two of the accounts"])
+def test_every_page_of_the_sql_statement_shows_the_lines_and_balances_of_the_full_statement(ledger, which):
+    _assert_pages_match_the_full_statement(_statements(ledger)[which], **MARCH)
+
+
+PERIODS_FROM_MID_MONTH = [
+    (date(2026, 3, 10), date(2026, 3, 22)),  # opens on the busy day
+    (date(2026, 2, 15), date(2026, 3, 14)),  # across a month end, closes on the day of the reversal
+    (date(2026, 3, 14), date(2026, 4, 10)),  # movements after it (and none before 1 April in April)
+]
+
+
+@pytest.mark.parametrize("which", ["consolidated", "one branch", "two of the accounts"])
+@pytest.mark.parametrize("start, end", PERIODS_FROM_MID_MONTH)
+def test_a_period_that_starts_mid_month_has_the_lines_and_figures_of_the_full_statement(ledger, which, start, end):
+    _assert_pages_match_the_full_statement(_statements(ledger)[which], start, end)
+
+
+@pytest.fixture
+def closed_branch(ledger):
+    """A branch of the head office with its own invoices, payments and credits, closed to it."""
+    closed = CustomerFactory(display_name="Acme Closed", parent=ledger["hq"])
+    old, busy = _invoice(closed, date(2026, 2, 6), "80.00"), _invoice(closed, date(2026, 3, 10), "45.00")
+    _pay(closed, date(2026, 2, 25), "80.00", {old: "80.00"})
+    _pay(closed, date(2026, 3, 17), "30.00", {busy: "30.00"})
+    _credit(closed, date(2026, 3, 20), "15.00", invoice=busy)
+    link_to_parent(customer=closed, parent=ledger["hq"], allow_parent_access=False)
+    return closed
+
+
+@pytest.mark.parametrize("start, end", [(MARCH["start"], MARCH["end"]), *PERIODS_FROM_MID_MONTH])
+def test_a_branch_closed_to_the_head_office_is_left_out_of_its_statement(ledger, closed_branch, start, end):
+    customers = customers_under(customer_id=ledger["hq"].pk)
+
+    full = _assert_pages_match_the_full_statement(customers, start, end)
+
+    assert closed_branch.pk not in {s.customer_id for s in full.sections}
+    assert closed_branch.pk not in {line.customer_id for line in full.lines}
+    without_it = statement(customers=customers.exclude(pk=closed_branch.pk), start=start, end=end)
+    assert full.closing_balance == without_it.closing_balance
+
+
+@pytest.mark.parametrize("with_head_office", [True, False])
+@pytest.mark.parametrize("start, end", [(MARCH["start"], MARCH["end"]), *PERIODS_FROM_MID_MONTH])
+def test_a_statement_of_more_accounts_than_a_page_of_accounts_has_the_figures_of_the_full_statement(
+    ledger, closed_branch, start, end, with_head_office
+):
+    """Past `_FEW_CUSTOMERS` accounts the transfers are found from the period's transfers, not from each
+    account's documents: the same lines and figures, whether the head office's payments for the branches
+    are inside the statement (they cancel) or come from outside it."""
+    for _ in range(_FEW_CUSTOMERS):
+        CustomerFactory(parent=ledger["hq"])
+    customers = customers_under(customer_id=ledger["hq"].pk)
+    if not with_head_office:
+        customers = customers.exclude(pk=ledger["hq"].pk)
+
+    full = _assert_pages_match_the_full_statement(customers, start, end)
+
+    assert len(full.sections) > _FEW_CUSTOMERS
+    assert (LineKind.TRANSFER_IN in {line.kind for line in full.lines}) is not with_head_office
 
 
 def test_the_test_ledger_has_every_kind_of_line_on_one_day_and_transfers_that_cancel(ledger):
