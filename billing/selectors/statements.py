@@ -38,6 +38,8 @@ from billing.models import (
 )
 from billing.money import ZERO
 
+from .sql import Ids
+
 
 class LineKind:
     """Values of `StatementLine.kind`, in the order lines of the same day are listed."""
@@ -393,9 +395,8 @@ def statement(*, customers: QuerySet[Customer], start: date, end: date) -> State
 # line by line, page by page).
 
 _KIND_RANK = {kind: i for i, kind in enumerate(LineKind.ORDER)}
-# The customers of the statement. psycopg sends a list of ints as the narrowest integer array that holds
-# them (int2[] for small ids): the cast keeps the comparison with the bigint columns (and the plans) the
-# same whatever the ids.
+# The customers of the statement, sent as one bigint[] literal (`_page_params`): compared as bigint with
+# the bigint columns, so the plans are the same whatever the ids (a list of small ints would go as int2[]).
 _IN_IDS = "= ANY(%(ids)s::bigint[])"
 # Transfer tables, in the order `statement` lists them (a tie-break between two rows that share
 # date, kind, number and id): (src, what, table, date column, giver, taker, source number, the rows
@@ -741,6 +742,12 @@ def _params(ids: list[int], start: date, end: date) -> dict:
     }
 
 
+def _page_params(ids: list[int], start: date, end: date, **more) -> dict:
+    """`_params` with the ids as one array literal for `_IN_IDS`: psycopg adapts a list of a thousand ints
+    again at each of the ~15 places a query names it (~7 ms a query), a string it only quotes."""
+    return _params(ids, start, end) | {"ids": Ids(ids).array_literal} | more
+
+
 def _describe(src: int, rank: int, number: str, a1: str, a2: str) -> str:
     """The line's description, worded as `statement` words it."""
     if src == 0:
@@ -873,13 +880,16 @@ class StatementPage:
             ) m
             LEFT JOIN LATERAL ({_details_sql()}) x ON true
             ORDER BY {_ORDER.replace("d, rank, number", "m.d, m.rank, m.number").replace("pk, src", "m.pk, m.src")}"""
-        params = _params(list(names), self.start, self.end) | {
-            "opening": self.opening_balance,
-            "closing": self.closing_balance,
-            "first": first,
-            "limit": limit,
-            "skip": skip,
-        }
+        params = _page_params(
+            list(names),
+            self.start,
+            self.end,
+            opening=self.opening_balance,
+            closing=self.closing_balance,
+            first=first,
+            limit=limit,
+            skip=skip,
+        )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -910,7 +920,7 @@ class StatementPage:
             FROM ({_since_sql(few=len(ids) <= _FEW_CUSTOMERS)}) f
             GROUP BY cid"""
         with connection.cursor() as cursor:
-            cursor.execute(sql, _params(ids, self.start, self.end))
+            cursor.execute(sql, _page_params(ids, self.start, self.end))
             figures = {cid: figures for cid, *figures in cursor.fetchall()}
         rows = []
         for pk, name, currency in people:
@@ -935,7 +945,7 @@ def statement_page(*, customers: QuerySet[Customer], start: date, end: date) -> 
     )
     ids = [pk for pk, _name, _cur in people]
     with connection.cursor() as cursor:
-        cursor.execute(_totals_sql(few=len(ids) <= _FEW_CUSTOMERS), _params(ids, start, end))
+        cursor.execute(_totals_sql(few=len(ids) <= _FEW_CUSTOMERS), _page_params(ids, start, end))
         balance, since, debits, credits, count = cursor.fetchone()
     opening, debits, credits = ZERO + balance - since, ZERO + debits, ZERO + credits
     currencies = {cur for _pk, _name, cur in people}
