@@ -21,21 +21,23 @@ class CappedCountPaginator(Paginator):
     def __init__(self, object_list, per_page, *, cap: int = COUNT_CAP, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
-        self.count_is_capped = False
+        self._counted_every_row = False
 
     @cached_property
     def count(self):
         # No ORDER BY and no annotations: the rows counted, not the rows shown.
-        counted = self.object_list.order_by().values("pk")[: self.cap + 1].count()
-        self.count_is_capped = counted > self.cap
-        return counted
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @property
+    def count_is_capped(self) -> bool:
+        return not self._counted_every_row and self.count > self.cap
 
     def get_page(self, number):
         try:
             wanted = self.validate_number(number)
         except PageNotAnInteger:
             wanted = 1
-        except EmptyPage:  # below 1, or past the rows counted so far
+        except EmptyPage:  # below 1 (Django shows the last page), or past the rows counted so far
             wanted = None
         if self.count_is_capped and (wanted is None or wanted >= self.num_pages):
             self._count_every_row()
@@ -43,7 +45,7 @@ class CappedCountPaginator(Paginator):
 
     def _count_every_row(self):
         self.count = self.object_list.order_by().values("pk").count()
-        self.count_is_capped = False
+        self._counted_every_row = True
         self.__dict__.pop("num_pages", None)
 
 

@@ -120,7 +120,9 @@ def test_a_list_longer_than_the_count_cap_says_more_than_the_cap_and_counts_only
     assert len(counts) == 1 and "LIMIT 31" in counts[0]
 
 
-@pytest.mark.parametrize(("number", "shown"), [("2", "26–50 of 60"), ("3", "51–60 of 60"), ("99", "51–60 of 60")])
+@pytest.mark.parametrize(
+    ("number", "shown"), [("2", "26–50 of 60"), ("3", "51–60 of 60"), ("99", "51–60 of 60"), ("0", "51–60 of 60")]
+)
 def test_a_page_at_or_past_the_count_cap_is_counted_exactly(client, head_office, monkeypatch, number, shown):
     monkeypatch.setattr("portal.views.invoices.COUNT_CAP", 30)
     InvoiceFactory.create_batch(60, customer=head_office["shared"])
