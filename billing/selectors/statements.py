@@ -930,14 +930,52 @@ class StatementPage:
         return rows
 
 
+@dataclass
+class _WholeStatementPage(StatementPage):
+    """A `StatementPage` sliced from the whole `statement` (every line built in Python): what databases
+    other than PostgreSQL get (SQLite under `make run`, a demo ledger), since the SQL above is PostgreSQL's."""
+
+    _full: Statement | None = None
+
+    @classmethod
+    def of(cls, full: Statement) -> "_WholeStatementPage":
+        return cls(
+            start=full.start,
+            end=full.end,
+            currency=full.currency,
+            opening_balance=full.opening_balance,
+            total_debits=full.total_debits,
+            total_credits=full.total_credits,
+            closing_balance=full.closing_balance,
+            line_count=len(full.lines),
+            _people=[(s.customer_id, s.customer_name, s.currency) for s in full.sections],
+            _full=full,
+        )
+
+    def _lines(self, offset: int, limit: int) -> tuple[list[StatementLine], Decimal]:
+        lines = self._full.lines[offset : offset + limit]
+        return lines, lines[0].balance - lines[0].debit + lines[0].credit if lines else self.opening_balance
+
+    def _subtotals(self, people: list[tuple[int, str, str]]) -> list[AccountSubtotals]:
+        sections = {s.customer_id: s for s in self._full.sections}
+        return [
+            AccountSubtotals(pk, name, currency, s.opening_balance, s.total_debits, s.total_credits, s.closing_balance)
+            for pk, name, currency in people
+            for s in (sections[pk],)
+        ]
+
+
 def statement_page(*, customers: QuerySet[Customer], start: date, end: date) -> StatementPage:
     """The statement of these customers from `start` to `end` for a page that shows a slice of it.
 
     Same figures as `statement(...)`, but the lines and the per-account subtotals are read one slice
     at a time (`Paginator(page.lines, 100)`, `Paginator(page.accounts, 25)`): two queries here
     (the customers; the consolidated totals as one aggregate) and one per slice, whatever the number
-    of customers or documents. Use `statement` when every line is needed (the PDF).
+    of customers or documents. Use `statement` when every line is needed (the PDF). On a database other
+    than PostgreSQL, the page is sliced from `statement` (`_WholeStatementPage`).
     """
+    if connection.vendor != "postgresql":
+        return _WholeStatementPage.of(statement(customers=customers, start=start, end=end))
     people = list(
         Customer.objects.filter(pk__in=customers.values("pk"))
         .order_by("display_name", "pk")

@@ -7,7 +7,7 @@ import pytest
 
 from billing.models import Customer
 from billing.selectors import LineKind, customers_under, statement
-from billing.selectors.statements import _FEW_CUSTOMERS, statement_page
+from billing.selectors.statements import _FEW_CUSTOMERS, _WholeStatementPage, statement_page
 from billing.services import (
     LineInput,
     allocate_payment,
@@ -150,13 +150,13 @@ def _statements(ledger):
     }
 
 
-def _assert_pages_match_the_full_statement(customers, start, end):
+def _assert_pages_match_the_full_statement(customers, start, end, *, read=statement_page):
     """Every page of lines (1, 7, 25 or 100 a page, from the first to the last, so pages past the middle,
     which are read back from the closing balance, too), the brought-forward balances, the totals and each
     page of accounts of `statement_page` are those of `statement`."""
     full = statement(customers=customers, start=start, end=end)
 
-    page = statement_page(customers=customers, start=start, end=end)
+    page = read(customers=customers, start=start, end=end)
     pages = [
         (size, offset, page.lines[offset : offset + size], page.lines.brought_forward)
         for size in (1, 7, 25, 100)
@@ -209,6 +209,16 @@ PERIODS_FROM_MID_MONTH = [
 @pytest.mark.parametrize("start, end", PERIODS_FROM_MID_MONTH)
 def test_a_period_that_starts_mid_month_has_the_lines_and_figures_of_the_full_statement(ledger, which, start, end):
     _assert_pages_match_the_full_statement(_statements(ledger)[which], start, end)
+
+
+@pytest.mark.parametrize("which", ["consolidated", "one branch"])
+def test_a_page_sliced_from_the_whole_statement_reads_like_the_sql_page(ledger, which):
+    """What a database other than PostgreSQL (SQLite under `make run`) gets from `statement_page`."""
+
+    def sliced(**period):
+        return _WholeStatementPage.of(statement(**period))
+
+    _assert_pages_match_the_full_statement(_statements(ledger)[which], **MARCH, read=sliced)
 
 
 @pytest.fixture
