@@ -1,4 +1,5 @@
-"""`make run`'s embedded default: every migration applies on SQLite and the demo loads there, consistent."""
+"""`make run`'s embedded default: every migration applies on SQLite, the demo loads there, consistent, and
+every portal page of the demo head office answers."""
 
 import os
 import subprocess
@@ -20,3 +21,5 @@ def test_migrations_and_the_demo_work_on_sqlite(tmp_path):
         done = manage(*step)
         assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stderr[-3000:]}"
     assert "Ledger consistent" in done.stdout
+    walked = manage("shell", "-c", (ROOT / "tests" / "sqlite_portal_walk.py").read_text())
+    assert "portal walk failures: []" in walked.stdout, walked.stdout[-3000:] + walked.stderr[-3000:]
