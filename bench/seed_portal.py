@@ -75,7 +75,8 @@ def seed(*, branches: int, invoices: int) -> dict:
                                    issued_on=dt.date(2026, 8, 1), due_on=dt.date(2026, 8, 31))
     small_payment = PaymentFactory(customer=small_branch, number="SMALL-PAY-1", amount=Decimal("40.00"),
                                    unallocated=Decimal("0.00"), paid_on=dt.date(2026, 8, 20))
-    Allocation.objects.create(payment=small_payment, invoice=small_invoice, amount=Decimal("40.00"))
+    Allocation.objects.create(payment=small_payment, invoice=small_invoice, amount=Decimal("40.00"),
+                              payer_customer=small_branch, invoice_customer=small_branch)
 
     big = ContactPersonFactory(customer__display_name="Bench Holdings", email="bench@portal.example",
                                user__email="bench@portal.example")
@@ -118,8 +119,9 @@ def seed(*, branches: int, invoices: int) -> dict:
                 "succeeded", f"ACH-{number}") for _id, customer_id, number, issued, total in paid),
               ["customer_id", "number", "currency", "paid_on", "amount", "unallocated", "status", "reference"])
         cursor.execute("""
-            INSERT INTO billing_allocation (payment_id, invoice_id, amount, applied_on, created_at)
-            SELECT p.id, i.id, i.total, p.paid_on, now()
+            INSERT INTO billing_allocation (payment_id, invoice_id, amount, applied_on, created_at,
+                                            payer_customer_id, invoice_customer_id)
+            SELECT p.id, i.id, i.total, p.paid_on, now(), p.customer_id, i.customer_id
             FROM billing_payment p JOIN billing_invoice i ON p.number = 'P' || i.number
             WHERE i.customer_id = ANY(%s)""", [branch_ids])
     # Written without the ledger services: compute the accounts' kept figures as a data load must.

@@ -195,6 +195,8 @@ class AllocationFactory(_KeepsAccountTotals):
     payment = factory.SubFactory(PaymentFactory)
     invoice = factory.SubFactory(InvoiceFactory, customer=factory.SelfAttribute("..payment.customer"))
     amount = Decimal("100.00")
+    payer_customer = factory.SelfAttribute("payment.customer")
+    invoice_customer = factory.SelfAttribute("invoice.customer")
 
     @staticmethod
     def _accounts_of(instance) -> tuple:

@@ -285,6 +285,11 @@ class Allocation(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
     amount = MoneyField(_("amount"))
     applied_on = models.DateField(_("applied on"), default=timezone.localdate)
+    # Both customers kept on the row (set where it is written, checked by `check_ledger`), so a statement
+    # tells a transfer between two customers from a customer paying its own invoice without reading
+    # the payment and the invoice; partial indexes (migration 0011) hold the real transfers only.
+    payer_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    invoice_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -306,6 +311,9 @@ class AllocationReversal(models.Model):
     refund = models.ForeignKey("billing.Refund", on_delete=models.PROTECT, related_name="allocation_reversals")
     amount = MoneyField(_("amount"))
     reversed_on = models.DateField(_("reversed on"), default=timezone.localdate)
+    # Copied from the allocation (its payment's customer, its invoice's customer), as on the allocation.
+    payer_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    invoice_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -374,6 +382,11 @@ class CreditApplication(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_applications")
     amount = MoneyField(_("amount"))
     applied_on = models.DateField(_("applied on"), default=timezone.localdate)
+    # Both customers kept on the row (set where it is written, checked by `check_ledger`), so a statement
+    # tells a transfer between two customers from a customer paying its own invoice without reading
+    # the credit note and the invoice; partial indexes (migration 0011) hold the real transfers only.
+    payer_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    invoice_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -393,6 +406,11 @@ class RetainerApplication(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="retainers_applied")
     amount = MoneyField(_("amount"))
     applied_on = models.DateField(_("applied on"), default=timezone.localdate)
+    # Both customers kept on the row (set where it is written, checked by `check_ledger`), so a statement
+    # tells a transfer between two customers from a customer paying its own invoice without reading
+    # the retainer and the invoice; partial indexes (migration 0011) hold the real transfers only.
+    payer_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    invoice_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

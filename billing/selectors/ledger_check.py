@@ -7,7 +7,7 @@ back-office check, not something a page calls.
 
 from collections import defaultdict
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 
 from billing.models import (
     Allocation,
@@ -206,7 +206,31 @@ def ledger_problems() -> list[str]:
                 problems.append(
                     f"{what} {src_no} was applied to {inv_no} of a customer not open to its payer"
                 )
+    problems.extend(_stored_customer_problems())
     problems.extend(_account_balance_problems(tree))
+    return problems
+
+
+def _stored_customer_problems() -> list[str]:
+    """Every application or reversal whose kept `payer_customer` / `invoice_customer` are not its documents'
+    customers (the statement reads transfers from these columns alone): one query per table."""
+    tables = (
+        ("Payment", Allocation.objects.all(), "payment", "invoice"),
+        ("Credit note", CreditApplication.objects.all(), "credit_note", "invoice"),
+        ("Retainer", RetainerApplication.objects.all(), "retainer", "invoice"),
+        ("Reversal of payment", AllocationReversal.objects.all(), "allocation__payment", "allocation__invoice"),
+    )
+    problems = []
+    for what, rows, source, invoice in tables:
+        payer, receiver = f"{source}__customer_id", f"{invoice}__customer_id"
+        drifted = rows.filter(~Q(payer_customer_id=F(payer)) | ~Q(invoice_customer_id=F(receiver))).values_list(
+            "pk", f"{source}__number", f"{invoice}__number", "payer_customer_id", "invoice_customer_id", payer, receiver
+        )
+        for pk, src_no, inv_no, kept_payer, kept_receiver, real_payer, real_receiver in drifted.order_by("pk"):
+            problems.append(
+                f"{what} {src_no} applied to {inv_no} (row {pk}): kept customers {kept_payer} → {kept_receiver}, "
+                f"its documents' {real_payer} → {real_receiver}"
+            )
     return problems
 
 

@@ -399,47 +399,43 @@ _KIND_RANK = {kind: i for i, kind in enumerate(LineKind.ORDER)}
 # the bigint columns, so the plans are the same whatever the ids (a list of small ints would go as int2[]).
 _IN_IDS = "= ANY(%(ids)s::bigint[])"
 # Transfer tables, in the order `statement` lists them (a tie-break between two rows that share
-# date, kind, number and id): (src, what, table, date column, giver, taker, source number, the rows
-# each transfer needs as (alias, table, columns, key): sd = the money's source, inv = the invoice paid).
+# date, kind, number and id): (src, what, table, date column, giver, taker, source number, the rows the
+# source number needs, the rows the invoice's number needs), rows as (alias, table, columns, key):
+# sd = the money's source, inv = the invoice paid. Whose money and whose invoice are kept on each row
+# (`payer_customer_id`, `invoice_customer_id`), so sums and subtotals read the transfer's own row only.
 _TRANSFER_TABLES = (
     (
         4,
         "Payment",
         "billing_allocation",
         "applied_on",
-        "sd.customer_id",
-        "inv.customer_id",
+        "t.payer_customer_id",
+        "t.invoice_customer_id",
         "sd.number",
-        (
-            ("sd", "billing_payment", "customer_id, number", "t.payment_id"),
-            ("inv", "billing_invoice", "customer_id, number", "t.invoice_id"),
-        ),
+        (("sd", "billing_payment", "number", "t.payment_id"),),
+        (("inv", "billing_invoice", "number", "t.invoice_id"),),
     ),
     (
         5,
         "Credit note",
         "billing_creditapplication",
         "applied_on",
-        "sd.customer_id",
-        "inv.customer_id",
+        "t.payer_customer_id",
+        "t.invoice_customer_id",
         "sd.number",
-        (
-            ("sd", "billing_creditnote", "customer_id, number", "t.credit_note_id"),
-            ("inv", "billing_invoice", "customer_id, number", "t.invoice_id"),
-        ),
+        (("sd", "billing_creditnote", "number", "t.credit_note_id"),),
+        (("inv", "billing_invoice", "number", "t.invoice_id"),),
     ),
     (
         6,
         "Retainer",
         "billing_retainerapplication",
         "applied_on",
-        "sd.customer_id",
-        "inv.customer_id",
+        "t.payer_customer_id",
+        "t.invoice_customer_id",
         "sd.number",
-        (
-            ("sd", "billing_invoice", "customer_id, number", "t.retainer_id"),
-            ("inv", "billing_invoice", "customer_id, number", "t.invoice_id"),
-        ),
+        (("sd", "billing_invoice", "number", "t.retainer_id"),),
+        (("inv", "billing_invoice", "number", "t.invoice_id"),),
     ),
     # A reversed allocation sends the money back from the invoice's customer to the payer.
     (
@@ -447,29 +443,39 @@ _TRANSFER_TABLES = (
         "Reversed payment",
         "billing_allocationreversal",
         "reversed_on",
-        "inv.customer_id",
-        "sd.customer_id",
+        "t.invoice_customer_id",
+        "t.payer_customer_id",
         "sd.number",
         (
-            ("al", "billing_allocation", "payment_id, invoice_id", "t.allocation_id"),
-            ("sd", "billing_payment", "customer_id, number", "al.payment_id"),
-            ("inv", "billing_invoice", "customer_id, number", "al.invoice_id"),
+            ("al", "billing_allocation", "payment_id", "t.allocation_id"),
+            ("sd", "billing_payment", "number", "al.payment_id"),
+        ),
+        (
+            ("al", "billing_allocation", "invoice_id", "t.allocation_id"),
+            ("inv", "billing_invoice", "number", "al.invoice_id"),
         ),
     ),
 )
+# A transfer between two customers, spelled as the partial indexes on each table's date column are
+# (migration 0011): a customer paying its own invoice (almost every row) moves nothing and is never read.
+_IS_TRANSFER = "t.payer_customer_id <> t.invoice_customer_id"
 
 
 def _row_of(table: str, columns: str, key: str, alias: str) -> str:
     """Join the row `key` of `table` as `alias`, looked up per transfer: OFFSET 0 keeps PostgreSQL from
-    hashing every invoice of a thousand customers to find the few thousand a quarter's transfers touch."""
+    hashing every document of a thousand customers to find the few a page's transfers touch."""
     return f"CROSS JOIN LATERAL (SELECT {columns} FROM {table} WHERE id = {key} OFFSET 0) {alias}"
 
 
-# The same tables with their rows looked up per transfer (`_row_of`): what a period's transfers of many
-# customers are read with, in date order.
+def _lookups(rows) -> str:
+    return " ".join(_row_of(t, cols, key, alias) for alias, t, cols, key in rows)
+
+
+# The same tables with their source's number looked up per transfer (`_row_of`), and the invoice's number
+# for a description: (src, what, table, date column, giver, taker, number, number joins, invoice joins).
 _TRANSFERS = tuple(
-    (src, what, table, on, giver, taker, number, " ".join(_row_of(t, cols, key, alias) for alias, t, cols, key in rows))
-    for src, what, table, on, giver, taker, number, rows in _TRANSFER_TABLES
+    (src, what, table, on, giver, taker, number, _lookups(numbered), _lookups(invoiced))
+    for src, what, table, on, giver, taker, number, numbered, invoiced in _TRANSFER_TABLES
 )
 # A statement of a few customers (a page of accounts, one branch) finds their transfers from their own
 # documents instead (plain joins: PostgreSQL starts from the customers' payments, notes or invoices and
@@ -483,7 +489,7 @@ _PERIOD = "BETWEEN %(from)s AND %(end)s"
 _COLUMNS = "src, pk, d, rank, number, cid, debit, credit, internal"  # of each `_branches` SELECT
 
 
-def _branches(window: str = _PERIOD, *, few: bool = False) -> list[tuple[int, str, str, str]]:
+def _branches(window: str = _PERIOD, *, few: bool = False, numbers: bool = True) -> list[tuple[int, str, str, str]]:
     """Each kind of movement as (src, SELECT, sort key, internal): the SQL reads it in UNION ALL branches.
 
     Columns (`_COLUMNS`): src (which table), pk, d (date), rank (LineKind.ORDER index), number, cid
@@ -492,7 +498,8 @@ def _branches(window: str = _PERIOD, *, few: bool = False) -> list[tuple[int, st
     rows as `_ORDER` orders all of them (rank and src are the same for every row of a branch, but for a
     transfer's two sides), spelled so that an index on the date column can serve it; `internal` is the
     SELECT's internal column as a condition of its WHERE. With `few`, a transfer's two sides are two
-    branches that start from the customers (`_FEW_CUSTOMERS`).
+    branches that start from the customers (`_FEW_CUSTOMERS`). Without `numbers`, a transfer's number is ''
+    and its source document is not read (sums need only the row itself: amount, date, both customers).
     """
     parts = [
         (
@@ -541,8 +548,9 @@ def _branches(window: str = _PERIOD, *, few: bool = False) -> list[tuple[int, st
     ]
     out, into = _KIND_RANK[LineKind.TRANSFER_OUT], _KIND_RANK[LineKind.TRANSFER_IN]
     if few:
-        for src, _what, table, on, giver, taker, number, rows in _TRANSFER_TABLES:
-            joins = " ".join(f"JOIN {lookup} {alias} ON {alias}.id = {key}" for alias, lookup, _cols, key in rows)
+        for src, _what, table, on, giver, taker, number, numbered, _invoiced in _TRANSFER_TABLES:
+            joins = " ".join(f"JOIN {lookup} {alias} ON {alias}.id = {key}" for alias, lookup, _cols, key in numbered)
+            number, joins = (number, joins) if numbers else ("''", "")
             for rank, cid, other, debit, credit in (
                 (out, giver, taker, "t.amount", "0::numeric"),
                 (into, taker, giver, "0::numeric", "t.amount"),
@@ -553,13 +561,14 @@ def _branches(window: str = _PERIOD, *, few: bool = False) -> list[tuple[int, st
                         f"""SELECT {src}, t.id, t.{on}, {rank}, {number}::text, {cid}, {debit}, {credit},
                                {other} {_IN_IDS}
                         FROM {table} t {joins}
-                        WHERE {cid} {_IN_IDS} AND t.{on} {window} AND {giver} <> {taker}""",
+                        WHERE {cid} {_IN_IDS} AND t.{on} {window} AND {_IS_TRANSFER}""",
                         f't.{on} {{dir}}, {number}::text COLLATE "C" {{dir}}, t.id {{dir}}',
                         f"{other} {_IN_IDS}",
                     )
                 )
         return parts
-    for src, _what, table, on, giver, taker, number, joins in _TRANSFERS:
+    for src, _what, table, on, giver, taker, number, joins, _invoiced in _TRANSFERS:
+        number, joins = (number, joins) if numbers else ("''", "")
         # One pass over the period's transfers gives both sides: the payer's out, the payee's in.
         parts.append(
             (
@@ -571,7 +580,7 @@ def _branches(window: str = _PERIOD, *, few: bool = False) -> list[tuple[int, st
                     VALUES ({out}, {giver}, t.amount, 0::numeric, {taker}),
                            ({into}, {taker}, 0::numeric, t.amount, {giver})
                 ) x(rank, cid, debit, credit, other)
-                WHERE t.{on} {window} AND {giver} <> {taker} AND x.cid {_IN_IDS}""",
+                WHERE t.{on} {window} AND {_IS_TRANSFER} AND x.cid {_IN_IDS}""",
                 f't.{on} {{dir}}, x.rank {{dir}}, {number}::text COLLATE "C" {{dir}}, t.id {{dir}}',
                 f"x.other {_IN_IDS}",
             )
@@ -579,12 +588,12 @@ def _branches(window: str = _PERIOD, *, few: bool = False) -> list[tuple[int, st
     return parts
 
 
-def _movements_sql(window: str = _PERIOD, *, few: bool = False) -> str:
+def _movements_sql(window: str = _PERIOD, *, few: bool = False, numbers: bool = True) -> str:
     """SQL for every movement of the customers `%(ids)s` dated `window`, one row per line (see `_branches`).
 
     What only the description needs is read for the page's lines alone (`_details_sql`).
     """
-    return "\nUNION ALL\n".join(sql for _src, sql, _key, _internal in _branches(window, few=few))
+    return "\nUNION ALL\n".join(sql for _src, sql, _key, _internal in _branches(window, few=few, numbers=numbers))
 
 
 # Documents are read through (customer, date) or date indexes; a transfer costs two lookups (whose
@@ -632,11 +641,11 @@ def _details_sql() -> str:
         """SELECT p.reference::text, p.method::text FROM billing_payment p WHERE m.src = 2 AND p.id = m.pk""",
         """SELECT r.reference::text, NULL::text FROM billing_refund r WHERE m.src = 3 AND r.id = m.pk""",
     ]
-    for src, _what, table, _on, giver, taker, _number, joins in _TRANSFERS:
+    for src, _what, table, _on, giver, taker, _number, _numbered, invoiced in _TRANSFERS:
         other = f"CASE WHEN m.rank = {out} THEN {taker} ELSE {giver} END"
         parts.append(
             f"""SELECT inv.number::text, (SELECT o.display_name::text FROM billing_customer o WHERE o.id = {other})
-                FROM {table} t {joins} WHERE m.src = {src} AND t.id = m.pk"""
+                FROM {table} t {invoiced} WHERE m.src = {src} AND t.id = m.pk"""
         )
     return "\nUNION ALL\n".join(parts)
 
@@ -656,7 +665,7 @@ def _since_sql(*, few: bool) -> str:
                0::numeric AS credit, false AS internal
         FROM billing_accountbalance b WHERE b.customer_id {_IN_IDS}
         UNION ALL
-        SELECT cid, 0, d, debit, credit, internal FROM ({_movements_sql(">= %(from)s", few=few)}) m"""
+        SELECT cid, 0, d, debit, credit, internal FROM ({_movements_sql(">= %(from)s", few=few, numbers=False)}) m"""
 
 
 def _totals_sql(*, few: bool) -> str:
@@ -670,7 +679,7 @@ def _totals_sql(*, few: bool) -> str:
         f"""SELECT SUM(b.statement_balance) AS balance, 0 AS since, 0 AS debits, 0 AS credits, 0 AS lines
         FROM billing_accountbalance b WHERE b.customer_id {_IN_IDS}"""
     ]
-    for _src, sql, _key, _internal in _branches(">= %(from)s", few=few):
+    for _src, sql, _key, _internal in _branches(">= %(from)s", few=few, numbers=False):
         parts.append(
             f"""SELECT 0, SUM(debit - credit), SUM(debit) FILTER (WHERE {period}),
                    SUM(credit) FILTER (WHERE {period}), COUNT(*) FILTER (WHERE {period})
@@ -685,8 +694,8 @@ def _totals_sql(*, few: bool) -> str:
 def _opening_sql() -> str:
     """SQL for (cid, amount): every movement of the customers `%(ids)s` before `%(from)s`, + owed / − paid.
 
-    Each side of a transfer is read from its own customer alone: a customer paying its own invoice
-    adds and takes the same amount, as `statement` leaving it out does.
+    Each side of a transfer is read from its own customer alone, kept on the transfer's row; a customer
+    paying its own invoice adds and takes the same amount, so it is left out, as `statement` leaves it out.
     """
     before = "< %(from)s"
     in_sel = "= ANY(%(ids)s)"
@@ -701,30 +710,19 @@ def _opening_sql() -> str:
                 WHERE p.customer_id {in_sel} AND p.status IN (%(pay_ok)s, %(pay_refunded)s) AND p.paid_on {before}""",
             f"""SELECT r.customer_id, r.amount FROM billing_refund r
                 WHERE r.customer_id {in_sel} AND r.refunded_on {before}""",
-            # transfers out (+) and in (−)
-            f"""SELECT x.customer_id, t.amount FROM billing_allocation t JOIN billing_payment x ON x.id = t.payment_id
-                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
-            f"""SELECT x.customer_id, -t.amount FROM billing_allocation t JOIN billing_invoice x ON x.id = t.invoice_id
-                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
-            f"""SELECT x.customer_id, t.amount FROM billing_creditapplication t
-                JOIN billing_creditnote x ON x.id = t.credit_note_id
-                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
-            f"""SELECT x.customer_id, -t.amount FROM billing_creditapplication t
-                JOIN billing_invoice x ON x.id = t.invoice_id
-                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
-            f"""SELECT x.customer_id, t.amount FROM billing_retainerapplication t
-                JOIN billing_invoice x ON x.id = t.retainer_id
-                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
-            f"""SELECT x.customer_id, -t.amount FROM billing_retainerapplication t
-                JOIN billing_invoice x ON x.id = t.invoice_id
-                WHERE x.customer_id {in_sel} AND t.applied_on {before}""",
-            # a reversal gives the money back from the invoice's customer to the payer
-            f"""SELECT x.customer_id, t.amount FROM billing_allocationreversal t
-                JOIN billing_allocation a ON a.id = t.allocation_id JOIN billing_invoice x ON x.id = a.invoice_id
-                WHERE x.customer_id {in_sel} AND t.reversed_on {before}""",
-            f"""SELECT x.customer_id, -t.amount FROM billing_allocationreversal t
-                JOIN billing_allocation a ON a.id = t.allocation_id JOIN billing_payment x ON x.id = a.payment_id
-                WHERE x.customer_id {in_sel} AND t.reversed_on {before}""",
+            # transfers out (+) and in (−), between two customers only (the partial indexes' rows); a
+            # reversal gives the money back from the invoice's customer to the payer
+            *(
+                f"""SELECT t.{cid}, {sign}t.amount FROM {table} t
+                WHERE t.{cid} {in_sel} AND t.{on} {before} AND {_IS_TRANSFER}"""
+                for table, on, giver, taker in (
+                    ("billing_allocation", "applied_on", "payer_customer_id", "invoice_customer_id"),
+                    ("billing_creditapplication", "applied_on", "payer_customer_id", "invoice_customer_id"),
+                    ("billing_retainerapplication", "applied_on", "payer_customer_id", "invoice_customer_id"),
+                    ("billing_allocationreversal", "reversed_on", "invoice_customer_id", "payer_customer_id"),
+                )
+                for cid, sign in ((giver, ""), (taker, "-"))
+            ),
         )
     )
 

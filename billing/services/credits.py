@@ -198,7 +198,14 @@ def apply_credit_note(
     touch_accounts(note.customer_id)
     extra = {"applied_on": applied_on} if applied_on else {}
     return CreditApplication.objects.bulk_create(
-        CreditApplication(credit_note=note, invoice=invoices[pk], amount=amount, **extra)
+        CreditApplication(
+            credit_note=note,
+            invoice=invoices[pk],
+            amount=amount,
+            payer_customer_id=note.customer_id,
+            invoice_customer_id=invoices[pk].customer_id,
+            **extra,
+        )
         for pk, amount in sorted(applications.items())
     )
 
@@ -246,6 +253,13 @@ def apply_retainer(
     touch_accounts(retainer.customer_id)
     extra = {"applied_on": applied_on} if applied_on else {}
     return RetainerApplication.objects.bulk_create(
-        RetainerApplication(retainer=retainer, invoice=invoices[pk], amount=amount, **extra)
+        RetainerApplication(
+            retainer=retainer,
+            invoice=invoices[pk],
+            amount=amount,
+            payer_customer_id=retainer.customer_id,
+            invoice_customer_id=invoices[pk].customer_id,
+            **extra,
+        )
         for pk, amount in sorted(applications.items())
     )

@@ -64,7 +64,14 @@ def _allocate(
     touch_accounts(payment.customer_id)
     extra = {"applied_on": applied_on} if applied_on else {}
     return Allocation.objects.bulk_create(
-        Allocation(payment=payment, invoice=invoices[pk], amount=amount, **extra)
+        Allocation(
+            payment=payment,
+            invoice=invoices[pk],
+            amount=amount,
+            payer_customer_id=payment.customer_id,
+            invoice_customer_id=invoices[pk].customer_id,
+            **extra,
+        )
         for pk, amount in sorted(allocations.items())
     )
 

@@ -125,7 +125,12 @@ def _reverse_allocations(payment: Payment, refund: Refund, to_reverse: Decimal) 
         invoice.reopen(take)
         reversals.append(
             AllocationReversal(
-                allocation=allocation, refund=refund, amount=take, reversed_on=refund.refunded_on
+                allocation=allocation,
+                refund=refund,
+                amount=take,
+                reversed_on=refund.refunded_on,
+                payer_customer_id=allocation.payer_customer_id,
+                invoice_customer_id=allocation.invoice_customer_id,
             )
         )
         to_reverse -= take

@@ -91,7 +91,7 @@ def test_the_send_action_sends_drafts_and_the_void_action_reports_a_refusal(staf
     draft = InvoiceFactory(draft=True)
     paid = InvoiceFactory(total=Decimal("40.00"), balance_due=Decimal("0.00"), status=Invoice.Status.PAID)
     PaymentFactory(customer=paid.customer, amount=Decimal("40.00"), unallocated=Decimal("0.00")).allocations.create(
-        invoice=paid, amount=Decimal("40.00")
+        invoice=paid, amount=Decimal("40.00"), payer_customer=paid.customer, invoice_customer=paid.customer
     )
     url = reverse("admin:billing_invoice_changelist")
 
