@@ -1,15 +1,9 @@
 """AccountBalance: each customer's balance-summary figures and statement balance, kept by the ledger
-services (billing.services.account_totals). Existing ledgers get their rows computed here, with the
-current code's `rebuild_account_totals` (`manage.py rebuild_account_totals` does the same later)."""
+services (billing.services.account_totals). The table only: existing ledgers get their rows in 0012, once
+every column the computation reads exists."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def compute_existing_accounts(apps, schema_editor):
-    from billing.services.account_totals import rebuild_account_totals
-
-    rebuild_account_totals()
 
 
 class Migration(migrations.Migration):
@@ -36,5 +30,4 @@ class Migration(migrations.Migration):
             ],
             options={"verbose_name": "account balance"},
         ),
-        migrations.RunPython(compute_existing_accounts, migrations.RunPython.noop),
     ]
