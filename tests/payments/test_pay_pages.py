@@ -51,6 +51,22 @@ def test_paying_everything_outstanding_by_sandbox_card_pays_every_invoice(
     assert set(Invoice.objects.values_list("balance_due", flat=True)) == {Decimal("0.00")}
 
 
+
+def test_the_home_figures_follow_a_card_payment_at_once(logged_in, head_office, django_capture_on_commit_callbacks):
+    """Home reads the kept account figures: the payment's transaction recomputes them before it commits."""
+    east, west = head_office["east_invoice"], head_office["west_invoice"]
+    before = logged_in.get("/").content.decode()
+
+    started = logged_in.post(reverse("portal:pay-outstanding"), {
+        "currency": "USD", "method": "card", "invoice": [east.pk], f"amount_{east.pk}": "45.25"})
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in.post(started["Location"], {"scenario": "card_success"})
+    after = logged_in.get("/").content.decode()
+
+    assert 'data-figure="outstanding_invoices">$200.50<' in before  # 120.00 + 80.50
+    assert 'data-figure="outstanding_invoices">$155.25<' in after
+    assert west.number not in Payment.objects.get().allocations.values_list("invoice__number", flat=True)
+
 def test_one_invoice_can_be_paid_in_part_when_it_allows_it(logged_in, head_office):
     inv = head_office["east_invoice"]
 
