@@ -38,7 +38,7 @@ from billing.models import (
 )
 from billing.money import ZERO
 
-from .sql import Ids
+from .sql import ANY_IDS, Ids
 
 
 class LineKind:
@@ -698,7 +698,7 @@ def _opening_sql() -> str:
     paying its own invoice adds and takes the same amount, so it is left out, as `statement` leaves it out.
     """
     before = "< %(from)s"
-    in_sel = "= ANY(%(ids)s)"
+    in_sel = ANY_IDS  # the form `sql.for_this_database` rewrites for SQLite
     return "\nUNION ALL\n".join(
         (
             f"""SELECT i.customer_id AS cid, i.total AS amount FROM billing_invoice i
