@@ -76,7 +76,7 @@ def balance_breakdown(*, customers: QuerySet[Customer], page_number,
         customer_id=None, display_name="Total", currency=currency,
         **{figure: first[f"total_{figure}"] if first else ZERO for figure in _FIGURES},
     )
-    page = Paginator(range(count), per_page).page(number) if count else Paginator([], per_page).page(1)
+    page = Paginator(range(count), per_page).page(number)  # number is 1 when there are no accounts
     page.object_list = [
         CustomerBalance(customer_id=row["pk"], display_name=row["display_name"], currency=row["currency"],
                         **{figure: row[figure] for figure in _FIGURES})
