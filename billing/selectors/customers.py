@@ -63,10 +63,13 @@ def _portal_customer_id(user) -> int | None:
 
 
 def visible_root(*, user) -> Customer | None:
-    """The top of `visible_customers(user=user)`, the contact's own customer, or None: one primary-key
-    read instead of the recursive query, whose anchor row is exactly this customer when its portal is on."""
-    own = _portal_customer_id(user)
-    return None if own is None else Customer.objects.filter(pk=own, portal_enabled=True).first()
+    """The top of `visible_customers(user=user)`, the contact's own customer, or None: the anchor row of the
+    recursive query is exactly this customer when its portal is on. No query when the customer was loaded
+    with the user (portal.auth_backends), one primary-key read otherwise."""
+    if _portal_customer_id(user) is None:
+        return None
+    customer = user.contact.customer
+    return customer if customer.portal_enabled else None
 
 
 def visible_customer_ids(*, user) -> Ids:
