@@ -116,6 +116,8 @@ def main():
                         help="measure only these pages (default: all)")
     parser.add_argument("--plus-queries", nargs="*", type=int, default=[],
                         help="also serve each ceiling plus N primary-key lookups (floor of a page reading N things)")
+    parser.add_argument("--floors", action="store_true",
+                        help="also serve the home ceiling plus only its balance summary reads")
     args = parser.parse_args()
     for name in set(PAGES) - set(args.pages):
         del PAGES[name]
@@ -148,6 +150,8 @@ def main():
             ceiling = url.replace("/", f"/bench/ceiling/{name}/", 1) if name == "home" else \
                 f"/bench/ceiling/{name}/?{url.split('?', 1)[1]}"
             cases += [(name, url), (f"{name} in-memory ceiling", ceiling)]
+            if name == "home" and args.floors:
+                cases.append(("home ceiling + balance summary", "/bench/ceiling/home/plus/balance-summary/"))
             for n in args.plus_queries:
                 path, _, query = ceiling.partition("?")
                 cases.append((f"{name} ceiling + {n} queries", f"{path}plus/{n}/" + (f"?{query}" if query else "")))

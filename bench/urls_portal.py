@@ -4,6 +4,8 @@
 - /bench/ceiling/<page>/?<query>: the real page's template rendered from rows held in memory. The first
   request in each worker runs the real view once and keeps its template and context with every query
   evaluated; later requests only render. Same middleware, session and login as the real page.
+- /bench/ceiling/<page>/plus/<n>/ and /bench/ceiling/home/plus/balance-summary/: that ceiling plus n
+  primary-key reads, or plus the home page's balance reads alone (floors for a page that reads things).
 """
 
 from django.core.paginator import Page
@@ -65,6 +67,17 @@ def ceiling_plus_queries(request, name: str, queries: int):
     return ceiling(request, name)
 
 
+def ceiling_plus_balance_summary(request):
+    """The home ceiling plus the two reads no home page at this scale can skip: the visible accounts
+    (the recursive query) and their kept balances (total, count and the first page of 25). Everything
+    else on the page (last payment, contacts, documents, organisation) is left out."""
+    from portal.balances import balance_breakdown
+    from portal.selectors import visible_customers_once
+
+    balance_breakdown(customers=visible_customers_once(user=request.user), page_number=None)
+    return ceiling(request, "home")
+
+
 def trivial(request):
     return HttpResponse(b"ok", content_type="text/plain")
 
@@ -83,5 +96,6 @@ urlpatterns = [
     path("bench/trivial/", trivial),
     path("bench/ceiling/<str:name>/", ceiling),
     path("bench/ceiling/<str:name>/plus/<int:queries>/", ceiling_plus_queries),
+    path("bench/ceiling/home/plus/balance-summary/", ceiling_plus_balance_summary),
     *real_urlpatterns,
 ]
