@@ -1,10 +1,11 @@
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from billing.models import CreditNote, Invoice, Payment, RetainerInvoice, SalesOrder, Subscription
+from billing.models import CreditNote, CreditNoteLine, Invoice, Payment, RetainerInvoice, SalesOrder, Subscription
 from billing.services import LineInput, allocate_payment, apply_credit_note, create_sales_order
 from tests.factories import (
     CreditNoteFactory,
@@ -15,6 +16,8 @@ from tests.factories import (
     PaymentFactory,
     PriceListItemFactory,
     RetainerInvoiceFactory,
+    SalesOrderFactory,
+    SalesOrderLineFactory,
     StaffUserFactory,
     SubscriptionFactory,
 )
@@ -582,3 +585,35 @@ def test_payments_credits_and_refunds_listed_on_a_page_show_the_currency(staff):
     assert '"field-amount_shown"> <p>$1,200.00</p>' in on_invoice
     assert '"field-amount_shown"> <p>$300.00</p>' in on_invoice
     assert '"field-amount_shown"> <p>$1,200.00</p>' in on_payment
+
+
+def _cell(page: str, column: str) -> list[str]:
+    return re.findall(rf'class="field-{column}">\s*<p>(.*?)</p>', page)
+
+
+def test_document_lines_show_rate_amount_and_tax_in_the_document_currency(staff):
+    invoice = InvoiceFactory(customer__currency="EUR", total=Decimal("1367.50"))
+    order = SalesOrderFactory(customer__currency="GBP")
+    SalesOrderLineFactory(sales_order=order, quantity=Decimal("2"), rate=Decimal("1250.00"), amount=Decimal("2500.00"))
+    note = CreditNoteFactory(customer__currency="EUR")
+    CreditNoteLine.objects.create(credit_note=note, description="Late delivery", quantity=Decimal("1"),
+                                  rate=Decimal("50.00"), amount=Decimal("50.00"), tax_amount=Decimal("9.50"))
+
+    on_invoice = staff.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+    on_order = staff.get(reverse("admin:billing_salesorder_change", args=[order.pk])).content.decode()
+    on_note = staff.get(reverse("admin:billing_creditnote_change", args=[note.pk])).content.decode()
+
+    assert (_cell(on_invoice, "rate_shown"), _cell(on_invoice, "amount_shown")[:1]) == (["€1,367.50"], ["€1,367.50"])
+    assert _cell(on_invoice, "tax_amount_shown") == ["€0.00"]
+    assert (_cell(on_order, "rate_shown"), _cell(on_order, "amount_shown")) == (["£1,250.00"], ["£2,500.00"])
+    assert (_cell(on_note, "rate_shown"), _cell(on_note, "tax_amount_shown")) == (["€50.00"], ["€9.50"])
+
+
+def test_a_draft_invoice_keeps_its_lines_editable_with_the_computed_amounts_in_its_currency(staff):
+    invoice = InvoiceFactory(draft=True, customer__currency="EUR", total=Decimal("100.00"))
+
+    page = staff.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+
+    assert 'name="lines-0-rate"' in page and 'name="lines-1-rate"' in page  # the line, and a blank one
+    assert _cell(page, "amount_shown")[0] == "€100.00"
+    assert not _cell(page, "rate_shown")

@@ -23,7 +23,33 @@ from billing.selectors import customers_under, outstanding_invoices
 from ..safety import SafeAdminMixin, SafeAutocompleteMixin, SafeAutocompleteSelect  # noqa: F401  (re-exported)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class InDocumentCurrency:
+    """An inline's money columns in its parent document's currency ("$1,367.50", as the document's own
+    totals): `amount_shown`, and `rate_shown` / `tax_amount_shown` for document lines. `fk_name` names the
+    parent, read with the rows in one join, not a query per row. A blank new line shows nothing."""
+
+    fk_name: str
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(self.fk_name)
+
+    def _in_document_currency(self, row, value):
+        return "" if value is None else format_money(value, getattr(row, self.fk_name).currency)
+
+    @admin.display(description=gettext_lazy("amount"))
+    def amount_shown(self, row):
+        return self._in_document_currency(row, row.amount)
+
+    @admin.display(description=gettext_lazy("rate"))
+    def rate_shown(self, line):
+        return self._in_document_currency(line, line.rate)
+
+    @admin.display(description=gettext_lazy("tax amount"))
+    def tax_amount_shown(self, line):
+        return self._in_document_currency(line, line.tax_amount)
+
+
+class ReadOnlyInline(InDocumentCurrency, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -32,14 +58,6 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    def get_queryset(self, request):
-        # The parent row gives `amount_shown` its currency: one join, not a query per row.
-        return super().get_queryset(request).select_related(self.fk_name)
-
-    @admin.display(description=gettext_lazy("amount"))
-    def amount_shown(self, row):
-        return format_money(row.amount, getattr(row, self.fk_name).currency)
 
 
 class AllocationInline(ReadOnlyInline):

@@ -48,15 +48,16 @@ from .entry import (
 
 class CreditNoteLineInline(ReadOnlyInline):
     model = CreditNoteLine
+    fk_name = "credit_note"
     fields = readonly_fields = (
         "item",
         "description",
         "quantity",
-        "rate",
+        "rate_shown",
         "discount_percent",
         "tax_percent",
-        "amount",
-        "tax_amount",
+        "amount_shown",
+        "tax_amount_shown",
     )
 
 

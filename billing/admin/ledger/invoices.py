@@ -36,6 +36,7 @@ from .common import (
     AmountForm,
     ApplyForm,
     CreditAppliedInline,
+    InDocumentCurrency,
     MoneyActionsMixin,
     RetainerAppliedInline,
     RetainerUsedInline,
@@ -99,15 +100,19 @@ class InvoiceLineForm(forms.ModelForm):
         return data
 
 
-class InvoiceLineInline(SafeAutocompleteMixin, admin.TabularInline):
-    """Lines are edited only while the invoice is a draft; amounts are computed by the service."""
+class InvoiceLineInline(SafeAutocompleteMixin, InDocumentCurrency, admin.TabularInline):
+    """Lines are edited only while the invoice is a draft; amounts are computed by the service and shown in
+    the invoice's currency, as is the rate once the lines are read-only."""
 
     model = InvoiceLine
+    fk_name = "invoice"
     form = InvoiceLineForm
     extra = 1
     autocomplete_fields = ("item",)
-    readonly_fields = ("amount", "tax_amount")
-    fields = ("item", "description", "quantity", "rate", "discount_percent", "tax_percent", "amount", "tax_amount")
+    readonly_fields = ("amount_shown", "tax_amount_shown")
+    fields = ("item", "description", "quantity", "rate", "discount_percent", "tax_percent", *readonly_fields)
+    sent_fields = ("item", "description", "quantity", "rate_shown", "discount_percent", "tax_percent",
+                   *readonly_fields)
 
     def _draft(self, obj):
         return obj is None or obj.status == Invoice.Status.DRAFT
@@ -121,8 +126,11 @@ class InvoiceLineInline(SafeAutocompleteMixin, admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return self._draft(obj) and super().has_delete_permission(request, obj)
 
+    def get_fields(self, request, obj=None):
+        return self.fields if self._draft(obj) else self.sent_fields
+
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if self._draft(obj) else self.fields
+        return self.readonly_fields if self._draft(obj) else self.sent_fields
 
 
 class InvoiceForm(forms.ModelForm):

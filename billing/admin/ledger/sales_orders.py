@@ -27,15 +27,16 @@ from .entry import SalesOrderForm, line_rows, plain_quantity, service_error_to_f
 
 class SalesOrderLineInline(ReadOnlyInline):
     model = SalesOrderLine
+    fk_name = "sales_order"
     fields = readonly_fields = (
         "item",
         "description",
         "quantity",
         "quantity_invoiced",
-        "rate",
+        "rate_shown",
         "discount_percent",
         "tax_percent",
-        "amount",
+        "amount_shown",
     )
 
 
