@@ -17,7 +17,7 @@ from billing.models import (
 )
 from billing.selectors import visible_customers
 from billing.selectors.customers import visible_customer_ids, visible_root
-from billing.selectors.sql import IdIn
+from billing.selectors.sql import IdIn, Ids
 
 from .models import Comment, PortalLogin, SharedDocument
 
@@ -26,6 +26,7 @@ __all__ = [
     "visible_contacts",
     "visible_credit_notes",
     "visible_customers",
+    "visible_customers_listed",
     "visible_customers_once",
     "visible_documents",
     "visible_invoices",
@@ -121,6 +122,15 @@ def visible_customers_once(*, user) -> QuerySet[Customer]:
     queries a page builds on it skip the recursive subquery (~1.5 ms each at 1,000 branches). Build it
     once per request and pass it as `visible=` to the selectors below."""
     return Customer.objects.filter(IdIn(F("pk"), visible_customer_ids(user=user)))
+
+
+def visible_customers_listed(*, user, fields: tuple[str, ...] = ("pk", "display_name")
+                             ) -> tuple[list[Customer], QuerySet[Customer]]:
+    """The visible customers read now with only `fields` (one query), and a queryset of exactly those
+    customers by their ids: for a page that lists them (a branch select) and reads more about them later,
+    without the recursive subquery a second time (~1.5 ms at 1,000 branches) and without a query of its own."""
+    listed = list(visible_customers(user=user).only(*fields))
+    return listed, Customer.objects.filter(IdIn(F("pk"), Ids(customer.pk for customer in listed)))
 
 
 def _visible(user, visible: QuerySet[Customer] | None) -> QuerySet[Customer]:

@@ -16,8 +16,7 @@ ACCOUNTS_PER_PAGE = 25
 
 
 def _statement(request, *, selector=statement):
-    visible = selectors.visible_customers(user=request.user)
-    customers = list(visible.only("pk", "display_name"))
+    customers, visible = selectors.visible_customers_listed(user=request.user)
     form = StatementForm(request.GET or {"period": "this_month"}, branches=branches_of(customers))
     result = None
     if form.is_valid():

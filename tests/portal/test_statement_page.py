@@ -5,6 +5,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.selectors import statement
@@ -35,3 +37,15 @@ def test_the_second_page_opens_with_the_balance_after_the_first_pages_last_line(
     assert rows == [line.number for line in full.lines[100:]]
     assert "101–180 of 180" in html  # the private branch is not visible: its 60 invoices are left out
     assert f'data-figure="closing_balance">{money(full.closing_balance, full.currency)}<' in html
+
+
+@pytest.mark.parametrize("path", ["/statement/?period=this_year", "/statement/pdf/?period=this_year"])
+def test_the_statement_walks_the_customer_tree_once(client, head_office, path):
+    InvoiceFactory(customer=head_office["shared"])
+    client.force_login(head_office["contact"].user)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+
+    assert response.status_code == 200
+    assert len([q for q in queries if "WITH RECURSIVE" in q["sql"]]) == 1
