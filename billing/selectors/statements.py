@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
+from django.utils.dateformat import format as date_format
 
 from billing.models import (
     Allocation,
@@ -287,6 +288,11 @@ def _money_in_movements(ids: list[int], start: date, end: date, names: dict[int,
     return opening, [r for r in rows if r.customer_id in names]
 
 
+def _due(on: date | str) -> str:
+    """A due date as the portal shows dates ("26 Sep 2026"), from a date or its ISO text (raw SQL rows)."""
+    return date_format(on if isinstance(on, date) else date.fromisoformat(on), "j M Y")
+
+
 def _document_rows(queryset: QuerySet, kind: str, date_field: str, amount_field: str, sign: int):
     extra = {
         LineKind.INVOICE: ("reference", "due_on"),
@@ -299,7 +305,7 @@ def _document_rows(queryset: QuerySet, kind: str, date_field: str, amount_field:
         pk, on, customer_id, amount, number, *more = values
         if kind == LineKind.INVOICE:
             reference = f" (ref. {more[0]})" if more[0] else ""
-            description = f"Invoice {number}, due {more[1]:%Y-%m-%d}{reference}"
+            description = f"Invoice {number}, due {_due(more[1])}{reference}"
         elif kind == LineKind.CREDIT_NOTE:
             description = (
                 f"Credit note {number}"
@@ -749,7 +755,7 @@ def _page_params(ids: list[int], start: date, end: date, **more) -> dict:
 def _describe(src: int, rank: int, number: str, a1: str, a2: str) -> str:
     """The line's description, worded as `statement` words it."""
     if src == 0:
-        return f"Invoice {number}, due {a2}" + (f" (ref. {a1})" if a1 else "")
+        return f"Invoice {number}, due {_due(a2)}" + (f" (ref. {a1})" if a1 else "")
     if src == 1:
         return f"Credit note {number}" + (f" for {a2}" if a2 else "") + (f": {a1}" if a1 else "")
     if src == 2:

@@ -49,3 +49,17 @@ def test_the_statement_walks_the_customer_tree_once(client, head_office, path):
 
     assert response.status_code == 200
     assert len([q for q in queries if "WITH RECURSIVE" in q["sql"]]) == 1
+
+
+def test_statement_lines_give_the_due_date_as_the_portal_writes_dates(client, head_office):
+    invoice = InvoiceFactory(customer=head_office["shared"], issued_on=dt.date(2026, 7, 28),
+                             due_on=dt.date(2026, 9, 6), reference="PO-7")
+    client.force_login(head_office["contact"].user)
+    full = statement(customers=visible_customers(user=head_office["contact"].user),
+                     start=dt.date(2026, 7, 1), end=dt.date(2026, 9, 30))
+
+    html = client.get("/statement/?period=custom&start=2026-07-01&end=2026-09-30").content.decode()
+
+    wording = f"Invoice {invoice.number}, due 6 Sep 2026 (ref. PO-7)"
+    assert [line.description for line in full.lines] == [wording]  # the PDF's lines
+    assert wording in html
