@@ -2,10 +2,11 @@
 
 import calendar
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.dateformat import format as date_format
 
 from billing.models import Invoice, Subscription
 
@@ -47,9 +48,10 @@ def bill_subscription(*, subscription: Subscription, today: date) -> list[Invoic
         start = sub.next_billing_on
         if not Invoice.objects.filter(subscription=sub, billing_period_start=start).exists():
             rate = None if sub.item_id else sub.price
+            last_day = next_period_start(sub, start) - timedelta(days=1)
             line = LineInput(
                 item=sub.item,
-                description=f"{sub.plan_name} from {start:%Y-%m-%d}",
+                description=f"{sub.plan_name}, {date_format(start, 'j M Y')} – {date_format(last_day, 'j M Y')}",
                 quantity=sub.quantity,
                 rate=rate,
             )

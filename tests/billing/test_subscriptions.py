@@ -28,6 +28,7 @@ def test_a_due_subscription_gets_a_sent_invoice_for_its_period_and_moves_to_the_
     )
     assert invoice.subscription == sub
     assert sub.next_billing_on == date(2026, 4, 1)
+    assert [line.description for line in invoice.lines.all()] == [f"{sub.plan_name}, 1 Mar 2026 – 31 Mar 2026"]
 
 
 def test_running_the_generation_twice_creates_nothing_twice():
