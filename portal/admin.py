@@ -97,7 +97,7 @@ class StaffNotificationAdmin(admin.ModelAdmin):
 
 @admin.register(PortalLogin)
 class PortalLoginAdmin(admin.ModelAdmin):
-    list_display = ("logged_in_at", "user", "ip_address", "user_agent")
+    list_display = ("logged_in_at", "user", "ip_address", "browser")
     search_fields = ("user__email",)
     list_select_related = ("user",)
     readonly_fields = ("user", "logged_in_at", "ip_address", "user_agent")

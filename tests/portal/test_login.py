@@ -85,14 +85,24 @@ def test_a_wrong_password_is_refused_with_a_message_on_the_login_form(client):
     assert "not correct" in response.content.decode()
 
 
-def test_each_login_is_listed_in_my_account(client):
+CHROME_ON_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                     "Chrome/156.0.0.0 Safari/537.36")
+SAFARI_ON_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                    "Version/18.2 Mobile/15E148 Safari/604.1")
+
+
+def test_each_login_is_listed_in_my_account_with_its_browser_in_words(client):
     contact = ContactPersonFactory()
-    client.post("/accounts/login/", {"login": contact.email, "password": PORTAL_PASSWORD},
-                HTTP_USER_AGENT="TestBrowser/1.0")
+    for user_agent in (CHROME_ON_WINDOWS, SAFARI_ON_IPHONE, "TestBrowser/1.0"):
+        client.logout()
+        client.post("/accounts/login/", {"login": contact.email, "password": PORTAL_PASSWORD},
+                    HTTP_USER_AGENT=user_agent)
 
     page = client.get("/my-account/").content.decode()
 
-    assert "TestBrowser/1.0" in page
+    browsers = re.findall(r'<td class="hide-sm muted" title="[^"]*">([^<]*)</td>', page)
+    assert browsers == ["Unknown browser", "Mobile Safari 18 on iOS 18", "Chrome 156 on Windows 10"]  # newest first
+    assert 'title="TestBrowser/1.0"' in page  # the whole header stays one hover away
 
 
 @pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/password/reset/", "/accounts/signup/"])
