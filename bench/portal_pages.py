@@ -3,6 +3,7 @@
     .venv/bin/python bench/seed_portal.py          # once: creates the bench_portal database (~1 min)
     .venv/bin/python bench/portal_pages.py         # query counts, then req/s and p50/p99 per page
     .venv/bin/python bench/portal_pages.py --seconds 10 --port 8103
+    .venv/bin/python bench/portal_pages.py --floors --plus-queries 3 6 10   # and the floors (bench/README.md)
 
 Query counts: each page through Django's test client at full scale (bench@portal.example) and for
 "Small Co" (one branch, one invoice). Load: gunicorn with 2 sync workers (bench.settings_portal: DEBUG
