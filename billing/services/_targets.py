@@ -6,6 +6,7 @@ draft or void invoice, never beyond the balance, in amounts above zero and in wh
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -108,3 +109,22 @@ def check_targets(
                 code="exceeds_invoice",
                 params={"inv": invoice.number, "due": invoice.balance_due, "cur": currency, "asked": amount},
             )
+
+
+def write_applications(model, *, source_field: str, source, invoices: Mapping[int, Invoice],
+                       applications: Mapping[int, Decimal], applied_on: date | None = None) -> list:
+    """The rows putting `source`'s money (a payment, credit note or retainer, named by `source_field` on
+    `model`) on these invoices, in invoice-id order, each with both customers stored: the payer's and the
+    invoice's (what the statement reads for transfers and `check_ledger` checks)."""
+    extra = {"applied_on": applied_on} if applied_on else {}
+    return model.objects.bulk_create(
+        model(
+            **{source_field: source},
+            invoice=invoices[pk],
+            amount=amount,
+            payer_customer_id=source.customer_id,
+            invoice_customer_id=invoices[pk].customer_id,
+            **extra,
+        )
+        for pk, amount in sorted(applications.items())
+    )

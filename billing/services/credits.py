@@ -20,7 +20,7 @@ from billing.models import (
 )
 from billing.money import ZERO
 
-from ._targets import check_applications, check_targets, lock_invoices
+from ._targets import check_applications, check_targets, lock_invoices, write_applications
 from .account_totals import ledger_action, touch_accounts
 from .invoices import LineInput, price_lines, save_priced_lines, totals_of
 from .numbering import next_document_number
@@ -196,18 +196,8 @@ def apply_credit_note(
         note.status = CreditNote.Status.CLOSED
     note.save(update_fields=["balance", "status"])
     touch_accounts(note.customer_id)
-    extra = {"applied_on": applied_on} if applied_on else {}
-    return CreditApplication.objects.bulk_create(
-        CreditApplication(
-            credit_note=note,
-            invoice=invoices[pk],
-            amount=amount,
-            payer_customer_id=note.customer_id,
-            invoice_customer_id=invoices[pk].customer_id,
-            **extra,
-        )
-        for pk, amount in sorted(applications.items())
-    )
+    return write_applications(CreditApplication, source_field="credit_note", source=note, invoices=invoices,
+                              applications=applications, applied_on=applied_on)
 
 
 @ledger_action()
@@ -251,15 +241,5 @@ def apply_retainer(
     retainer.retainer_unused -= requested
     retainer.save(update_fields=["retainer_unused", "updated_at"])
     touch_accounts(retainer.customer_id)
-    extra = {"applied_on": applied_on} if applied_on else {}
-    return RetainerApplication.objects.bulk_create(
-        RetainerApplication(
-            retainer=retainer,
-            invoice=invoices[pk],
-            amount=amount,
-            payer_customer_id=retainer.customer_id,
-            invoice_customer_id=invoices[pk].customer_id,
-            **extra,
-        )
-        for pk, amount in sorted(applications.items())
-    )
+    return write_applications(RetainerApplication, source_field="retainer", source=retainer, invoices=invoices,
+                              applications=applications, applied_on=applied_on)

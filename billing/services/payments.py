@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from billing.models import Allocation, Customer, DocumentSequence, Invoice, Payment
 from billing.selectors.customers import customers_under
 
-from ._targets import check_amount, check_applications, check_targets, lock_invoices
+from ._targets import check_amount, check_applications, check_targets, lock_invoices, write_applications
 from .account_totals import ledger_action, touch_accounts
 from .numbering import next_document_number
 
@@ -62,18 +62,8 @@ def _allocate(
     payment.unallocated -= requested
     payment.save(update_fields=["unallocated"])
     touch_accounts(payment.customer_id)
-    extra = {"applied_on": applied_on} if applied_on else {}
-    return Allocation.objects.bulk_create(
-        Allocation(
-            payment=payment,
-            invoice=invoices[pk],
-            amount=amount,
-            payer_customer_id=payment.customer_id,
-            invoice_customer_id=invoices[pk].customer_id,
-            **extra,
-        )
-        for pk, amount in sorted(allocations.items())
-    )
+    return write_applications(Allocation, source_field="payment", source=payment, invoices=invoices,
+                              applications=allocations, applied_on=applied_on)
 
 
 @ledger_action()
