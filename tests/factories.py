@@ -104,28 +104,9 @@ from billing.models import (  # noqa: E402
     SalesOrderLine,
     Subscription,
 )
-from billing.services.account_totals import touch_accounts  # noqa: E402
 
 
-class _KeepsAccountTotals(factory.django.DjangoModelFactory):
-    """Documents written straight to the database, as a data load would: the accounts they belong to
-    get their `AccountBalance` rows recomputed once the document (and its related rows) exist."""
-
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def _after_postgeneration(cls, instance, create, results=None):
-        super()._after_postgeneration(instance, create, results)
-        if create:
-            touch_accounts(*cls._accounts_of(instance))
-
-    @staticmethod
-    def _accounts_of(instance) -> tuple:
-        return (instance.customer_id,)
-
-
-class InvoiceFactory(_KeepsAccountTotals):
+class InvoiceFactory(factory.django.DjangoModelFactory):
     """A sent invoice of 100.00 with one matching line, owing all of it."""
 
     class Meta:
@@ -169,7 +150,7 @@ class InvoiceLineFactory(factory.django.DjangoModelFactory):
     amount = Decimal("100.00")
 
 
-class PaymentFactory(_KeepsAccountTotals):
+class PaymentFactory(factory.django.DjangoModelFactory):
     """A succeeded offline payment of 100.00, nothing allocated yet."""
 
     class Meta:
@@ -185,7 +166,7 @@ class PaymentFactory(_KeepsAccountTotals):
     status = Payment.Status.SUCCEEDED
 
 
-class AllocationFactory(_KeepsAccountTotals):
+class AllocationFactory(factory.django.DjangoModelFactory):
     """Part of a payment applied to an invoice, written as it stands: the caller sets the invoice's
     balance and the payment's unallocated amount to match (the ledger services do both themselves)."""
 
@@ -198,12 +179,8 @@ class AllocationFactory(_KeepsAccountTotals):
     payer_customer = factory.SelfAttribute("payment.customer")
     invoice_customer = factory.SelfAttribute("invoice.customer")
 
-    @staticmethod
-    def _accounts_of(instance) -> tuple:
-        return (instance.payment.customer_id, instance.invoice.customer_id)
 
-
-class CreditNoteFactory(_KeepsAccountTotals):
+class CreditNoteFactory(factory.django.DjangoModelFactory):
     """An open credit note of 50.00, nothing applied yet."""
 
     class Meta:

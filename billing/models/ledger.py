@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.money import CURRENCY_CHOICES, ZERO, MoneyField
 
+from .bookkeeping import LedgerQuerySet, LedgerRow
 from .catalog import Item
 from .customers import Customer
 
@@ -42,7 +43,7 @@ class DocumentSequence(models.Model):
         return f"{self.get_kind_display()}: {self.prefix}{self.next_number:0{self.padding}d}"
 
 
-class InvoiceQuerySet(models.QuerySet):
+class InvoiceQuerySet(LedgerQuerySet):
     def open(self):
         """Sent and not fully paid: what a customer still owes (overdue ones included)."""
         return self.filter(status__in=(Invoice.Status.SENT, Invoice.Status.PARTIALLY_PAID), balance_due__gt=0)
@@ -57,12 +58,17 @@ class InvoiceQuerySet(models.QuerySet):
         return self.filter(is_retainer=True)
 
 
-class Invoice(models.Model):
+class Invoice(LedgerRow):
     """An invoice, or with `is_retainer` a retainer invoice (advance billing).
 
     "Overdue" is not stored: it is an open invoice past its due date (`is_overdue`), so it
     can never drift from the calendar.
     """
+
+    FIGURE_NEUTRAL_FIELDS = frozenset(
+        {"reference", "notes", "terms", "crm_deal_id", "crm_deal_name", "sent_at", "voided_at",
+         "first_viewed_at", "created_by", "updated_at"}
+    )
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -210,13 +216,15 @@ class InvoiceLine(LineAmounts):
         return f"{self.invoice_id}: {self.description}"
 
 
-class PaymentQuerySet(models.QuerySet):
+class PaymentQuerySet(LedgerQuerySet):
     def succeeded(self):
         return self.filter(status=Payment.Status.SUCCEEDED)
 
 
-class Payment(models.Model):
+class Payment(LedgerRow):
     """Money received from a customer. Only a succeeded payment carries allocations."""
+
+    FIGURE_NEUTRAL_FIELDS = frozenset({"reference", "notes", "failure_reason", "recorded_by"})
 
     class Method(models.TextChoices):
         CASH = "cash", _("Cash")
@@ -278,8 +286,11 @@ class Payment(models.Model):
         return self.number
 
 
-class Allocation(models.Model):
+class Allocation(LedgerRow):
     """Part of a payment applied to one invoice (the payer's own or a visible branch's)."""
+
+    ACCOUNT_FIELDS = ("payer_customer", "invoice_customer")
+    objects = LedgerQuerySet.as_manager()
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
@@ -300,12 +311,15 @@ class Allocation(models.Model):
         return f"{self.payment} → {self.invoice}: {self.amount}"
 
 
-class AllocationReversal(models.Model):
+class AllocationReversal(LedgerRow):
     """Part of an allocation taken back because its payment was refunded.
 
     Allocations are never edited or deleted; a refund that reaches allocated money adds these
     rows instead, so the invoice owes again and the history keeps both steps.
     """
+
+    ACCOUNT_FIELDS = ("payer_customer", "invoice_customer")
+    objects = LedgerQuerySet.as_manager()
 
     allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="reversals")
     refund = models.ForeignKey("billing.Refund", on_delete=models.PROTECT, related_name="allocation_reversals")
@@ -324,8 +338,10 @@ class AllocationReversal(models.Model):
         return f"{self.allocation} reversed: {self.amount}"
 
 
-class CreditNote(models.Model):
+class CreditNote(LedgerRow):
     """Money owed back to a customer: applied to invoices or refunded. `balance` is what is left."""
+
+    objects = LedgerQuerySet.as_manager()
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -375,8 +391,11 @@ class CreditNoteLine(LineAmounts):
         return f"{self.credit_note_id}: {self.description}"
 
 
-class CreditApplication(models.Model):
+class CreditApplication(LedgerRow):
     """Part of a credit note applied to an invoice (the holder's own or a visible branch's)."""
+
+    ACCOUNT_FIELDS = ("payer_customer", "invoice_customer")
+    objects = LedgerQuerySet.as_manager()
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="applications")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_applications")
@@ -397,8 +416,11 @@ class CreditApplication(models.Model):
         return f"{self.credit_note_id} → {self.invoice_id}: {self.amount}"
 
 
-class RetainerApplication(models.Model):
+class RetainerApplication(LedgerRow):
     """Part of a paid retainer applied to a later invoice."""
+
+    ACCOUNT_FIELDS = ("payer_customer", "invoice_customer")
+    objects = LedgerQuerySet.as_manager()
 
     retainer = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="retainer_applications", limit_choices_to={"is_retainer": True}
@@ -421,8 +443,10 @@ class RetainerApplication(models.Model):
         return f"{self.retainer_id} → {self.invoice_id}: {self.amount}"
 
 
-class Refund(models.Model):
+class Refund(LedgerRow):
     """Money paid back: from a payment's excess, a credit note, an unused retainer, or a gateway refund."""
+
+    objects = LedgerQuerySet.as_manager()
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")

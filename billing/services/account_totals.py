@@ -1,17 +1,22 @@
 """Keeping `AccountBalance` rows true: every ledger action recomputes the rows of the accounts it
-touched, from the documents, before its transaction commits.
+changed, from the documents, before its transaction commits.
 
-A ledger service runs inside `ledger_action()` (a `transaction.atomic` that also collects the
-accounts touched) and calls `touch_accounts(...)` with the customers whose documents it changes:
-the payer and the invoice's customer of an allocation, the customer of an invoice sent or voided,
-and so on. When the outermost `ledger_action` ends without an error, those accounts' rows are
-locked in customer-id order (after every document lock the action took, so two actions cannot
-wait on each other) and recomputed in a new statement, which sees whatever another action committed
-while this one waited for the lock. Recomputing (rather than adding differences) makes touching an
-account too many times harmless; touching too few is what `manage.py check_ledger` would report.
+Which accounts changed is not something a service has to remember: the ledger models report every
+write of their rows (`billing.models.bookkeeping`: `save`, `delete`, `bulk_create`, `bulk_update`,
+`update`), naming the row's customers. A ledger service runs inside `ledger_action()`, a
+`transaction.atomic` that collects those accounts; when the outermost action's block ends without an
+error, their rows are locked in customer-id order (after every document lock the action took, so
+two actions cannot wait on each other) and recomputed in a new statement, which sees whatever
+another action committed while this one waited for the lock. Recomputing (rather than adding
+differences) makes naming an account too many times harmless; `manage.py check_ledger` proves the
+rows right.
+
+"Outermost" is read from Django's own atomic state, not a counter of ours: an action is current
+while the atomic block it opened is on the connection's stack. Django runs on-commit callbacks after
+that block has left the stack, so an action started by one (a sandbox event delivered after commit)
+is an outermost action of its own and refreshes what it changed.
 """
 
-import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 
@@ -19,42 +24,38 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import AccountBalance, Customer
+from billing.models.bookkeeping import accounts_changed, begin_action, current_action, end_action
 from billing.selectors.accounts import KEPT_FIGURES, account_figures
-
-_pending = threading.local()  # per thread, as Django's database connections are
 
 
 @contextmanager
 def ledger_action():
     """`transaction.atomic()` for a business action on the ledger (usable as a decorator).
 
-    Nested actions share the outermost one's list of touched accounts; it refreshes them once, last.
+    Nested actions share the outermost one's set of changed accounts; it refreshes them once, last,
+    inside its own transaction.
     """
-    depth = getattr(_pending, "depth", 0)
-    if depth == 0:
-        _pending.accounts = set()
-    _pending.depth = depth + 1
-    try:
+    if current_action() is not None:
         with transaction.atomic():
             yield
-            if depth == 0 and _pending.accounts:
-                refresh_account_totals(customer_ids=_pending.accounts)
-    finally:
-        _pending.depth = depth
-        if depth == 0:
-            _pending.accounts = set()
+        return
+    block = transaction.atomic()
+    with block:
+        state = begin_action(block)
+        try:
+            yield
+            if state.accounts:
+                refresh_account_totals(customer_ids=state.accounts)
+        finally:
+            end_action(state)
 
 
 def touch_accounts(*customer_ids: int | None) -> None:
-    """These accounts' figures change in the current ledger action (None ids are ignored).
+    """Name accounts whose figures changed by a write the ledger models cannot see (raw SQL).
 
-    Outside a `ledger_action` the rows are refreshed at once."""
-    ids = {pk for pk in customer_ids if pk is not None}
-    if getattr(_pending, "depth", 0):
-        _pending.accounts |= ids
-    elif ids:
-        with transaction.atomic():
-            refresh_account_totals(customer_ids=ids)
+    Writes through the models name their accounts themselves. Outside a ledger action the rows are
+    refreshed at once."""
+    accounts_changed(customer_ids)
 
 
 def refresh_account_totals(*, customer_ids: Iterable[int]) -> None:

@@ -21,7 +21,7 @@ from billing.models import (
 from billing.money import ZERO
 
 from ._targets import check_applications, check_targets, lock_invoices, write_applications
-from .account_totals import ledger_action, touch_accounts
+from .account_totals import ledger_action
 from .invoices import LineInput, price_lines, save_priced_lines, totals_of
 from .numbering import next_document_number
 
@@ -114,7 +114,6 @@ def create_credit_note(
     )
     note.full_clean()
     note.save()
-    touch_accounts(customer.pk)
     save_priced_lines(CreditNoteLine, priced, credit_note=note)
     return note
 
@@ -146,7 +145,6 @@ def void_credit_note(*, credit_note: CreditNote) -> CreditNote:
     note.status = CreditNote.Status.VOID
     note.balance = ZERO
     note.save(update_fields=["status", "balance"])
-    touch_accounts(note.customer_id)
     return note
 
 
@@ -154,7 +152,6 @@ def _settle(invoices: Mapping[int, Invoice], applications: Mapping[int, Decimal]
     for pk, amount in applications.items():
         invoices[pk].settle(amount)
     Invoice.objects.bulk_update([invoices[pk] for pk in applications], ["balance_due", "status"])
-    touch_accounts(*(invoices[pk].customer_id for pk in applications))
 
 
 @ledger_action()
@@ -195,7 +192,6 @@ def apply_credit_note(
     if note.balance == 0:
         note.status = CreditNote.Status.CLOSED
     note.save(update_fields=["balance", "status"])
-    touch_accounts(note.customer_id)
     return write_applications(CreditApplication, source_field="credit_note", source=note, invoices=invoices,
                               applications=applications, applied_on=applied_on)
 
@@ -240,6 +236,5 @@ def apply_retainer(
     _settle(invoices, applications)
     retainer.retainer_unused -= requested
     retainer.save(update_fields=["retainer_unused", "updated_at"])
-    touch_accounts(retainer.customer_id)
     return write_applications(RetainerApplication, source_field="retainer", source=retainer, invoices=invoices,
                               applications=applications, applied_on=applied_on)

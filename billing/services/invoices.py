@@ -25,7 +25,7 @@ from billing.models import (
 from billing.money import HUNDRED, ZERO, is_whole_minor_units, quantize
 from billing.selectors.pricing import effective_price, effective_terms
 
-from .account_totals import ledger_action, touch_accounts
+from .account_totals import ledger_action
 from .numbering import next_document_number
 
 
@@ -170,7 +170,7 @@ def price_lines(
     return priced
 
 
-@transaction.atomic
+@ledger_action()
 def create_invoice(
     *,
     customer: Customer,
@@ -251,7 +251,7 @@ def create_invoice(
     return invoice
 
 
-@transaction.atomic
+@ledger_action()
 def recalculate_draft_invoice(*, invoice: Invoice) -> Invoice:
     """Re-round every line of a draft (edited in the admin) and its totals; balance = total.
 
@@ -308,7 +308,6 @@ def send_invoices(*, invoices: QuerySet[Invoice] | Iterable[Invoice], sent_by=No
         invoice.sent_at = now
         invoice.balance_due = invoice.total
     Invoice.objects.bulk_update(locked, ["status", "sent_at", "balance_due"])
-    touch_accounts(*(invoice.customer_id for invoice in locked))
     return locked
 
 
@@ -350,7 +349,6 @@ def void_invoice(*, invoice: Invoice) -> Invoice:
     invoice.voided_at = timezone.now()
     invoice.balance_due = ZERO
     invoice.save(update_fields=["status", "voided_at", "balance_due", "updated_at"])
-    touch_accounts(invoice.customer_id)
     if invoice.sales_order_id is not None:
         _return_quantities_to_order(invoice)
     return invoice

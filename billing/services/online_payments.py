@@ -45,7 +45,7 @@ from billing.models import (
 from billing.money import ZERO, format_money, is_whole_minor_units
 from billing.selectors import customers_under
 from billing.services._targets import check_applications, check_targets, lock_invoices
-from billing.services.account_totals import ledger_action, touch_accounts
+from billing.services.account_totals import ledger_action
 
 logger = logging.getLogger(__name__)
 
@@ -420,7 +420,6 @@ def _move(attempt: CheckoutAttempt, target: str, reason: str = "") -> None:
     elif target in (Status.FAILED, Status.CANCELED) and payment is not None:
         # A pending payment carries no allocations: failing it reverses nothing and frees its invoices.
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_reason=reason[:255])
-        touch_accounts(payment.customer_id)
     attempt.status = target
     attempt.payment = payment
     attempt.failure_reason = reason[:255] if target in (Status.FAILED, Status.CANCELED) else ""
@@ -452,7 +451,6 @@ def _complete_payment(*, attempt: CheckoutAttempt, payment: Payment) -> None:
     from billing.services.payments import allocate_payment  # the ledger's one allocation path
 
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.SUCCEEDED, paid_on=timezone.localdate())
-    touch_accounts(payment.customer_id)
     lines = {ln.invoice_id: ln.amount for ln in attempt.lines.all()}
     invoices = (
         Invoice.objects.open()

@@ -12,7 +12,7 @@ from billing.models import Allocation, Customer, DocumentSequence, Invoice, Paym
 from billing.selectors.customers import customers_under
 
 from ._targets import check_amount, check_applications, check_targets, lock_invoices, write_applications
-from .account_totals import ledger_action, touch_accounts
+from .account_totals import ledger_action
 from .numbering import next_document_number
 
 
@@ -25,7 +25,6 @@ def _settle(invoices: Mapping[int, Invoice], applications: Mapping[int, Decimal]
     Invoice.objects.bulk_update(
         [invoices[pk] for pk in applications], ["balance_due", "status", "retainer_unused"]
     )
-    touch_accounts(*(invoices[pk].customer_id for pk in applications))
 
 
 def _allocate(
@@ -61,7 +60,6 @@ def _allocate(
     _settle(invoices, allocations)
     payment.unallocated -= requested
     payment.save(update_fields=["unallocated"])
-    touch_accounts(payment.customer_id)
     return write_applications(Allocation, source_field="payment", source=payment, invoices=invoices,
                               applications=allocations, applied_on=applied_on)
 
@@ -106,7 +104,6 @@ def record_payment(
     )
     payment.full_clean()
     payment.save()
-    touch_accounts(customer.pk)
     if allocations:
         _allocate(payment, allocations, paid_on)
     return payment

@@ -12,7 +12,7 @@ from billing.models import AllocationReversal, CreditNote, Invoice, Payment, Ref
 from billing.money import ZERO
 
 from ._targets import check_amount, lock_invoices
-from .account_totals import ledger_action, touch_accounts
+from .account_totals import ledger_action
 
 
 @ledger_action()
@@ -88,7 +88,6 @@ def refund_payment(
     if payment.refunded_amount == payment.amount:
         payment.status = Payment.Status.REFUNDED
     payment.save(update_fields=["unallocated", "refunded_amount", "status"])
-    touch_accounts(payment.customer_id)
     return refund
 
 
@@ -135,7 +134,6 @@ def _reverse_allocations(payment: Payment, refund: Refund, to_reverse: Decimal) 
         )
         to_reverse -= take
     Invoice.objects.bulk_update(list(invoices.values()), ["balance_due", "status", "retainer_unused"])
-    touch_accounts(*(invoice.customer_id for invoice in invoices.values()))
     AllocationReversal.objects.bulk_create(reversals)
 
 
@@ -170,7 +168,6 @@ def refund_credit_note(
     if note.balance == 0:
         note.status = CreditNote.Status.CLOSED
     note.save(update_fields=["balance", "status"])
-    touch_accounts(note.customer_id)
     return Refund.objects.create(
         customer_id=note.customer_id,
         credit_note=note,
@@ -214,7 +211,6 @@ def refund_retainer(
         )
     retainer.retainer_unused -= amount
     retainer.save(update_fields=["retainer_unused", "updated_at"])
-    touch_accounts(retainer.customer_id)
     return Refund.objects.create(
         customer_id=retainer.customer_id,
         retainer=retainer,

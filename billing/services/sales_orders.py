@@ -20,6 +20,7 @@ from billing.models import (
 )
 from billing.selectors.pricing import effective_terms
 
+from .account_totals import ledger_action
 from .invoices import LineInput, create_invoice, price_lines, save_priced_lines, totals_of
 from .numbering import next_document_number
 
@@ -138,7 +139,7 @@ def confirm_sales_order(*, sales_order: SalesOrder) -> SalesOrder:
     return order
 
 
-@transaction.atomic
+@ledger_action()
 def convert_sales_order_to_invoice(
     *,
     sales_order: SalesOrder,

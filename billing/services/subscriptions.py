@@ -5,11 +5,11 @@ import logging
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.dateformat import format as date_format
 
 from billing.models import Invoice, Subscription
 
+from .account_totals import ledger_action
 from .invoices import LineInput, create_invoice, send_invoices
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def next_period_start(subscription: Subscription, current: date) -> date:
     return date(year, month + 1, day)
 
 
-@transaction.atomic
+@ledger_action()
 def bill_subscription(*, subscription: Subscription, today: date) -> list[Invoice]:
     """Invoice (and send) every period of one subscription that has started by `today`.
 
