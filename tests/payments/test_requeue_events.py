@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings as django_settings
 from django.db import connections, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.gateways import WebhookEvent
@@ -18,7 +19,7 @@ from billing.services.online_payments import (
     record_gateway_event,
     requeue_unapplied_gateway_events,
 )
-from tests.factories import InvoiceFactory
+from tests.factories import InvoiceFactory, StaffUserFactory
 from tests.fakes.stripe_events import charge_refunded, event, payment_intent
 
 from .factories import CheckoutAttemptFactory, CheckoutLineFactory
@@ -190,3 +191,18 @@ def test_beat_runs_the_requeue_task_at_least_every_minute():
     entries = [entry for entry in schedule if entry["task"] == requeue_gateway_events_task.name]
 
     assert len(entries) == 1 and entries[0]["schedule"] <= 60
+
+
+@pytest.mark.django_db
+def test_the_back_office_lists_the_events_still_to_apply(client, django_capture_on_commit_callbacks):
+    applied = _succeeded(_checkout())
+    with django_capture_on_commit_callbacks(execute=True):
+        _requeue()
+    pending = _succeeded(_checkout(), seconds_ago=5)
+    client.force_login(StaffUserFactory())
+
+    response = client.get(reverse("admin:billing_gatewayevent_changelist"), {"applied_at__isempty": "1"})
+
+    assert response.status_code == 200
+    assert [event.pk for event in response.context["cl"].result_list] == [pending.pk]
+    assert GatewayEvent.objects.get(pk=applied.pk).applied_at is not None
