@@ -28,11 +28,13 @@ run: install
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# PostgreSQL and Redis normally run already; start them if they have stopped.
+# PostgreSQL and Redis normally run already; start them if they have stopped. Redis keeps an
+# append-only file as production must (docs/operations.md): queued tasks survive its restart.
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
-	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 \
-		--save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { mkdir -p /var/lib/redis /var/log/redis && \
+		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 \
+		--save "" --appendonly yes --appendfsync everysec --dir /var/lib/redis --logfile /var/log/redis/ci.log; }
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
 		echo "PostgreSQL or Redis did not start" >&2; exit 1
 

@@ -4,8 +4,8 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-# Defined beside the gateways; imported here so a worker's autodiscovery (app/tasks.py) registers it.
-from billing.gateways.tasks import record_gateway_event_task  # noqa: F401
+# Defined beside the gateways; imported here so a worker's autodiscovery (app/tasks.py) registers them.
+from billing.gateways.tasks import record_gateway_event_task, requeue_gateway_events_task  # noqa: F401
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

@@ -33,3 +33,14 @@ def test_a_worker_registers_the_webhook_subscription_and_crm_tasks(worker_task_n
 
 def test_every_beat_entry_points_at_a_task_a_worker_knows(worker_task_names):
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= worker_task_names
+
+
+def test_every_task_is_acknowledged_late_and_a_dead_worker_s_task_comes_back_within_minutes():
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+
+    assert ours and all(task.acks_late and task.reject_on_worker_lost for task in ours.values())
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert 60 <= app.conf.broker_transport_options["visibility_timeout"] <= 30 * 60  # Redis's default is an hour

@@ -209,7 +209,8 @@ class CheckoutAttemptAdmin(admin.ModelAdmin):
 @admin.register(GatewayEvent)
 class GatewayEventAdmin(admin.ModelAdmin):
     list_display = ("event_id", "type", "gateway", "object_id", "received_at", "applied_at", "outcome")
-    list_filter = ("type", "gateway")
+    # "applied: empty" lists the events still to apply (docs/operations.md: the re-queue beat)
+    list_filter = (("applied_at", admin.EmptyFieldListFilter), "type", "gateway")
     search_fields = ("event_id", "object_id")
     list_select_related = ("payment",)
     readonly_fields = (

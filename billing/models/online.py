@@ -188,6 +188,14 @@ class GatewayEvent(models.Model):
 
     class Meta:
         ordering = ["received_at", "pk"]
+        indexes = [
+            # The re-queue beat looks for unapplied events every 30 s; applied ones (nearly all) stay out.
+            models.Index(
+                fields=["received_at", "id"],
+                condition=models.Q(applied_at__isnull=True),
+                name="billing_gwevent_unapplied",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.type} {self.event_id}"

@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -568,6 +571,40 @@ def _apply_waiting_refunds(*, intent_id: str) -> None:
         _apply_stored_event(event)
 
 
+def requeue_unapplied_gateway_events(*, older_than: timedelta, limit: int, expires: float) -> list[int]:
+    """Queue record_gateway_event_task again for stored events still unapplied; return their ids.
+
+    A webhook is answered once its event is stored, so the gateway never resends it: if the worker
+    holding its task dies, or the broker loses the message, only this brings it back (beat, every
+    30 s). Oldest first, at most `limit` per run. Skipped: events received less than `older_than`
+    ago (their own task is normally still on its way), events whose row is locked (a task is
+    applying it right now; a copy would only wait on that lock and tie up a worker), and refund
+    events waiting for their payment while that checkout is still open or processing (the payment's
+    success applies them, `_apply_waiting_refunds`; re-running them meanwhile only says "waiting"
+    again). Re-queued messages expire after `expires` seconds, so a broker without a consuming
+    worker collects a few copies per event, not one per beat run. Safe to repeat: applying is.
+    """
+    from billing.gateways.tasks import record_gateway_event_task
+
+    still_waiting = Q(
+        outcome=_WAITING_FOR_PAYMENT,
+        attempt__status__in=(CheckoutAttempt.Status.OPEN, CheckoutAttempt.Status.PROCESSING),
+    )
+    with transaction.atomic():
+        ids = list(
+            GatewayEvent.objects.filter(applied_at__isnull=True, received_at__lte=timezone.now() - older_than)
+            .exclude(still_waiting)
+            .order_by("received_at", "pk")
+            .select_for_update(of=("self",), skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        for pk in ids:
+            transaction.on_commit(partial(record_gateway_event_task.apply_async, args=(pk,), expires=expires))
+    if ids:
+        logger.warning("Re-queued %d gateway event(s) stored but not applied (oldest id %s)", len(ids), ids[0])
+    return ids
+
+
 def _apply_intent_event(data: dict):
     from billing.gateways.stripe_gateway import intent_from_stripe
 
@@ -718,6 +755,7 @@ __all__ = [
     "refresh_checkout",
     "refund_online_payment",
     "remove_saved_method",
+    "requeue_unapplied_gateway_events",
     "send_receipt",
     "settle_sandbox_payment",
     "start_checkout",

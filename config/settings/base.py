@@ -158,8 +158,16 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_AVAILABLE)
 CELERY_TASK_EAGER_PROPAGATES = True
+# At least once (docs/operations.md): a task's message is acknowledged only when it has finished, so a
+# worker that dies mid-task leaves it to run again; every task is safe to run twice. A pool child
+# killed mid-task (OOM) has its message put back at once; a whole worker killed leaves it unacked
+# in Redis until the visibility timeout, then another worker gets it. Kept to minutes (Redis's
+# default is an hour): above our longest task and retry countdown. Gateway events do not wait for
+# it: the re-queue beat below brings them back within a minute.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=10 * 60)}
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -169,6 +177,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Idempotent, so hourly is safe and catches up after downtime (ledger's entry).
     "subscription-invoices-hourly": {"task": "billing.tasks.generate_due_subscription_invoices_task",
                                      "schedule": 60 * 60.0},
+    # A webhook is answered 200 once stored, so the gateway will not resend it: stored events no
+    # worker applied (a worker killed holding one, a broker restart) are queued again from here.
+    # A run nobody picks up within 30 s is dropped; the next one replaces it.
+    "gateway-events-requeue-every-30-seconds": {"task": "billing.requeue_gateway_events_task",
+                                                "schedule": 30.0, "options": {"expires": 30}},
 }
 
 # Payments: the sandbox gateway needs no network; Stripe is picked when its keys are set.
