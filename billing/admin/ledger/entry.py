@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.models import CreditNote, CreditNoteLine, Customer, Invoice, Item, SalesOrder
-from billing.money import ZERO, format_money
+from billing.money import ZERO, MoneyFormField, format_money
 from billing.services import LineInput
 
 from .common import SafeAutocompleteSelect
@@ -43,9 +43,7 @@ class LineRowForm(forms.Form):
     quantity = forms.DecimalField(
         label=gettext_lazy("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001"), initial=1
     )
-    rate = forms.DecimalField(
-        label=gettext_lazy("Rate"), max_digits=18, decimal_places=2, min_value=Decimal("0"), required=False
-    )
+    rate = MoneyFormField(label=gettext_lazy("Rate"), min_value=Decimal("0"), required=False)
     discount_percent = forms.DecimalField(
         label=gettext_lazy("Discount %"),
         max_digits=5,
@@ -156,7 +154,7 @@ class InvoiceCreditRowForm(forms.Form):
     """One invoiced line: how much of it to credit (quantity and rate up to what was invoiced)."""
 
     quantity = forms.DecimalField(label=gettext_lazy("Quantity"), max_digits=12, decimal_places=3)
-    rate = forms.DecimalField(label=gettext_lazy("Rate"), max_digits=18, decimal_places=2)
+    rate = MoneyFormField(label=gettext_lazy("Rate"))
 
     def __init__(self, *args, line, **kwargs):
         super().__init__(*args, initial={"quantity": plain_quantity(line.quantity), "rate": line.rate}, **kwargs)
