@@ -48,6 +48,12 @@ def _input(page: str, name: str) -> str:
     return match.group(0)
 
 
+def _item_select(page: str, name: str) -> str:
+    match = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>', page)
+    assert match, f"no select {name}"
+    return match.group(0)
+
+
 def _starts_empty_saying_group_default(page: str, name: str) -> None:
     field = _input(page, name)
     assert 'value="' not in field or 'value=""' in field, field
@@ -113,7 +119,10 @@ def test_a_draft_invoices_new_line_starts_empty_with_the_customers_discount_as_p
     extra = _input(page, "lines-1-discount_percent")
     assert 'value="' not in extra or 'value=""' in extra
     assert 'placeholder="2.00 (group default)"' in extra
-    assert f'data-customer="{partner.pk}"' in page
+    for row in ("lines-0-item", "lines-1-item"):
+        select = _item_select(page, row)
+        assert f'data-customer="{partner.pk}"' in select
+        assert f'data-effective-url="{reverse("admin:billing_effective_terms")}"' in select
 
 
 def test_sales_order_lines_take_the_group_discount_when_left_empty_and_keep_a_typed_zero(staff, partner, router):
@@ -138,6 +147,7 @@ def test_sales_order_lines_take_the_group_discount_when_left_empty_and_keep_a_ty
 
     _starts_empty_saying_group_default(page, "line-0-discount_percent")
     assert "js/admin/effective_terms.js" in page
+    assert 'data-rate-field="rate"' in _item_select(page, "line-0-item")
     assert (empty.status_code, zero.status_code) == (302, 302)
     assert [order.total for order in SalesOrder.objects.order_by("pk")] == [PARTNER_PRICE, LIST_PRICE]
 
@@ -193,6 +203,7 @@ def test_subscriptions_bill_the_effective_price_and_discount_when_left_empty_and
 
     _starts_empty_saying_group_default(page, "discount_percent")
     assert "js/admin/effective_terms.js" in page
+    assert 'data-rate-field="price"' in _item_select(page, "item")
     assert [r.status_code for r in responses] == [302, 302, 302]
     assert sorted(inv.total for inv in invoices) == [Decimal("343.00"), PARTNER_PRICE, LIST_PRICE]  # 350 − 2%
 

@@ -46,7 +46,10 @@ def hint_effective_fields(form, hints: dict, *, item="item", rate="rate", discou
     """Placeholders on the empty-means-effective fields; on the item select, what the page's script needs."""
     fields = form.fields
     if item in fields:
-        attrs = fields[item].widget.attrs  # a related-field wrapper shares its inner widget's attrs
+        widget = fields[item].widget
+        # Inside the admin's related-field wrapper: the wrapper's own `attrs` is the form class's widget's
+        # (shared by every form), the inner widget is this form's copy.
+        attrs = getattr(widget, "widget", widget).attrs
         attrs.update(
             {
                 "data-effective-url": reverse("admin:billing_effective_terms"),

@@ -80,14 +80,23 @@
     }
 
     // The admin's autocomplete (select2) announces a choice with a jQuery event, which native listeners
-    // don't see; django.jQuery's handler sees both, so use it when the admin loaded it.
-    if (window.django && window.django.jQuery) {
-        window.django.jQuery(document).on('change', 'select', function (event) {
-            changed(event.target);
-        });
+    // don't see; django.jQuery's handler sees both, so use it when the admin loaded it (by the time the
+    // document is parsed: the form's Media may place this file before jquery.init.js).
+    function listen() {
+        if (window.django && window.django.jQuery) {
+            window.django.jQuery(document).on('change', 'select', function (event) {
+                changed(event.target);
+            });
+        } else {
+            document.addEventListener('change', function (event) {
+                changed(event.target);
+            });
+        }
+    }
+
+    if (document.readyState === 'loading') {
+        document.addEventListener('DOMContentLoaded', listen);
     } else {
-        document.addEventListener('change', function (event) {
-            changed(event.target);
-        });
+        listen();
     }
 })();
