@@ -226,7 +226,8 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     plan_name = factory.Sequence(lambda n: f"Maintenance plan {n}")
-    price = Decimal("49.00")
+    item = None
+    price = factory.LazyAttribute(lambda sub: None if sub.item else Decimal("49.00"))  # with an item: its price
     currency = factory.SelfAttribute("customer.currency")
     billing_period = Subscription.Period.MONTHLY
     starts_on = factory.LazyFunction(timezone.localdate)

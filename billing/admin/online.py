@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.gateways import GatewayError
 from billing.models import CheckoutAttempt, CheckoutLine, GatewayEvent, Payment, SavedPaymentMethod
+from billing.money import MoneyFormField
 from billing.services.online_payments import refund_online_payment, settle_sandbox_payment
 
 
@@ -53,7 +54,7 @@ class CheckoutInline(admin.StackedInline):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount to refund"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    amount = MoneyFormField(label=_("Amount to refund"), min_value=Decimal("0.01"))
 
 
 class OnlinePaymentMixin:

@@ -8,7 +8,8 @@ rows they derive from, and `manage.py check_ledger` recomputes them from those r
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -544,7 +545,21 @@ class Subscription(models.Model):
     plan_name = models.CharField(_("plan"), max_length=200)
     item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(_("quantity"), **QUANTITY, default=Decimal("1"))
-    price = MoneyField(_("price per period"), help_text=_("Empty item price: this amount; else the effective price."))
+    price = MoneyField(
+        _("price per period"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the customer's price for the item (its price list, else the group's). Required "
+                    "without an item."),
+    )
+    discount_percent = models.DecimalField(
+        _("discount %"),
+        **PERCENT,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Empty: the customer's discount (its own, else its group's, else the organisation's)."),
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     billing_period = models.CharField(
         _("billing period"), max_length=10, choices=Period.choices, default=Period.MONTHLY
@@ -563,3 +578,8 @@ class Subscription(models.Model):
 
     def __str__(self):
         return f"{self.plan_name} — {self.customer}"
+
+    def clean(self):
+        super().clean()
+        if self.price is None and self.item_id is None:
+            raise ValidationError({"price": _("Enter a price, or choose an item to use the customer's price.")})

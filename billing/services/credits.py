@@ -19,6 +19,7 @@ from billing.models import (
     RetainerApplication,
 )
 from billing.money import ZERO
+from billing.selectors.pricing import effective_terms
 
 from ._targets import check_applications, check_targets, lock_invoices, write_applications
 from .account_totals import ledger_action
@@ -34,12 +35,14 @@ def create_credit_note(
     invoice: Invoice | None = None,
     issued_on: date | None = None,
     reason: str = "",
+    effective_discount: bool = False,
 ) -> CreditNote:
     """Issue a credit note, free-standing or correcting an invoice; its whole total is open credit.
 
     From an invoice: the customer is the invoice's, lines default to a copy of the invoice's,
     and all credit notes of that invoice together can't exceed its total. Line rates left empty
-    come from the effective price; discounts default to none. Raises ValidationError
+    come from the effective price; discounts left empty are none, or with `effective_discount` the
+    customer's effective discount (the back office's form: empty = the customer's). Raises ValidationError
     (no_lines, invoice_not_sent, exceeds_invoice_total, wrong_customer, …).
     """
     if invoice is not None:
@@ -75,7 +78,8 @@ def create_credit_note(
             ]
     if customer is None:
         raise ValidationError(_("Choose the customer to credit."), code="no_customer")
-    priced = price_lines(customer=customer, lines=lines or [], default_discount=ZERO)
+    default_discount = effective_terms(customer=customer).discount_percent if effective_discount else ZERO
+    priced = price_lines(customer=customer, lines=lines or [], default_discount=default_discount)
     totals = totals_of(priced)
     if totals.total <= 0:
         raise ValidationError(_("A credit note must total more than zero."), code="bad_amount")

@@ -33,6 +33,7 @@ def bill_subscription(*, subscription: Subscription, today: date) -> list[Invoic
     Safe to repeat: the subscription row is locked and its next billing date moves with each
     invoice, and the unique constraint one_invoice_per_subscription_period is the backstop; a
     period already invoiced is skipped. Non-renewing subscriptions stop after `ends_on`.
+    A price or discount left empty is the customer's effective one; a typed one (even 0) wins.
     """
     sub = (
         Subscription.objects.select_for_update(of=("self",))
@@ -47,13 +48,14 @@ def bill_subscription(*, subscription: Subscription, today: date) -> list[Invoic
     ):
         start = sub.next_billing_on
         if not Invoice.objects.filter(subscription=sub, billing_period_start=start).exists():
-            rate = None if sub.item_id else sub.price
             last_day = next_period_start(sub, start) - timedelta(days=1)
             line = LineInput(
                 item=sub.item,
                 description=f"{sub.plan_name}, {date_format(start, 'j M Y')} – {date_format(last_day, 'j M Y')}",
                 quantity=sub.quantity,
-                rate=rate,
+                # Empty price / discount: the customer's effective ones on the day the period is billed.
+                rate=sub.price,
+                discount_percent=sub.discount_percent,
             )
             created.append(
                 create_invoice(

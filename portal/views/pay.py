@@ -4,7 +4,7 @@ Views parse and answer; billing.services.online_payments checks every rule again
 invoices locked, so a tampered form gets the service's message and nothing is written.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.gateways import GatewayError, PaymentDeclined, get_gateway
 from billing.models import CheckoutAttempt, CheckoutLine, Invoice, Payment, SavedPaymentMethod
+from billing.money import parse_money
 from billing.selectors import visible_customers
 from billing.selectors.balances import outstanding_invoices
 from billing.services.online_payments import (
@@ -82,17 +83,17 @@ class MethodForm(forms.Form):
         return value, None
 
 
-def _posted_allocations(post, invoices) -> dict[int, Decimal]:
-    """{invoice id: amount} from the posted form; shape only, the service applies the rules."""
+def _posted_allocations(post, currency: str) -> dict[int, Decimal]:
+    """{invoice id: amount} from the posted form; shape only, the service applies the rules.
+
+    Amounts go through billing.money.parse_money: "1e26", "NaN" or "1.234" are the form's
+    error (400), never a 500 and never echoed back as "1E+3".
+    """
     allocations = {}
     for raw in post.getlist("invoice"):
-        try:
-            pk = int(raw)
-            allocations[pk] = Decimal(post.get(f"amount_{pk}", "").strip().replace(",", ""))
-        except (ValueError, InvalidOperation):
-            raise ValidationError(_("Enter each amount as a number, like 125.50."), code="bad_amount") from None
-        if not allocations[pk].is_finite():
-            raise ValidationError(_("Enter each amount as a number, like 125.50."), code="bad_amount")
+        if not str(raw).isdigit():
+            raise ValidationError(_("Choose the invoices to pay from the list."), code="bad_invoice")
+        allocations[int(raw)] = parse_money(post.get(f"amount_{raw}", ""), currency)
     return allocations
 
 
@@ -108,7 +109,7 @@ def _pay_page(request, *, invoices, title, editable):
     if submitted and form.is_valid():
         method, saved = form.method_and_saved()
         try:
-            allocations = _posted_allocations(request.POST, invoices)
+            allocations = _posted_allocations(request.POST, payer.currency)
             attempt = start_checkout(
                 payer=payer,
                 allocations=allocations,

@@ -13,7 +13,7 @@ def subscription_list(request):
     invoices = Invoice.objects.exclude(status=Invoice.Status.DRAFT).order_by("-issued_on", "-pk")
     subscriptions = (
         selectors.visible_subscriptions(user=request.user)
-        .select_related("customer")
+        .select_related("customer", "item")
         .prefetch_related(Prefetch("invoices", queryset=invoices))
         .order_by("status", "next_billing_on")
     )

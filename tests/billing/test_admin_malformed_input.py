@@ -4,13 +4,15 @@ A bookkeeper who edits a URL by hand, follows an old bookmark or double-submits 
 gets the list or the form back with a message, and nothing is written.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from billing.models import ContactPerson, Customer, CustomerGroup, Invoice
-from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, StaffUserFactory
+from billing.models import ContactPerson, Customer, CustomerGroup, Invoice, Payment
+from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, PaymentFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +141,91 @@ def test_an_action_on_malformed_selected_ids_says_so_and_changes_nothing(staff, 
     assert "select them again" in " ".join(_messages(response))
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.SENT
+
+
+# Money typed by staff: exotic notation or more digits than the column holds is the form's error.
+
+EXOTIC_AMOUNTS = [
+    ("1e26", "Enter an amount like 1,234.56."),
+    ("9" * 400, "Enter an amount of at most $9,999,999,999,999,999.99."),
+    ("1e3", "Enter an amount like 1,234.56."),
+    ("NaN", "Enter an amount like 1,234.56."),
+    ("Infinity", "Enter an amount like 1,234.56."),
+    ("1.234", "Enter at most 2 decimals, like 1,234.56."),
+    ("12,34", "Enter an amount like 1,234.56."),
+]
+
+
+def _refused_on_the_page(response, message):
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page
+    assert "E+" not in page and "was requested" not in page
+
+
+@pytest.mark.parametrize(("typed", "message"), EXOTIC_AMOUNTS)
+def test_an_exotic_payment_amount_in_the_record_payment_page_is_a_form_error(staff, typed, message):
+    invoice = InvoiceFactory(total=Decimal("60.00"))
+    url = reverse("admin:billing_payment_record") + f"?customer={invoice.customer.pk}"
+
+    response = staff.post(url, {"amount": typed, "paid_on": "2026-03-05", "method": "cash"})
+
+    _refused_on_the_page(response, message)
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(("typed", "message"), EXOTIC_AMOUNTS)
+def test_an_exotic_allocation_in_the_record_payment_page_is_a_form_error(staff, typed, message):
+    invoice = InvoiceFactory(total=Decimal("60.00"))
+    url = reverse("admin:billing_payment_record") + f"?customer={invoice.customer.pk}"
+
+    response = staff.post(
+        url, {"amount": "100.00", "paid_on": "2026-03-05", "method": "cash", f"alloc_{invoice.pk}": typed}
+    )
+
+    _refused_on_the_page(response, message)
+    assert not Payment.objects.exists()
+
+
+def test_minus_zero_as_a_payment_is_refused_as_zero(staff):
+    invoice = InvoiceFactory(total=Decimal("60.00"))
+    url = reverse("admin:billing_payment_record") + f"?customer={invoice.customer.pk}"
+
+    response = staff.post(url, {"amount": "-0", "paid_on": "2026-03-05", "method": "cash"})
+
+    assert response.status_code == 200
+    assert "-$0.00" not in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(("typed", "message"), [*EXOTIC_AMOUNTS, ("-0", "above zero")])
+def test_an_exotic_amount_when_applying_a_credit_note_is_a_form_error(staff, typed, message):
+    invoice = InvoiceFactory(total=Decimal("80.00"))
+    note = CreditNoteFactory(customer=invoice.customer, total=Decimal("30.00"))
+
+    response = staff.post(
+        reverse("admin:billing_creditnote_apply", args=[note.pk]), {"invoice": invoice.pk, "amount": typed}
+    )
+
+    _refused_on_the_page(response, message)
+    assert Invoice.objects.get(pk=invoice.pk).balance_due == Decimal("80.00")
+
+
+@pytest.mark.parametrize(("typed", "message"), EXOTIC_AMOUNTS)
+def test_an_exotic_refund_amount_is_a_form_error(staff, typed, message):
+    payment = PaymentFactory(amount=Decimal("50.00"))
+
+    response = staff.post(
+        reverse("admin:billing_payment_refund", args=[payment.pk]),
+        {"amount": typed, "method": "bank_transfer", "reference": ""},
+    )
+
+    _refused_on_the_page(response, message)
+    assert not payment.refunds.exists()
+
+
+@pytest.mark.parametrize("typed", ["1e26", "NaN", "9" * 400])
+def test_an_exotic_amount_in_a_changelist_filter_is_not_a_500(staff, typed):
+    response = staff.get(reverse("admin:billing_invoice_changelist"), {"total__gte": typed}, follow=True)
+
+    assert response.status_code in (200, 400)

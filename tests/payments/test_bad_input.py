@@ -144,8 +144,44 @@ def test_an_amount_that_is_not_a_number_is_refused(client, head_office):
     response = _post_pay(client, head_office, {"invoice": [inv.pk], f"amount_{inv.pk}": "lots"})
 
     assert response.status_code == 400
-    assert "Enter each amount as a number" in response.content.decode()
+    assert "Enter an amount like 1,234.56." in response.content.decode()
     assert not CheckoutAttempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1e26", "Enter an amount like 1,234.56."),
+        ("9" * 400, "Enter an amount of at most $9,999,999,999,999,999.99."),
+        ("1e3", "Enter an amount like 1,234.56."),
+        ("NaN", "Enter an amount like 1,234.56."),
+        ("Infinity", "Enter an amount like 1,234.56."),
+        ("-0", "above zero"),
+        ("1.234", "Enter at most 2 decimals, like 1,234.56."),
+        ("12,34", "Enter an amount like 1,234.56."),
+    ],
+)
+def test_an_exotic_or_oversized_amount_on_the_pay_form_is_a_400_with_a_message_never_a_500(
+    client, head_office, typed, message
+):
+    inv = head_office["east_invoice"]
+
+    response = _post_pay(client, head_office, {"invoice": [inv.pk], f"amount_{inv.pk}": typed})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert message in page
+    assert "E+" not in page and "was requested" not in page
+    assert not CheckoutAttempt.objects.exists() and not SandboxObject.objects.exists()
+
+
+def test_an_amount_with_thousands_separators_is_read_as_the_customer_meant(client, head_office):
+    inv = InvoiceFactory(customer=head_office["east"], total=Decimal("1500.00"))
+
+    response = _post_pay(client, head_office, {"invoice": [inv.pk], f"amount_{inv.pk}": "1,250.00"})
+
+    assert response.status_code == 302
+    assert CheckoutAttempt.objects.get().amount == Decimal("1250.00")
 
 
 def test_a_method_the_customer_does_not_have_is_refused(client, head_office):

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pdfplumber
 import pytest
 
-from tests.factories import AllocationFactory, ContactPersonFactory, InvoiceFactory
+from tests.factories import AllocationFactory, ContactPersonFactory, InvoiceFactory, ItemFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +163,15 @@ def test_home_for_a_contact_whose_customer_has_the_portal_turned_off_says_no_acc
 
     assert response.status_code == 200
     assert "No portal access" in response.content.decode()
+
+
+def test_a_subscription_priced_from_the_item_says_so_instead_of_an_empty_amount(client):
+    contact = ContactPersonFactory()
+    SubscriptionFactory(customer=contact.customer, item=ItemFactory(name="Firewall licence"), plan_name="Firewall")
+    SubscriptionFactory(customer=contact.customer, price=Decimal("49.00"), plan_name="Support")
+    client.force_login(contact.user)
+
+    page = client.get("/subscriptions/").content.decode()
+
+    assert "Your price for Firewall licence" in page
+    assert "$49.00" in page

@@ -17,7 +17,7 @@ from billing.models import (
     Refund,
     RetainerApplication,
 )
-from billing.money import format_money
+from billing.money import MoneyFormField, format_money
 from billing.selectors import customers_under, outstanding_invoices
 
 from ..safety import SafeAdminMixin, SafeAutocompleteMixin, SafeAutocompleteSelect  # noqa: F401  (re-exported)
@@ -137,7 +137,7 @@ class StatementPeriodForm(forms.Form):
 
 
 class AmountForm(forms.Form):
-    amount = forms.DecimalField(label=gettext_lazy("Amount"), max_digits=18, decimal_places=2)
+    amount = MoneyFormField(label=gettext_lazy("Amount"))
     method = forms.ChoiceField(
         label=gettext_lazy("Paid back by"), choices=Payment.Method.choices, initial=Payment.Method.BANK_TRANSFER
     )
@@ -146,7 +146,7 @@ class AmountForm(forms.Form):
 
 class ApplyForm(forms.Form):
     invoice = forms.ModelChoiceField(label=gettext_lazy("Invoice"), queryset=Invoice.objects.none())
-    amount = forms.DecimalField(label=gettext_lazy("Amount"), max_digits=18, decimal_places=2)
+    amount = MoneyFormField(label=gettext_lazy("Amount"))
 
     def __init__(self, *args, payer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,6 +178,8 @@ class MoneyActionsMixin:
         if not self.has_change_permission(request):
             raise PermissionDenied
         obj = get_object_or_404(self.model, pk=object_id)
+        if "amount" in form.fields:  # decimals and messages in the document's currency
+            form.fields["amount"].currency = getattr(obj, "currency", None)
         if request.method == "POST" and form.is_valid():
             try:
                 result = run(obj, form.cleaned_data)

@@ -37,6 +37,7 @@ from .common import (
     call_service_for_each,
     refund_inline,
 )
+from .effective import EFFECTIVE_TERMS_JS, customer_hints, hint_effective_fields
 from .entry import (
     CreditNoteForm,
     credit_room,
@@ -140,7 +141,7 @@ class CreditNoteAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
                 return redirect("admin:billing_invoice_change", invoice.pk)
         posted = request.POST if request.method == "POST" else None
         form = CreditNoteForm(posted, invoice=invoice)
-        rows = invoice_credit_rows(request, invoice) if invoice else line_rows(request, with_discount=False)
+        rows = invoice_credit_rows(request, invoice) if invoice else line_rows(request, with_discount=True)
         if posted is not None:
             used = [row for row in rows if not row.is_empty()]
             rows_valid = all([row.is_valid() for row in used])  # a list: every row shows its errors
@@ -152,6 +153,7 @@ class CreditNoteAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
                         lines=[row.line_input() for row in used],
                         issued_on=form.cleaned_data["issued_on"],
                         reason=form.cleaned_data["reason"],
+                        effective_discount=True,  # an empty discount is the customer's, as on invoices
                     )
                 except ValidationError as exc:
                     service_error_to_forms(exc, form, used)
@@ -177,7 +179,8 @@ class CreditNoteAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
             intro = ""
             lines_help = _(
                 "Choose an item to use the customer's price (leave the rate empty), or type a "
-                "description and a rate. Empty tax: the item's tax rate. Empty rows are ignored."
+                "description and a rate. Empty discount: the customer's discount (its own, else its group's); "
+                "0: none. Empty tax: the item's tax rate. Empty rows are ignored."
             )
             cancel = reverse("admin:billing_creditnote_changelist")
         context = {
@@ -259,23 +262,63 @@ class SubscriptionInvoiceInline(ReadOnlyInline):
         return format_money(invoice.balance_due, invoice.currency)
 
 
+class SubscriptionForm(forms.ModelForm):
+    """Empty price = the customer's price of the item; empty discount = its effective discount, both taken
+    when each period is billed; a typed value (0 included) is kept."""
+
+    class Meta:
+        model = Subscription
+        fields = (
+            "customer",
+            "plan_name",
+            "item",
+            "quantity",
+            "price",
+            "discount_percent",
+            "currency",
+            "billing_period",
+            "starts_on",
+            "next_billing_on",
+            "ends_on",
+            "status",
+        )
+
+    class Media:
+        js = [EFFECTIVE_TERMS_JS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        customer = self.instance.customer if self.instance.customer_id else None
+        hint_effective_fields(self, customer_hints(customer), rate="price")
+        if "price" in self.fields:
+            self.fields["price"].widget.attrs["placeholder"] = _("customer's price for the item")
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(SafeAdminMixin, admin.ModelAdmin):
     """Plans are edited freely (they hold no money); their invoices come from bill_subscription."""
 
+    form = SubscriptionForm
+
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
 
-    list_display = ("plan_name", "customer", "price", "currency", "billing_period", "next_billing_on", "status")
+    list_display = ("plan_name", "customer", "price_shown", "currency", "billing_period", "next_billing_on", "status")
     list_filter = ("status", "billing_period")
     search_fields = ("plan_name", "customer__display_name")
-    list_select_related = ("customer",)
+    list_select_related = ("customer", "item")
     autocomplete_fields = ("customer", "item")
     inlines = (SubscriptionInvoiceInline,)
     actions = ("bill_now",)
 
     def get_readonly_fields(self, request, obj=None):
         return ("currency",) if obj else ()
+
+    @admin.display(description=gettext_lazy("price per period"), ordering="price")
+    def price_shown(self, sub):
+        if sub.price is None:
+            return _("customer's price for %(item)s") % {"item": sub.item}
+        return format_money(sub.price, sub.currency)
 
     def save_model(self, request, obj, form, change):
         obj.currency = obj.customer.currency

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.models import CreditNote, CreditNoteLine, Customer, Invoice, Item, SalesOrder
-from billing.money import ZERO, format_money
+from billing.money import ZERO, MoneyFormField, format_money
 from billing.services import LineInput
 
 from .common import SafeAutocompleteSelect
+from .effective import EFFECTIVE_TERMS_JS, customer_hints, hint_effective_fields
 
 EMPTY_ROWS = 5
 MAX_ROWS = 60
@@ -31,7 +32,11 @@ def _customer_widget(model):
 
 
 class LineRowForm(forms.Form):
-    """One line: an item (empty rate = the customer's price for it) or a description and a rate."""
+    """One line: an item (empty rate = the customer's price for it) or a description and a rate.
+    Empty discount = the customer's effective discount; a typed one (0 included) is kept."""
+
+    class Media:
+        js = [EFFECTIVE_TERMS_JS]
 
     item = forms.ModelChoiceField(
         label=gettext_lazy("Item"),
@@ -43,9 +48,7 @@ class LineRowForm(forms.Form):
     quantity = forms.DecimalField(
         label=gettext_lazy("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001"), initial=1
     )
-    rate = forms.DecimalField(
-        label=gettext_lazy("Rate"), max_digits=18, decimal_places=2, min_value=Decimal("0"), required=False
-    )
+    rate = MoneyFormField(label=gettext_lazy("Rate"), min_value=Decimal("0"), required=False)
     discount_percent = forms.DecimalField(
         label=gettext_lazy("Discount %"),
         max_digits=5,
@@ -63,13 +66,15 @@ class LineRowForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, with_discount: bool, **kwargs):
+    def __init__(self, *args, with_discount: bool, hints: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if not with_discount:
             del self.fields["discount_percent"]
         for name in ("description", "rate", "discount_percent", "tax_percent"):
             if name in self.fields:
                 self.fields[name].widget.attrs["size"] = 8 if name != "description" else 30
+        hint_effective_fields(self, hints or customer_hints(None))
+        self.fields["tax_percent"].widget.attrs["placeholder"] = _("item's tax")
 
     def is_empty(self) -> bool:
         if not self.is_bound:
@@ -108,15 +113,18 @@ def row_count(request, filled: int) -> int:
     return min(max(posted, filled + EMPTY_ROWS if not posted else 1), MAX_ROWS)
 
 
-def line_rows(request, *, initial=(), with_discount: bool) -> list[LineRowForm]:
+def line_rows(request, *, initial=(), with_discount: bool, customer: Customer | None = None) -> list[LineRowForm]:
+    """The line rows of a document form; `customer` (when already known) names the effective terms shown."""
     count = row_count(request, len(initial))
     data = request.POST if request.method == "POST" else None
+    hints = customer_hints(customer)
     return [
         LineRowForm(
             data,
             prefix=f"line-{i}",
             initial=initial[i] if i < len(initial) else None,
             with_discount=with_discount,
+            hints=hints,
         )
         for i in range(count)
     ]
@@ -156,7 +164,7 @@ class InvoiceCreditRowForm(forms.Form):
     """One invoiced line: how much of it to credit (quantity and rate up to what was invoiced)."""
 
     quantity = forms.DecimalField(label=gettext_lazy("Quantity"), max_digits=12, decimal_places=3)
-    rate = forms.DecimalField(label=gettext_lazy("Rate"), max_digits=18, decimal_places=2)
+    rate = MoneyFormField(label=gettext_lazy("Rate"))
 
     def __init__(self, *args, line, **kwargs):
         super().__init__(*args, initial={"quantity": plain_quantity(line.quantity), "rate": line.rate}, **kwargs)

@@ -46,6 +46,7 @@ from .common import (
     call_service_for_each,
     refund_inline,
 )
+from .effective import EFFECTIVE_TERMS_JS, customer_hints, effective_terms_json, hint_effective_fields
 
 
 class InvoiceStatusFilter(admin.SimpleListFilter):
@@ -67,17 +68,30 @@ class InvoiceStatusFilter(admin.SimpleListFilter):
 
 
 class InvoiceLineForm(forms.ModelForm):
-    """Empty rate = the customer's effective price of the item; empty discount = its effective discount."""
+    """Empty rate = the customer's effective price of the item; empty discount = its effective discount;
+    a typed value (0 included) is kept. A new line starts empty, not with the columns' default of 0: a
+    pre-filled 0 was posted back as an explicit "no discount" and a Partners customer lost its 2%."""
+
+    hints = None  # the invoice's customer's, set per formset by InvoiceLineInline
 
     class Meta:
         model = InvoiceLine
         fields = ("item", "description", "quantity", "rate", "discount_percent", "tax_percent")
+
+    class Media:
+        js = [EFFECTIVE_TERMS_JS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("rate", "discount_percent", "tax_percent", "description"):
             if name in self.fields:  # absent when the lines are read-only (sent invoice)
                 self.fields[name].required = False
+                if self.instance.pk is None:  # not the column's default of 0
+                    self.initial.pop(name, None)
+                    self.fields[name].initial = None
+        hint_effective_fields(self, self.hints or customer_hints(None))
+        if "tax_percent" in self.fields:
+            self.fields["tax_percent"].widget.attrs["placeholder"] = _("item's tax")
 
     def clean(self):
         data = super().clean()
@@ -116,6 +130,13 @@ class InvoiceLineInline(SafeAutocompleteMixin, InDocumentCurrency, admin.Tabular
 
     def _draft(self, obj):
         return obj is None or obj.status == Invoice.Status.DRAFT
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # The customer's effective terms once per page, not once per line.
+        if self._draft(obj):
+            hints = customer_hints(obj.customer if obj is not None else None)
+            kwargs["form"] = type("InvoiceLineForm", (self.form,), {"hints": hints})
+        return super().get_formset(request, obj, **kwargs)
 
     def has_add_permission(self, request, obj=None):
         return self._draft(obj) and super().has_add_permission(request, obj)
@@ -316,7 +337,12 @@ class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
                     "statement/<int:customer_id>/",
                     self.admin_site.admin_view(self.statement_view),
                     name="billing_customer_statement",
-                )
+                ),
+                path(
+                    "effective-terms/",
+                    self.admin_site.admin_view(effective_terms_json),
+                    name="billing_effective_terms",
+                ),
             ]
             if not self.is_retainer
             else []

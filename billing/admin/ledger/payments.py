@@ -19,7 +19,7 @@ from billing.models import (
     Customer,
     Payment,
 )
-from billing.money import format_money
+from billing.money import MoneyFormField, format_money
 from billing.selectors import customers_under, outstanding_invoices
 from billing.services import (
     allocate_oldest_first,
@@ -39,7 +39,7 @@ from .common import (
 
 
 class RecordPaymentForm(forms.Form):
-    amount = forms.DecimalField(label=gettext_lazy("Amount received"), max_digits=18, decimal_places=2)
+    amount = MoneyFormField(label=gettext_lazy("Amount received"))
     paid_on = forms.DateField(label=gettext_lazy("Payment date"), initial=timezone.localdate, widget=AdminDateWidget)
     method = forms.ChoiceField(label=gettext_lazy("Method"), choices=Payment.Method.choices)
     reference = forms.CharField(
@@ -54,11 +54,10 @@ class RecordPaymentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.invoices = list(invoices)
         for invoice in self.invoices:
-            self.fields[f"alloc_{invoice.pk}"] = forms.DecimalField(
+            self.fields[f"alloc_{invoice.pk}"] = MoneyFormField(
                 label=f"{invoice.number} · {invoice.customer.display_name} · due {invoice.due_on:%Y-%m-%d} · "
                 f"{format_money(invoice.balance_due, invoice.currency)}",
-                max_digits=18,
-                decimal_places=2,
+                currency=invoice.currency,
                 required=False,
                 help_text=""
                 if invoice.allow_partial_payments
@@ -185,6 +184,7 @@ class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
         if payer is not None:
             invoices = outstanding_invoices(customers=customers_under(customer_id=payer.pk))
             form = RecordPaymentForm(request.POST or None, invoices=invoices)
+            form.fields["amount"].currency = payer.currency
             if request.method == "POST" and form.is_valid():
                 try:
                     with transaction.atomic():

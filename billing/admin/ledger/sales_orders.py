@@ -171,7 +171,7 @@ class SalesOrderAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
             if order is not None
             else []
         )
-        rows = line_rows(request, initial=initial, with_discount=True)
+        rows = line_rows(request, initial=initial, with_discount=True, customer=order.customer if order else None)
         if posted is not None:
             used = [row for row in rows if not row.is_empty()]
             rows_valid = all([row.is_valid() for row in used])  # a list: every row shows its errors
