@@ -21,7 +21,7 @@ def fill_empty_prices(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0012_compute_account_balances")]
+    dependencies = [("billing", "0013_gateway_event_unapplied_index")]
 
     operations = [
         migrations.AddField(
