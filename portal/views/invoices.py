@@ -67,6 +67,8 @@ def _list(request, *, retainers: bool):
             "tab": tab,
             "retainers": retainers,
             "show_branch": len(scope.customers) > 1,
+            # "Pay selected" only when a row can be ticked: not for invoices whose bank payment is processing.
+            "payable_rows": any(inv.is_open and not inv.payment_processing for inv in page.object_list),
             "today": timezone.localdate(),
         },
     )
