@@ -15,6 +15,7 @@ from billing.services import (
     LineInput,
     apply_credit_note,
     create_invoice,
+    create_sales_order,
     link_to_parent,
     record_payment,
     refund_payment,
@@ -224,6 +225,36 @@ def test_a_discounted_invoice_pdf_prints_subtotal_before_discount_so_the_totals_
     tax, total = _pdf_figure(text, "Tax"), _pdf_figure(text, "Total")
     assert subtotal + discount + tax == total == invoice.total
     assert subtotal == Decimal("100.91")
+
+
+def test_a_discounted_sales_order_page_and_pdf_print_totals_that_add_up(client, discounted_invoice):
+    contact, _invoice = discounted_invoice
+    order = create_sales_order(customer=contact.customer, lines=[
+        LineInput(description="Router", quantity=Decimal("3"), rate=Decimal("30.30"), discount_percent=Decimal("50"),
+                  tax_percent=Decimal("14")),
+    ])
+    client.force_login(contact.user)
+
+    totals = _totals(client.get(f"/sales-orders/{order.pk}/").content.decode())
+    text = _pdf_text(client.get(f"/sales-orders/{order.pk}/pdf/"))
+
+    assert totals["Subtotal"] + totals["Discount"] + totals["Tax"] == totals["Total"] == order.total
+    assert (_pdf_figure(text, "Subtotal") + _pdf_figure(text, "Discount") + _pdf_figure(text, "Tax")
+            == _pdf_figure(text, "Total") == order.total)
+
+
+def test_staff_see_the_invoice_subtotal_before_discount_in_the_admin(client, discounted_invoice, staff_user):
+    _contact, invoice = discounted_invoice
+    staff_user.is_superuser = True
+    staff_user.save()
+    client.force_login(staff_user)
+
+    html = client.get(f"/admin/billing/invoice/{invoice.pk}/change/").content.decode()
+
+    shown = {label: _amount(value) for label, value in re.findall(
+        rf'<label>(Subtotal \(before discount\)|Discount|Tax|Total):</label>\s*<div class="readonly">({MONEY})',
+        html)}
+    assert shown["Subtotal (before discount)"] - shown["Discount"] + shown["Tax"] == shown["Total"] == invoice.total
 
 
 # --- Refunds: applied rows are net of reversals, receipts net of refunds -----------------------------------
