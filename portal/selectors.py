@@ -37,6 +37,8 @@ __all__ = [
     "visible_sales_orders",
     "visible_subscriptions",
     "with_payment_processing",
+    "pay_now_state",
+    "PayNowState",
     "own_customer",
     "portal_logins",
 ]
@@ -92,6 +94,33 @@ def with_payment_processing(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     return invoices.annotate(
         payment_processing=Exists(CheckoutLine.objects.processing().filter(invoice=OuterRef("pk")))
     )
+
+
+@dataclass(frozen=True)
+class PayNowState:
+    """Whether home's Pay Now has anything to pay: open invoices without a bank payment processing
+    (`payable`), and whether some open invoices wait for one (`processing`)."""
+
+    payable: bool
+    processing: bool
+
+
+def pay_now_state(*, customers: QuerySet[Customer]) -> PayNowState:
+    """What Pay Now (the whole outstanding amount) would pay for these customers, in one query (two EXISTS,
+    each stopping at its first row). An invoice whose ACH payment is processing can't be paid again until
+    that payment settles or fails, so when every open invoice waits for one, Pay Now pays nothing."""
+    processing = CheckoutLine.objects.processing().filter(invoice=OuterRef("pk"))
+    open_invoices = Invoice.objects.open().regular().filter(customer__in=customers)
+    # Read on any one customer row: the two flags don't depend on it (no customers: nothing to pay).
+    flags = (
+        customers.order_by()
+        .annotate(
+            payable=Exists(open_invoices.exclude(Exists(processing))),
+            processing=Exists(open_invoices.filter(Exists(processing))),
+        )
+        .values_list("payable", "processing")[:1]
+    )
+    return PayNowState(*next(iter(flags), (False, False)))
 
 
 def visible_payments(*, user) -> QuerySet[Payment]:

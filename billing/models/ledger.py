@@ -25,6 +25,16 @@ QUANTITY = dict(max_digits=12, decimal_places=3)
 PERCENT = dict(max_digits=5, decimal_places=2)
 
 
+def shown_reference(reference: str, *, gateway: str = "", gateway_id: str | None = None) -> str:
+    """A payment's or refund's reference as customers see it: the one a person gave (a cheque number, a
+    bank transfer's reference), never a gateway's id (`pi_…`, `re_…`), which online payments and refunds
+    carry as their reference. Staff see the stored reference and gateway id in the admin. The statement's
+    SQL applies the same rule (`billing.selectors.statements._details_sql`)."""
+    if gateway or (gateway_id and reference == gateway_id):
+        return ""
+    return reference
+
+
 class DocumentSequence(models.Model):
     """Gap-free numbering per document kind: the row is locked while a number is taken."""
 
@@ -154,6 +164,12 @@ class Invoice(LedgerRow):
     def amount_paid(self) -> Decimal:
         return self.total - self.balance_due
 
+    @property
+    def subtotal_before_discount(self) -> Decimal:
+        """The lines before their discounts: the printed Subtotal. `subtotal` is stored net of the line
+        discounts (total = subtotal + tax), so Subtotal − Discount + Tax = Total only with this figure."""
+        return self.subtotal + self.discount_total
+
     def settle(self, amount: Decimal) -> None:
         """Lower the balance by `amount` and move the status with it. Callers lock the row first."""
         self.balance_due -= amount
@@ -200,6 +216,11 @@ class LineAmounts(models.Model):
     class Meta:
         abstract = True
         ordering = ["position", "pk"]
+
+    @property
+    def amount_before_discount(self) -> Decimal:
+        """Quantity × rate, rounded: the line as printed above a Subtotal taken before discounts."""
+        return self.amount + self.discount_amount
 
 
 class InvoiceLine(LineAmounts):
@@ -285,6 +306,11 @@ class Payment(LedgerRow):
 
     def __str__(self):
         return self.number
+
+    @property
+    def customer_reference(self) -> str:
+        """The reference a customer may see (`shown_reference`): empty for an online payment."""
+        return shown_reference(self.reference, gateway=self.gateway, gateway_id=self.gateway_payment_id)
 
 
 class Allocation(LedgerRow):
@@ -480,6 +506,11 @@ class Refund(LedgerRow):
     def __str__(self):
         return f"Refund {self.amount} {self.currency} on {self.refunded_on}"
 
+    @property
+    def customer_reference(self) -> str:
+        """The reference a customer may see (`shown_reference`): empty for a gateway's refund id."""
+        return shown_reference(self.reference, gateway_id=self.gateway_refund_id)
+
 
 class SalesOrder(models.Model):
     class Status(models.TextChoices):
@@ -517,6 +548,11 @@ class SalesOrder(models.Model):
 
     def __str__(self):
         return self.number
+
+    @property
+    def subtotal_before_discount(self) -> Decimal:
+        """As `Invoice.subtotal_before_discount`: the printed Subtotal, before the line discounts."""
+        return self.subtotal + self.discount_total
 
 
 class SalesOrderLine(LineAmounts):

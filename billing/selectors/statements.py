@@ -37,6 +37,7 @@ from billing.models import (
     Refund,
     RetainerApplication,
 )
+from billing.models.ledger import shown_reference
 from billing.money import ZERO
 
 from .sql import ANY_IDS, Ids
@@ -297,8 +298,9 @@ def _document_rows(queryset: QuerySet, kind: str, date_field: str, amount_field:
     extra = {
         LineKind.INVOICE: ("reference", "due_on"),
         LineKind.CREDIT_NOTE: ("reason", "invoice__number"),
-        LineKind.PAYMENT: ("reference", "method"),
-        LineKind.REFUND: ("reference", "payment__number", "credit_note__number", "retainer__number"),
+        LineKind.PAYMENT: ("reference", "method", "gateway", "gateway_payment_id"),
+        LineKind.REFUND: ("reference", "payment__number", "credit_note__number", "retainer__number",
+                          "gateway_refund_id"),
     }[kind]
     number_field = "pk" if kind == LineKind.REFUND else "number"
     for values in queryset.values_list("pk", date_field, "customer_id", amount_field, number_field, *extra):
@@ -314,11 +316,13 @@ def _document_rows(queryset: QuerySet, kind: str, date_field: str, amount_field:
             )
         elif kind == LineKind.PAYMENT:
             method = dict(Payment.Method.choices).get(more[1], more[1])
-            description = f"Payment {number} by {method}" + (f" (ref. {more[0]})" if more[0] else "")
+            reference = shown_reference(more[0], gateway=more[2], gateway_id=more[3])
+            description = f"Payment {number} by {method}" + (f" (ref. {reference})" if reference else "")
         else:
             source = more[1] or more[2] or more[3] or ""
             number = source
-            description = f"Refund of {source}" + (f" (ref. {more[0]})" if more[0] else "")
+            reference = shown_reference(more[0], gateway_id=more[4])
+            description = f"Refund of {source}" + (f" (ref. {reference})" if reference else "")
         debit, credit = (amount, ZERO) if sign > 0 else (ZERO, amount)
         yield _Row(on, kind, number, description, customer_id, debit, credit, False, pk)
 
@@ -644,8 +648,11 @@ def _details_sql() -> str:
            FROM billing_invoice i WHERE m.src = 0 AND i.id = m.pk""",
         """SELECT c.reason::text, (SELECT x.number::text FROM billing_invoice x WHERE x.id = c.invoice_id)
            FROM billing_creditnote c WHERE m.src = 1 AND c.id = m.pk""",
-        """SELECT p.reference::text, p.method::text FROM billing_payment p WHERE m.src = 2 AND p.id = m.pk""",
-        """SELECT r.reference::text, NULL::text FROM billing_refund r WHERE m.src = 3 AND r.id = m.pk""",
+        # Customers never see a gateway's id as a reference (billing.models.ledger.shown_reference).
+        """SELECT CASE WHEN p.gateway <> '' OR p.reference = p.gateway_payment_id THEN '' ELSE p.reference END::text,
+                  p.method::text FROM billing_payment p WHERE m.src = 2 AND p.id = m.pk""",
+        """SELECT CASE WHEN r.reference = r.gateway_refund_id THEN '' ELSE r.reference END::text, NULL::text
+           FROM billing_refund r WHERE m.src = 3 AND r.id = m.pk""",
     ]
     for src, _what, table, _on, giver, taker, _number, _numbered, invoiced in _TRANSFERS:
         other = f"CASE WHEN m.rank = {out} THEN {taker} ELSE {giver} END"

@@ -15,6 +15,24 @@ def money(amount, currency):
 
 
 @register.filter
+def balance(amount, currency):
+    """A signed account balance: 12.50 -> "$12.50", -940 -> "$940.00 credit" (money the account holds)."""
+    if amount is None or amount == "":
+        return ""
+    if amount < 0:
+        return f"{format_money(-amount, currency)} credit"
+    return format_money(amount, currency)
+
+
+@register.filter
+def less(amount, currency):
+    """An amount taken off a figure: 10 -> "−$10.00", 0 -> "$0.00"."""
+    if amount is None or amount == "":
+        return ""
+    return f"−{format_money(amount, currency)}" if amount else format_money(amount, currency)
+
+
+@register.filter
 def filesize(size):
     size = int(size or 0)
     if size < 1024:

@@ -27,6 +27,7 @@ def home(request):
             "customer": own,
             "branch_count": summary.accounts - 1,
             "summary": summary,
+            "pay_now": selectors.pay_now_state(customers=visible),
             "last_payment": last_payment(customers=visible),
             "contacts": list(
                 selectors.visible_contacts(user=user, visible=visible).filter(customer_id=own.pk)

@@ -4,7 +4,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from billing.models import Allocation, CreditApplication, Invoice, RetainerApplication
+from billing.models import CreditApplication, Invoice, RetainerApplication
+from billing.selectors.balances import allocations_net_of_refunds
 from portal import selectors
 from portal.forms import CommentForm, ForwardForm, InvoiceFilterForm
 from portal.pdf import pdf_response, render_pdf_bytes
@@ -66,6 +67,8 @@ def _list(request, *, retainers: bool):
             "tab": tab,
             "retainers": retainers,
             "show_branch": len(scope.customers) > 1,
+            # "Pay selected" only when a row can be ticked: not for invoices whose bank payment is processing.
+            "payable_rows": any(inv.is_open and not inv.payment_processing for inv in page.object_list),
             "today": timezone.localdate(),
         },
     )
@@ -86,7 +89,8 @@ def _invoice_for_page(user, invoice_id: int, *, retainers: bool) -> Invoice:
     return get_object_or_404(
         selectors.with_payment_processing(base).select_related("customer").prefetch_related(
             "lines",
-            Prefetch("allocations", queryset=Allocation.objects.select_related("payment")),
+            # Net of refunds: the rows listed as applied add up to what the invoice shows as paid.
+            Prefetch("allocations", queryset=allocations_net_of_refunds().select_related("payment")),
             Prefetch("credit_applications", queryset=CreditApplication.objects.select_related("credit_note")),
             Prefetch("retainers_applied", queryset=RetainerApplication.objects.select_related("retainer")),
         ),

@@ -2,6 +2,8 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from billing.models import Allocation
+from billing.money import ZERO
+from billing.selectors.balances import allocations_net_of_refunds
 from portal import selectors
 from portal.forms import PaymentFilterForm
 from portal.pdf import pdf_response
@@ -44,14 +46,18 @@ def payment_list(request):
 
 
 def _payment(user, payment_id: int):
-    return get_object_or_404(
+    """The payment with its allocations net of refunds, and `applied` (their sum): the receipt's applied,
+    refunded and unapplied amounts add up to the amount received."""
+    payment = get_object_or_404(
         selectors.visible_payments(user=user)
         .select_related("customer")
         .prefetch_related(
-            Prefetch("allocations", queryset=Allocation.objects.select_related("invoice__customer"))
+            Prefetch("allocations", queryset=allocations_net_of_refunds().select_related("invoice__customer"))
         ),
         pk=payment_id,
     )
+    payment.applied = sum((a.net_amount for a in payment.allocations.all()), ZERO)
+    return payment
 
 
 @portal_view

@@ -262,9 +262,10 @@ class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
     def status_shown(self, invoice):
         return invoice.display_status
 
-    @admin.display(description=gettext_lazy("subtotal"))
+    @admin.display(description=gettext_lazy("subtotal (before discount)"))
     def subtotal_shown(self, invoice):
-        return format_money(invoice.subtotal, invoice.currency)
+        # Subtotal − discount + tax = total as printed: `subtotal` is stored net of the line discounts.
+        return format_money(invoice.subtotal_before_discount, invoice.currency)
 
     @admin.display(description=gettext_lazy("discount"))
     def discount_shown(self, invoice):

@@ -94,9 +94,10 @@ class SalesOrderAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # numbers are gap-free
 
-    @admin.display(description=gettext_lazy("subtotal"))
+    @admin.display(description=gettext_lazy("subtotal (before discount)"))
     def subtotal_shown(self, order):
-        return format_money(order.subtotal, order.currency)
+        # Subtotal − discount + tax = total as printed: `subtotal` is stored net of the line discounts.
+        return format_money(order.subtotal_before_discount, order.currency)
 
     @admin.display(description=gettext_lazy("discount"))
     def discount_shown(self, order):
