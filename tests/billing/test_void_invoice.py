@@ -1,10 +1,13 @@
 """Voiding an invoice takes what hangs on it along, or refuses: no credit outlives its reason."""
 
+import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
 
 from billing.models import AccountBalance, CheckoutAttempt, CreditNote, Invoice
 from billing.services import (
@@ -19,7 +22,7 @@ from billing.services import (
     void_credit_note,
     void_invoice,
 )
-from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory
+from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, StaffUserFactory
 from tests.payments.factories import CheckoutLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +192,62 @@ def test_a_checkout_not_yet_confirmed_does_not_stop_a_void():
 
     line.invoice.refresh_from_db()
     assert line.invoice.status == Invoice.Status.VOID
+
+
+def test_the_void_action_in_the_admin_voids_the_unused_credit_note_and_reports_a_used_one(client):
+    client.force_login(StaffUserFactory())
+    clean = InvoiceFactory(total=Decimal("100.00"))
+    unused = _credit(clean, "30.00")
+    used_invoice = InvoiceFactory(customer=clean.customer, total=Decimal("100.00"))
+    used = _credit(used_invoice, "30.00")
+    refund_credit_note(credit_note=used, amount=Decimal("5.00"))
+
+    response = client.post(
+        reverse("admin:billing_invoice_changelist"),
+        {"action": "void_selected", "_selected_action": [clean.pk, used_invoice.pk]},
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert "1 invoice(s) voided" in body
+    assert f"credit note {used.number} raised against it was already used" in body
+    assert CreditNote.objects.get(pk=unused.pk).status == CreditNote.Status.VOID
+    assert Invoice.objects.get(pk=used_invoice.pk).status == Invoice.Status.SENT
+
+
+def _void_and_apply_at_once(invoice, note) -> tuple[str, str]:
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def run(name, action):
+        try:
+            barrier.wait()
+            action()
+            results[name] = "done"
+        except ValidationError as exc:
+            results[name] = exc.code
+        finally:
+            connection.close()
+
+    def apply():
+        apply_credit_note(credit_note=note, applications={invoice.pk: Decimal("30.00")})
+
+    threads = [
+        threading.Thread(target=run, args=("void", lambda: void_invoice(invoice=invoice))),
+        threading.Thread(target=run, args=("apply", apply)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results.get("void"), results.get("apply")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_voiding_while_its_own_credit_note_is_applied_to_it_ends_one_way_or_the_other():
+    """Both lock the credit note before the invoice: one waits for the other, neither deadlocks."""
+    invoices = InvoiceFactory.create_batch(5, total=Decimal("100.00"))
+
+    outcomes = {_void_and_apply_at_once(invoice, _credit(invoice, "30.00")) for invoice in invoices}
+
+    assert outcomes <= {("done", "credit_not_open"), ("has_applications", "done")}
