@@ -16,6 +16,7 @@ from billing.models import (
     Customer,
     DocumentSequence,
     Invoice,
+    Refund,
     RetainerApplication,
 )
 from billing.money import ZERO
@@ -135,8 +136,7 @@ def void_credit_note(*, credit_note: CreditNote) -> CreditNote:
         raise ValidationError(
             _("Credit note %(cn)s is already void."), code="already_void", params={"cn": note.number}
         )
-    applied = note.applications.aggregate(s=Sum("amount", default=ZERO))["s"]
-    refunded = note.refunds.aggregate(s=Sum("amount", default=ZERO))["s"]
+    applied, refunded = _used([note])[note.pk]
     if applied or refunded:
         raise ValidationError(
             _(
@@ -146,10 +146,77 @@ def void_credit_note(*, credit_note: CreditNote) -> CreditNote:
             code="credit_used",
             params={"cn": note.number, "applied": applied, "refunded": refunded, "cur": note.currency},
         )
-    note.status = CreditNote.Status.VOID
-    note.balance = ZERO
-    note.save(update_fields=["status", "balance"])
+    void_credit_notes(notes=[note])
     return note
+
+
+def _used(notes: Sequence[CreditNote]) -> dict[int, tuple[Decimal, Decimal]]:
+    """{note id: (applied to invoices, refunded)} for these notes: two grouped queries."""
+    ids = [note.pk for note in notes]
+    applied = dict(
+        CreditApplication.objects.filter(credit_note__in=ids)
+        .order_by()
+        .values("credit_note")
+        .annotate(s=Sum("amount"))
+        .values_list("credit_note", "s")
+    )
+    refunded = dict(
+        Refund.objects.filter(credit_note__in=ids)
+        .order_by()
+        .values("credit_note")
+        .annotate(s=Sum("amount"))
+        .values_list("credit_note", "s")
+    )
+    return {pk: (applied.get(pk, ZERO), refunded.get(pk, ZERO)) for pk in ids}
+
+
+def lock_credit_notes_of(*, invoice_id: int, exclude: Sequence[int] = ()) -> list[CreditNote]:
+    """Lock the credit notes raised against this invoice that are not void, in id order (for void_invoice).
+
+    Credit notes are locked before invoices everywhere (apply_credit_note), so the caller locks
+    the invoice after these."""
+    return list(
+        CreditNote.objects.filter(invoice_id=invoice_id)
+        .exclude(status=CreditNote.Status.VOID)
+        .exclude(pk__in=list(exclude))
+        .select_for_update()
+        .order_by("pk")
+    )
+
+
+def check_credit_notes_unused(*, notes: Sequence[CreditNote], invoice: Invoice) -> None:
+    """Refuse (credit_note_used) when any of these locked credit notes of `invoice` was applied or refunded.
+
+    Voiding an invoice voids its credit notes whole or not at all: what was applied or refunded
+    from a note was given for that invoice, and those rows are never undone.
+    """
+    used = _used(notes)
+    for note in notes:
+        applied, refunded = used[note.pk]
+        if applied or refunded:
+            raise ValidationError(
+                _(
+                    "Invoice %(inv)s can't be voided: credit note %(cn)s raised against it was already used "
+                    "(%(applied)s %(cur)s applied to invoices, %(refunded)s %(cur)s refunded), and that credit "
+                    "would outlive its invoice. Credit the rest of the invoice with a new credit note instead."
+                ),
+                code="credit_note_used",
+                params={
+                    "inv": invoice.number,
+                    "cn": note.number,
+                    "applied": applied,
+                    "refunded": refunded,
+                    "cur": note.currency,
+                },
+            )
+
+
+def void_credit_notes(*, notes: Sequence[CreditNote]) -> None:
+    """Void these locked, unused credit notes: balance to zero, number kept. Callers checked them."""
+    for note in notes:
+        note.status = CreditNote.Status.VOID
+        note.balance = ZERO
+    CreditNote.objects.bulk_update(notes, ["status", "balance"])
 
 
 def _settle(invoices: Mapping[int, Invoice], applications: Mapping[int, Decimal]) -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import (
+    CheckoutLine,
     Customer,
     DocumentSequence,
     Invoice,
@@ -319,17 +320,48 @@ def send_invoice(*, invoice: Invoice, sent_by=None) -> Invoice:
 
 @ledger_action()
 def void_invoice(*, invoice: Invoice) -> Invoice:
-    """Void an invoice that nothing was applied to: it no longer counts anywhere.
+    """Void an invoice that nothing was applied to: it no longer counts anywhere, and neither does
+    any credit raised for it.
 
+    Credit notes raised against the invoice (`CreditNote.invoice`) that are still wholly unused are
+    voided with it in the same transaction: a credit for an invoice that no longer exists must not
+    stay on the customer's account. A credit note against it that was already used, even in part
+    (applied to any invoice or refunded), makes the void refuse: that money went out for this
+    invoice, applications and refunds are never undone, and voiding only the unused rest would leave
+    the used part as credit without a reason. Correct such an invoice with a further credit note.
+    A retainer invoice that was paid can't be voided either (its payment would dangle): refund that
+    payment first, which takes its unused money off the retainer and reopens it.
     An invoice converted from a sales order gives its quantities back to the order's lines (and
     the order's invoiced status moves back) in the same transaction, so they can be invoiced again.
+    Locks: the invoice's credit notes (id order), then the invoice (the credit services' order).
     Raises ValidationError: already_void; has_applications when a payment, credit note or retainer
-    was applied to it (refund or reverse those first, or issue a credit note instead).
+    was applied to it (refund or reverse those first, or issue a credit note instead), or when it is
+    a retainer invoice that was paid; payment_processing while an online payment of it is still
+    processing; credit_note_used when a credit note raised against it was applied or refunded.
     """
+    from .credits import check_credit_notes_unused, lock_credit_notes_of, void_credit_notes  # credits imports us
+
+    notes = lock_credit_notes_of(invoice_id=invoice.pk)
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    # A credit note is created only under the invoice's lock: now that we hold it, the set is final.
+    notes += lock_credit_notes_of(invoice_id=invoice.pk, exclude=[note.pk for note in notes])
     if invoice.status == Invoice.Status.VOID:
         raise ValidationError(
             _("Invoice %(inv)s is already void."), code="already_void", params={"inv": invoice.number}
+        )
+    if invoice.is_retainer and (invoice.balance_due < invoice.total or invoice.retainer_unused > 0):
+        raise ValidationError(
+            _(
+                "Retainer invoice %(inv)s was paid (%(paid)s %(cur)s, of which %(unused)s %(cur)s is unused); "
+                "a paid retainer can't be voided. Give the unused money back by refunding the payment that paid it."
+            ),
+            code="has_applications",
+            params={
+                "inv": invoice.number,
+                "paid": invoice.total - invoice.balance_due,
+                "unused": invoice.retainer_unused,
+                "cur": invoice.currency,
+            },
         )
     # balance_due < total exactly when money is applied (reversed payments give it back).
     if invoice.status != Invoice.Status.DRAFT and invoice.balance_due < invoice.total:
@@ -345,10 +377,22 @@ def void_invoice(*, invoice: Invoice) -> Invoice:
                 "cur": invoice.currency,
             },
         )
+    if CheckoutLine.objects.processing().filter(invoice=invoice).exists():
+        # The money would arrive for a void invoice and stay on the account as credit without a reason.
+        raise ValidationError(
+            _(
+                "A payment of invoice %(inv)s is still processing; void it once that payment "
+                "has settled (then credit it instead) or failed."
+            ),
+            code="payment_processing",
+            params={"inv": invoice.number},
+        )
+    check_credit_notes_unused(notes=notes, invoice=invoice)
     invoice.status = Invoice.Status.VOID
     invoice.voided_at = timezone.now()
     invoice.balance_due = ZERO
     invoice.save(update_fields=["status", "voided_at", "balance_due", "updated_at"])
+    void_credit_notes(notes=notes)
     if invoice.sales_order_id is not None:
         _return_quantities_to_order(invoice)
     return invoice

@@ -132,8 +132,11 @@ def start_checkout(
     """Start (or resume) paying these amounts on these invoices; returns the attempt with its gateway intent.
 
     All rules are checked with the invoices locked before anything is written or the gateway is
-    called. The same payer asking for the same thing again (double click, reload, 20 tabs) gets the
-    same open attempt and so the same PaymentIntent: one idempotency key per attempt.
+    called. The same person (`started_by`) asking for the same thing again (double click, reload,
+    20 tabs) gets the same open attempt and so the same PaymentIntent: one idempotency key per
+    attempt. Another contact of the payer gets a checkout of their own (their own choice of card or
+    bank account), unless someone else's payment of one of these invoices was already sent to the
+    gateway and not answered yet (being_paid) or is processing (payment_processing).
     Raises ValidationError (shown to the payer) or GatewayError.
     """
     gateway = gateway or get_gateway()
@@ -150,9 +153,36 @@ def start_checkout(
     wanted = {int(k): v for k, v in allocations.items()}
     with transaction.atomic():
         invoices = _checked_lines(payer=payer, allocations=wanted, currency=currency)
+        # Under the invoices' locks: a confirmation in flight holds them too, so it is seen here.
+        busy = (
+            CheckoutLine.objects.filter(
+                invoice__in=invoices,
+                attempt__status=CheckoutAttempt.Status.OPEN,
+                attempt__confirmed_at__gte=timezone.now() - timezone.timedelta(hours=1),
+            )
+            .exclude(attempt__started_by=started_by)
+            .select_related("invoice", "attempt__started_by__contact")
+            .order_by("invoice__number")
+            .first()
+        )
+        if busy is not None:
+            by = busy.attempt.started_by
+            contact = getattr(by, "contact", None)
+            name = contact.full_name if contact else (by.get_full_name() or by.email) if by else ""
+            _refuse(
+                _("Invoice %(inv)s is already being paid by %(name)s."),
+                "being_paid",
+                inv=busy.invoice.number,
+                name=name or _("someone else"),
+            )
         total = sum(wanted.values(), ZERO)
         attempt = _reusable_attempt(
-            payer=payer, wanted=wanted, method=method, saved_method=saved_method, gateway=gateway
+            payer=payer,
+            wanted=wanted,
+            method=method,
+            saved_method=saved_method,
+            gateway=gateway,
+            started_by=started_by,
         )
         if attempt is None:
             attempt = CheckoutAttempt.objects.create(
@@ -174,11 +204,15 @@ def start_checkout(
     return attempt
 
 
-def _reusable_attempt(*, payer, wanted, method, saved_method, gateway) -> CheckoutAttempt | None:
-    """An unconfirmed attempt by this payer for exactly these amounts, method and gateway."""
+def _reusable_attempt(*, payer, wanted, method, saved_method, gateway, started_by) -> CheckoutAttempt | None:
+    """An unconfirmed attempt by this payer and this person for exactly these amounts, method and gateway.
+
+    Never another contact's: two people paying the same invoices each choose their own card or
+    bank account, on an intent of their own."""
     candidates = (
         CheckoutAttempt.objects.filter(
             payer=payer,
+            started_by=started_by,
             status=CheckoutAttempt.Status.OPEN,
             method=method,
             saved_method=saved_method,

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
 from billing.models import Allocation, Customer, DocumentSequence, Invoice, Payment
@@ -27,8 +28,43 @@ def _settle(invoices: Mapping[int, Invoice], applications: Mapping[int, Decimal]
     )
 
 
+def _check_dates(
+    payment: Payment, invoices: Mapping[int, Invoice], applied_on: date | None, confirm_early_date: bool
+) -> None:
+    """Refuse money applied to an invoice on a date before the invoice was issued, unless staff confirm it.
+
+    Only a date someone gave is checked (the payment's date when it is recorded, an explicit
+    `applied_on`): it is most likely a typo. Allocations dated today by default (the gateway's
+    payments, credit applied later) are not: money that arrives today for an invoice dated ahead
+    was simply paid early, and an old excess payment may always pay a newer invoice.
+    """
+    if applied_on is None or confirm_early_date:
+        return
+    early = sorted((inv for inv in invoices.values() if applied_on < inv.issued_on), key=lambda i: (i.issued_on, i.pk))
+    if not early:
+        return
+    invoice = early[0]  # the earliest document it pays
+    params = {
+        "pay": payment.number,
+        "on": date_format(applied_on, "j M Y"),
+        "inv": invoice.number,
+        "issued": date_format(invoice.issued_on, "j M Y"),
+    }
+    if applied_on == payment.paid_on:
+        message = _(
+            "Payment %(pay)s is dated %(on)s, before invoice %(inv)s was issued on %(issued)s. "
+            "Correct the date, or confirm it if the money really came first."
+        )
+    else:
+        message = _(
+            "Payment %(pay)s would be applied on %(on)s, before invoice %(inv)s was issued on %(issued)s. "
+            "Correct the date, or confirm it if the money really came first."
+        )
+    raise ValidationError(message, code="dated_before_invoice", params=params)
+
+
 def _allocate(
-    payment: Payment, allocations: Mapping[int, Decimal], applied_on: date | None
+    payment: Payment, allocations: Mapping[int, Decimal], applied_on: date | None, confirm_early_date: bool = False
 ) -> list[Allocation]:
     """The allocation itself; the caller holds the payment's lock."""
     requested = check_applications(allocations, payment.currency)
@@ -57,6 +93,7 @@ def _allocate(
         invoices=invoices,
         regular_only=False,
     )
+    _check_dates(payment, invoices, applied_on, confirm_early_date)
     _settle(invoices, allocations)
     payment.unallocated -= requested
     payment.save(update_fields=["unallocated"])
@@ -78,13 +115,16 @@ def record_payment(
     status: str = Payment.Status.SUCCEEDED,
     gateway: str = "",
     gateway_payment_id: str | None = None,
+    confirm_early_date: bool = False,
 ) -> Payment:
     """Record money received from `customer` (the payer) and apply it to invoices, all or nothing.
 
-    `allocations` maps invoice id -> amount (the payer's own invoices or a branch's open to it);
-    what is not allocated stays on the payment as available credit. Raises ValidationError
+    `allocations` maps invoice id -> amount (the payer's own invoices or a branch's open to it),
+    applied on the payment's date; what is not allocated stays on the payment as available
+    credit. A payment dated before the issue date of an invoice it pays is refused
+    (dated_before_invoice) unless staff pass `confirm_early_date=True`. Raises ValidationError
     (bad_amount, exceeds_payment, not_payable, currency_mismatch, invoice_not_open,
-    exceeds_invoice, payment_not_succeeded) and then writes nothing.
+    exceeds_invoice, payment_not_succeeded, dated_before_invoice) and then writes nothing.
     """
     check_amount(amount, customer.currency)
     payment = Payment(
@@ -105,33 +145,44 @@ def record_payment(
     payment.full_clean()
     payment.save()
     if allocations:
-        _allocate(payment, allocations, paid_on)
+        _allocate(payment, allocations, paid_on, confirm_early_date)
     return payment
 
 
 @ledger_action()
 def allocate_payment(
-    *, payment: Payment, allocations: Mapping[int, Decimal], applied_on: date | None = None
+    *,
+    payment: Payment,
+    allocations: Mapping[int, Decimal],
+    applied_on: date | None = None,
+    confirm_early_date: bool = False,
 ) -> list[Allocation]:
     """Apply part of a payment's unallocated amount to open invoices, all or nothing.
 
     `allocations` maps invoice id -> amount. Payment locked first, then invoices in id order:
     concurrent payments over the same invoices queue up instead of over-paying or deadlocking.
+    An `applied_on` before an invoice's issue date is refused (dated_before_invoice) unless
+    `confirm_early_date`; without `applied_on` the allocation is dated today and not checked.
     Raises ValidationError fit to show the payer (see `record_payment`).
     """
     payment = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=payment.pk)
-    return _allocate(payment, allocations, applied_on)
+    return _allocate(payment, allocations, applied_on, confirm_early_date)
 
 
 @ledger_action()
 def allocate_oldest_first(
-    *, payment: Payment, customers: QuerySet[Customer] | None = None, applied_on: date | None = None
+    *,
+    payment: Payment,
+    customers: QuerySet[Customer] | None = None,
+    applied_on: date | None = None,
+    confirm_early_date: bool = False,
 ) -> list[Allocation]:
     """ "Pay all outstanding": spread the payment's unallocated amount over open regular invoices,
     oldest due date first, until the money or the invoices run out.
 
     Invoices of the payer and of branches open to it (narrowed to `customers` if given), in the
-    payment's currency. Returns the allocations made (none when nothing is open).
+    payment's currency. Returns the allocations made (none when nothing is open). Dates are
+    checked as in `allocate_payment`.
     """
     payment = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=payment.pk)
     if payment.unallocated <= 0:
@@ -158,4 +209,4 @@ def allocate_oldest_first(
         left -= plan[invoice.pk]
     if not plan:
         return []
-    return _allocate(payment, plan, applied_on)
+    return _allocate(payment, plan, applied_on, confirm_early_date)

@@ -10,6 +10,7 @@ from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
+MARCH_1 = date(2026, 3, 1)
 MARCH_5 = date(2026, 3, 5)
 
 
@@ -36,9 +37,9 @@ def test_a_parent_payment_is_allocated_across_three_branches_and_the_excess_stay
     parent = CustomerFactory(display_name="Northwind Networks")
     boston, denver, austin = (CustomerFactory(parent=parent) for _ in range(3))
     invoices = [
-        InvoiceFactory(customer=boston, total=Decimal("120.10")),
-        InvoiceFactory(customer=denver, total=Decimal("250.00")),
-        InvoiceFactory(customer=austin, total=Decimal("99.95")),
+        InvoiceFactory(customer=boston, total=Decimal("120.10"), issued_on=MARCH_1),
+        InvoiceFactory(customer=denver, total=Decimal("250.00"), issued_on=MARCH_1),
+        InvoiceFactory(customer=austin, total=Decimal("99.95"), issued_on=MARCH_1),
     ]
 
     payment = record_payment(

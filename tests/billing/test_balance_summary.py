@@ -2,6 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from billing.models import Customer, Invoice
 from billing.selectors import (
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def _pay(customer, amount, allocations):
     return record_payment(
-        customer=customer, amount=amount, paid_on=date(2026, 3, 2), method="cash", allocations=allocations
+        customer=customer, amount=amount, paid_on=timezone.localdate(), method="cash", allocations=allocations
     )
 
 

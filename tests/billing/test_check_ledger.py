@@ -32,7 +32,7 @@ class _Sink:
 def test_check_ledger_passes_on_a_ledger_written_by_the_services(capsys):
     parent = CustomerFactory()
     branch = CustomerFactory(parent=parent)
-    invoice = InvoiceFactory(customer=branch, total=Decimal("80.00"))
+    invoice = InvoiceFactory(customer=branch, total=Decimal("80.00"), issued_on=date(2026, 3, 1))
     record_payment(
         customer=parent,
         amount=Decimal("100.00"),
@@ -104,7 +104,7 @@ def _every_kind_of_application(parent, branch):
         method="cash",
         allocations={retainer.pk: Decimal("30.00")},
     )
-    invoice = InvoiceFactory(customer=branch, total=Decimal("100.00"))
+    invoice = InvoiceFactory(customer=branch, total=Decimal("100.00"), issued_on=date(2026, 2, 1))
     payment = record_payment(
         customer=parent,
         amount=Decimal("40.00"),
@@ -122,7 +122,7 @@ def _every_kind_of_application(parent, branch):
 def test_the_services_keep_both_customers_on_every_application_and_reversal():
     parent = CustomerFactory()
     branch = CustomerFactory(parent=parent)
-    own = InvoiceFactory(customer=parent, total=Decimal("10.00"))
+    own = InvoiceFactory(customer=parent, total=Decimal("10.00"), issued_on=date(2026, 2, 1))
     record_payment(
         customer=parent,
         amount=Decimal("10.00"),

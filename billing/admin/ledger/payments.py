@@ -49,9 +49,12 @@ class RecordPaymentForm(forms.Form):
     oldest_first = forms.BooleanField(
         label=gettext_lazy("Apply what is not allocated below to the oldest due invoices"), required=False
     )
+    # Shown only once the service refused a payment date before an invoice's issue date.
+    confirm_early_date = forms.BooleanField(label=gettext_lazy("I confirm this date"), required=False)
 
     def __init__(self, *args, invoices, **kwargs):
         super().__init__(*args, **kwargs)
+        self.asks_date_confirmation = bool(self.data.get("confirm_early_date"))
         self.invoices = list(invoices)
         for invoice in self.invoices:
             self.fields[f"alloc_{invoice.pk}"] = MoneyFormField(
@@ -197,11 +200,19 @@ class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
                             notes=form.cleaned_data["notes"],
                             allocations=form.allocations(),
                             recorded_by=request.user,
+                            confirm_early_date=form.cleaned_data["confirm_early_date"],
                         )
                         if form.cleaned_data["oldest_first"] and payment.unallocated > 0:
-                            allocate_oldest_first(payment=payment)
+                            # Dated like the allocations above: the day the money came in.
+                            allocate_oldest_first(
+                                payment=payment,
+                                applied_on=payment.paid_on,
+                                confirm_early_date=form.cleaned_data["confirm_early_date"],
+                            )
                 except ValidationError as exc:
                     form.add_error(None, exc)
+                    if any(getattr(e, "code", None) == "dated_before_invoice" for e in exc.error_list):
+                        form.asks_date_confirmation = True
                 else:
                     payment.refresh_from_db()
                     self.message_user(
