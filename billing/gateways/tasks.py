@@ -3,11 +3,13 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from .base import GatewayUnavailable
+
 
 @shared_task(
     name="billing.record_gateway_event_task",
     acks_late=True,
-    autoretry_for=(OperationalError,),
+    autoretry_for=(OperationalError, GatewayUnavailable),  # the gateway is asked for a charge's refunds
     retry_backoff=True,
     max_retries=5,
 )

@@ -54,7 +54,7 @@ def ledger_problems() -> list[str]:
     credited = _sums(CreditApplication.objects.all(), "invoice_id")
     retainer_in = _sums(RetainerApplication.objects.all(), "invoice_id")
     retainer_out = _sums(RetainerApplication.objects.all(), "retainer_id")
-    retainer_refunded = _sums(Refund.objects.filter(retainer__isnull=False), "retainer_id")
+    retainer_refunded = _sums(Refund.objects.counted().filter(retainer__isnull=False), "retainer_id")
     line_amounts = _sums(InvoiceLine.objects.all(), "invoice_id")
     line_taxes = _sums(InvoiceLine.objects.all(), "invoice_id", "tax_amount")
     with_lines = set(InvoiceLine.objects.values_list("invoice_id", flat=True).distinct())
@@ -114,7 +114,7 @@ def ledger_problems() -> list[str]:
 
     paid_out = _sums(Allocation.objects.all(), "payment_id")
     reversed_to_payment = _sums(AllocationReversal.objects.all(), "allocation__payment_id")
-    payment_refunds = _sums(Refund.objects.filter(payment__isnull=False), "payment_id")
+    payment_refunds = _sums(Refund.objects.counted().filter(payment__isnull=False), "payment_id")
     for pay in Payment.objects.values(
         "pk", "number", "status", "amount", "unallocated", "refunded_amount", "currency", "customer__currency"
     ):
@@ -141,7 +141,7 @@ def ledger_problems() -> list[str]:
             )
 
     note_applied = _sums(CreditApplication.objects.all(), "credit_note_id")
-    note_refunds = _sums(Refund.objects.filter(credit_note__isnull=False), "credit_note_id")
+    note_refunds = _sums(Refund.objects.counted().filter(credit_note__isnull=False), "credit_note_id")
     for note in CreditNote.objects.values("pk", "number", "status", "total", "balance"):
         pk, number = note["pk"], note["number"]
         expected = note["total"] - note_applied[pk] - note_refunds[pk]
