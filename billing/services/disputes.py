@@ -42,7 +42,9 @@ def record_dispute(*, payment: Payment, info: DisputeInfo, gateway: str) -> str:
             f"ignored: dispute {info.id} of {info.amount} {info.currency} does not fit payment "
             f"{payment.number} ({payment.amount} {payment.currency})"
         )
-    dispute = Dispute.objects.select_for_update().select_related("hold").filter(gateway_dispute_id=info.id).first()
+    dispute = (
+        Dispute.objects.select_for_update(of=("self",)).select_related("hold").filter(gateway_dispute_id=info.id).first()
+    )
     if dispute is not None and dispute.payment_id != payment.pk:
         return f"ignored: dispute {info.id} is recorded on another payment"
     stale = dispute is not None and (
