@@ -155,6 +155,7 @@ class PaymentEvent:
     refunds: tuple[RefundInfo, ...] | None = None
     dispute: DisputeInfo | None = None
     other_account: str = ""
+    unreadable: str = ""  # why an event of a handled type could not be read (then kind is UNHANDLED)
 
 
 class Gateway:

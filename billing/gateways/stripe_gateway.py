@@ -163,7 +163,9 @@ def translate_stripe_event(payload: dict) -> PaymentEvent:
                             currency=dispute.currency, dispute=dispute, other_account=other)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         logger.warning("Gateway event %s could not be read: %r", event_type, exc)
-        return PaymentEvent(kind=EventKind.UNHANDLED, type=event_type, other_account=other)
+        return PaymentEvent(
+            kind=EventKind.UNHANDLED, type=event_type, other_account=other, unreadable=f"{type(exc).__name__}: {exc}"
+        )
 
 
 def _method_from_stripe(obj) -> MethodDetails:

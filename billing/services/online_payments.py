@@ -580,6 +580,10 @@ def _apply_stored_event(event: GatewayEvent, translated: PaymentEvent) -> Paymen
     handler = _HANDLERS.get(translated.kind)
     if translated.other_account:
         outcome, attempt, payment = f"ignored: an event of another account ({translated.other_account})", None, None
+    elif translated.unreadable:
+        outcome = f"ignored: the {event.type} event could not be read ({translated.unreadable})"
+        attempt, payment = None, None
+        logger.warning("Gateway event %s ignored: %s", event.event_id, outcome)
     elif handler is None:
         outcome, attempt, payment = f"ignored: {event.type} is not handled", None, None
     else:
