@@ -333,6 +333,7 @@ class SandboxGateway(Gateway):
                 "object": "charge",
                 "amount": d["amount"],
                 "currency": d["currency"],
+                "status": "succeeded",
                 "payment_intent": intent.pk,
                 "amount_refunded": d.get("amount_refunded", 0),
                 "refunded": d.get("amount_refunded", 0) == d["amount"],
