@@ -218,3 +218,23 @@ def test_the_customer_sees_the_payment_as_disputed(client, django_capture_on_com
 
     assert "badge-disputed" in listing and ">Disputed<" in listing
     assert ">Disputed<" in receipt
+
+
+def test_a_dispute_updated_under_review_keeps_the_hold_and_a_late_created_does_not_go_back(
+    client, paid, django_capture_on_commit_callbacks
+):
+    later = int(timezone.now().timestamp()) + 9 * 86400
+    deliver(
+        client,
+        django_capture_on_commit_callbacks,
+        _dispute(paid),
+        _dispute(paid, "updated", status="under_review", due_by=later),
+        _dispute(paid, event_id="evt_late_created"),
+    )
+
+    payment, invoice = _state(paid)
+    row = Dispute.objects.get()
+    assert (row.status, row.evidence_due_by.timestamp()) == ("under_review", later)
+    assert Refund.objects.count() == 1 and payment.disputed
+    assert invoice.balance_due == Decimal("100.00")
+    assert "unchanged" in GatewayEvent.objects.get(event_id="evt_late_created").outcome
