@@ -15,6 +15,7 @@ from billing.models import (
     CreditApplication,
     CreditNote,
     Customer,
+    Dispute,
     Invoice,
     InvoiceLine,
     Payment,
@@ -208,6 +209,26 @@ def ledger_problems() -> list[str]:
                 )
     problems.extend(_stored_customer_problems())
     problems.extend(_account_balance_problems(tree))
+    problems.extend(_dispute_problems())
+    return problems
+
+
+def _dispute_problems() -> list[str]:
+    """A dispute holds money exactly while its status says the gateway holds it, and a payment is
+    flagged disputed exactly while one of its disputes holds: two queries."""
+    problems = []
+    for gateway_id, status, hold_status in Dispute.objects.values_list(
+        "gateway_dispute_id", "status", "hold__status"
+    ).order_by("pk"):
+        holding = hold_status in Refund.COUNTED
+        if holding and status not in Dispute.HOLDING:
+            problems.append(f"Dispute {gateway_id} is {status} but still holds its amount")
+        if hold_status is not None and not holding and status in Dispute.HOLDING:
+            problems.append(f"Dispute {gateway_id} is {status} but its hold was given back")
+    held = set(Dispute.objects.filter(status__in=Dispute.HOLDING).values_list("payment_id", flat=True))
+    flagged = set(Payment.objects.filter(disputed=True).values_list("pk", flat=True))
+    for pk in sorted(held ^ flagged):
+        problems.append(f"Payment {pk}: disputed flag is {pk in flagged}, its disputes say {pk in held}")
     return problems
 
 

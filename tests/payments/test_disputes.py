@@ -238,3 +238,18 @@ def test_a_dispute_updated_under_review_keeps_the_hold_and_a_late_created_does_n
     assert Refund.objects.count() == 1 and payment.disputed
     assert invoice.balance_due == Decimal("100.00")
     assert "unchanged" in GatewayEvent.objects.get(event_id="evt_late_created").outcome
+
+
+def test_check_ledger_finds_a_disputed_flag_that_disagrees_with_the_disputes(
+    client, paid, django_capture_on_commit_callbacks
+):
+    from billing.selectors.ledger_check import ledger_problems
+
+    deliver(client, django_capture_on_commit_callbacks, _dispute(paid))
+    payment = _state(paid)[0]
+    Payment.objects.filter(pk=payment.pk).update(disputed=False)  # a write that skipped the service
+
+    found = ledger_problems()
+    Payment.objects.filter(pk=payment.pk).update(disputed=True)
+
+    assert found == [f"Payment {payment.pk}: disputed flag is False, its disputes say True"]
