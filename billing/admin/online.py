@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,9 +14,29 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from billing.gateways import GatewayError
-from billing.models import CheckoutAttempt, CheckoutLine, GatewayEvent, Payment, SavedPaymentMethod
+from billing.models import CheckoutAttempt, CheckoutLine, Dispute, GatewayEvent, Payment, SavedPaymentMethod
 from billing.money import MoneyFormField
-from billing.services.online_payments import refund_online_payment, settle_sandbox_payment
+from billing.services.online_payments import (
+    close_sandbox_dispute,
+    fail_sandbox_refund,
+    open_sandbox_dispute,
+    refund_online_payment,
+    settle_sandbox_payment,
+)
+
+DISPUTE_FIELDS = (
+    "gateway_dispute_id",
+    "status",
+    "amount",
+    "currency",
+    "reason",
+    "evidence_due_by",
+    "fee",
+    "opened_on",
+    "closed_on",
+    "outcome",
+    "hold",
+)
 
 
 class GatewayEventInline(admin.TabularInline):
@@ -53,6 +74,20 @@ class CheckoutInline(admin.StackedInline):
         return False
 
 
+class DisputeInline(admin.TabularInline):
+    """Disputes of the payment, evidence due date first: staff answer the bank through the gateway."""
+
+    model = Dispute
+    fk_name = "payment"
+    fields = readonly_fields = DISPUTE_FIELDS
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("disputes (chargebacks)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class RefundForm(forms.Form):
     amount = MoneyFormField(label=_("Amount to refund"), min_value=Decimal("0.01"))
 
@@ -67,7 +102,7 @@ class OnlinePaymentMixin:
         return fields + tuple(f for f in self.online_readonly if f not in fields)
 
     def get_inlines(self, request, obj):
-        return (*super().get_inlines(request, obj), CheckoutInline, GatewayEventInline)
+        return (*super().get_inlines(request, obj), DisputeInline, CheckoutInline, GatewayEventInline)
 
     def get_urls(self):
         extra = [
@@ -91,6 +126,46 @@ class OnlinePaymentMixin:
             _("Refund through %(gateway)s") % {"gateway": obj.gateway},
         )
         return format_html("{} · {}", base, link) if base else link
+
+    def _sandbox_each(self, request, queryset, func, done):
+        count = 0
+        for payment in queryset:
+            try:
+                func(payment)
+            except ValidationError as exc:
+                self.message_user(request, f"{payment}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done % {"n": count})
+
+    @admin.action(description=_("Sandbox: the payer's bank opens a dispute"))
+    def open_dispute_sandbox(self, request, queryset):
+        self._sandbox_each(
+            request, queryset, lambda p: open_sandbox_dispute(payment=p), _("%(n)d sandbox dispute(s) opened.")
+        )
+
+    @admin.action(description=_("Sandbox: close the dispute as won"))
+    def win_dispute_sandbox(self, request, queryset):
+        self._sandbox_each(
+            request, queryset, lambda p: close_sandbox_dispute(payment=p, won=True), _("%(n)d dispute(s) won.")
+        )
+
+    @admin.action(description=_("Sandbox: close the dispute as lost"))
+    def lose_dispute_sandbox(self, request, queryset):
+        self._sandbox_each(
+            request, queryset, lambda p: close_sandbox_dispute(payment=p, won=False), _("%(n)d dispute(s) lost.")
+        )
+
+    @admin.action(description=_("Sandbox: the latest refund fails"))
+    def fail_refund_sandbox(self, request, queryset):
+        def fail(payment):
+            refund = payment.refunds.counted().exclude(gateway_refund_id=None).order_by("-pk").first()
+            if refund is None:
+                raise ValidationError(_("No refund of this payment can fail."))
+            fail_sandbox_refund(refund=refund)
+
+        self._sandbox_each(request, queryset, fail, _("%(n)d sandbox refund(s) failed."))
 
     @admin.action(description=_("Refund through the payment gateway (full or partial)"))
     def refund_through_gateway(self, request, queryset):
@@ -145,7 +220,14 @@ def _install_payment_admin():
     base_actions = tuple(getattr(base, "actions", None) or ())
 
     class PaymentAdmin(OnlinePaymentMixin, base):
-        actions = (*base_actions, "refund_through_gateway")
+        actions = (
+            *base_actions,
+            "refund_through_gateway",
+            "open_dispute_sandbox",
+            "win_dispute_sandbox",
+            "lose_dispute_sandbox",
+            "fail_refund_sandbox",
+        )
         if base is admin.ModelAdmin:
             list_display = ("number", "customer", "amount", "status", "method", "gateway", "paid_on")
             list_filter = ("status", "method", "gateway")
@@ -226,6 +308,29 @@ class GatewayEventAdmin(admin.ModelAdmin):
         "attempt",
         "payment",
     )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """Read-only: disputes are answered at the gateway; the ledger follows its events."""
+
+    list_display = ("gateway_dispute_id", "payment", "amount", "currency", "status", "reason", "evidence_due_by",
+                    "fee", "outcome")
+    list_filter = ("status", "outcome", "gateway", "reason")
+    search_fields = ("gateway_dispute_id", "payment__number", "payment__customer__display_name")
+    list_select_related = ("payment",)
+    # open ones first, soonest evidence deadline on top
+    ordering = (F("closed_on").desc(nulls_first=True), F("evidence_due_by").asc(nulls_last=True), "-pk")
+    fields = readonly_fields = ("payment", "gateway", *DISPUTE_FIELDS, "created_at", "updated_at")
 
     def has_add_permission(self, request):
         return False

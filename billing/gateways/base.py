@@ -9,6 +9,7 @@ exceptions below, with a reason fit to show a payer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -94,6 +95,69 @@ class WebhookEvent:
     payload: dict[str, Any]
 
 
+# What a gateway event is about, in our words: each gateway maps its own event types to one of these
+# (StripeGateway.EVENT_KINDS), and the services keep one handler per kind. Adding a kind is one entry
+# on each side and its test.
+class EventKind:
+    INTENT_UPDATED = "intent_updated"  # a PaymentIntent moved (processing, succeeded, failed, canceled)
+    REFUND_UPDATED = "refund_updated"  # one refund was created or changed status
+    CHARGE_REFUNDED = "charge_refunded"  # a charge's refunds changed; `refunds` is None when not listed
+    DISPUTE_OPENED = "dispute_opened"
+    DISPUTE_UPDATED = "dispute_updated"  # evidence, status, or the disputed funds withdrawn / reinstated
+    DISPUTE_CLOSED = "dispute_closed"
+    UNHANDLED = "unhandled"
+
+    DISPUTES = (DISPUTE_OPENED, DISPUTE_UPDATED, DISPUTE_CLOSED)
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    """A refund at the gateway. status: pending | succeeded | failed | canceled (Stripe's
+    requires_action is pending: the money has not come back to us)."""
+
+    id: str
+    amount: Decimal
+    currency: str
+    status: str
+    intent_id: str = ""
+    failure_reason: str = ""
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    """A card dispute at the gateway, with Stripe's statuses (see billing.models.Dispute.Status)."""
+
+    id: str
+    amount: Decimal
+    currency: str
+    status: str
+    intent_id: str
+    reason: str = ""
+    evidence_due_by: datetime | None = None
+    fee: Decimal = Decimal("0.00")  # net fees charged for the dispute so far
+    opened_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A gateway event in our words: what the services act on (they never read the provider's JSON).
+
+    `intent_id` is the PaymentIntent the event concerns (our Payment.gateway_payment_id). `other_account`
+    is set when the event belongs to another account than ours (a Stripe Connect account): ignored.
+    """
+
+    kind: str
+    type: str  # the gateway's own name for the event, for outcomes and logs
+    intent_id: str = ""
+    intent: Intent | None = None
+    amount: Decimal | None = None  # charge_refunded: the amount refunded so far
+    currency: str = ""
+    refunds: tuple[RefundInfo, ...] | None = None
+    dispute: DisputeInfo | None = None
+    other_account: str = ""
+    unreadable: str = ""  # why an event of a handled type could not be read (then kind is UNHANDLED)
+
+
 class Gateway:
     """What a payment gateway must do for us. Every method may raise a GatewayError."""
 
@@ -154,5 +218,14 @@ class Gateway:
     def refund(self, *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
         raise NotImplementedError
 
+    def list_refunds(self, *, intent_id: str) -> list[RefundInfo]:
+        """Every refund of this PaymentIntent, as the gateway has them now."""
+        raise NotImplementedError
+
     def parse_webhook(self, *, payload: bytes, signature_header: str) -> WebhookEvent:
+        raise NotImplementedError
+
+    def translate(self, payload: dict[str, Any]) -> PaymentEvent:
+        """A stored event (WebhookEvent.payload) in our words. Never raises for an unknown or odd
+        event: it comes back as EventKind.UNHANDLED."""
         raise NotImplementedError

@@ -25,10 +25,13 @@ from .base import (
     InvalidWebhook,
     MethodDetails,
     PaymentDeclined,
+    PaymentEvent,
+    RefundInfo,
     RefundResult,
     SetupResult,
     WebhookEvent,
 )
+from .stripe_gateway import refund_from_stripe, translate_stripe_event
 
 # The payer picks one of these on the sandbox form; each becomes a payment method whose behaviour is fixed.
 SCENARIOS = {
@@ -300,7 +303,43 @@ class SandboxGateway(Gateway):
             self._emit("payment_intent.payment_failed", self._intent_payload(obj))
         return self._intent(obj)
 
-    # Refunds
+    # Refunds: created pending, then succeeded, as Stripe reports a card refund (refund.created, then
+    # refund.updated), and charge.refunded without the charge's refunds list (Stripe no longer expands it).
+    @staticmethod
+    def _refund_payload(obj) -> dict:
+        d = obj.data
+        return {
+            "id": obj.pk,
+            "object": "refund",
+            "amount": d["amount"],
+            "currency": d["currency"],
+            "charge": d["charge"],
+            "payment_intent": d["payment_intent"],
+            "status": d["status"],
+            "failure_reason": d.get("failure_reason"),
+            "created": int(obj.created_at.timestamp()),
+        }
+
+    @staticmethod
+    def _refund_info(obj) -> RefundInfo:
+        return refund_from_stripe(SandboxGateway._refund_payload(obj))
+
+    def _emit_charge_refunded(self, intent) -> None:
+        d = intent.data
+        self._emit(
+            "charge.refunded",
+            {
+                "id": d["latest_charge"],
+                "object": "charge",
+                "amount": d["amount"],
+                "currency": d["currency"],
+                "status": "succeeded",
+                "payment_intent": intent.pk,
+                "amount_refunded": d.get("amount_refunded", 0),
+                "refunded": d.get("amount_refunded", 0) == d["amount"],
+            },
+        )
+
     @transaction.atomic
     def refund(self, *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
         Model = self._model()
@@ -309,7 +348,7 @@ class SandboxGateway(Gateway):
             d = existing.data
             return RefundResult(
                 id=existing.pk,
-                status="succeeded",
+                status=d.get("status", "succeeded"),
                 amount=from_minor_units(d["amount"], currency),
                 currency=currency,
             )
@@ -325,37 +364,111 @@ class SandboxGateway(Gateway):
             pk=_new_id("re"),
             kind="refund",
             idempotency_key=f"re:{idempotency_key}",
-            data=dict(amount=minor, currency=d["currency"], payment_intent=obj.pk),
+            data=dict(
+                amount=minor,
+                currency=d["currency"],
+                payment_intent=obj.pk,
+                charge=d["latest_charge"],
+                status="pending",
+            ),
         )
         d["amount_refunded"] = refunded + minor
         obj.save(update_fields=["data"])
-        refunds = [
-            {
-                "id": r.pk,
-                "object": "refund",
-                "amount": r.data["amount"],
-                "currency": r.data["currency"],
-                "payment_intent": obj.pk,
-                "status": "succeeded",
-            }
-            for r in Model.objects.filter(kind="refund", data__payment_intent=obj.pk)
-        ]
-        self._emit(
-            "charge.refunded",
-            {
-                "id": d["latest_charge"],
-                "object": "charge",
-                "amount": d["amount"],
-                "currency": d["currency"],
-                "payment_intent": obj.pk,
-                "amount_refunded": d["amount_refunded"],
-                "refunded": d["amount_refunded"] == d["amount"],
-                "refunds": {"object": "list", "data": refunds},
-            },
+        self._emit("refund.created", self._refund_payload(refund))
+        created = self._refund_info(refund)
+        refund.data["status"] = "succeeded"
+        refund.save(update_fields=["data"])
+        self._emit("refund.updated", self._refund_payload(refund))
+        self._emit_charge_refunded(obj)
+        return RefundResult(id=created.id, status=created.status, amount=created.amount, currency=created.currency)
+
+    def list_refunds(self, *, intent_id: str) -> list[RefundInfo]:
+        objs = self._model().objects.filter(kind="refund", data__payment_intent=intent_id).order_by("created_at", "pk")
+        return [self._refund_info(obj) for obj in objs]
+
+    @transaction.atomic
+    def fail_refund(self, refund_id: str, *, status: str = "failed") -> RefundInfo:
+        """The refund did not reach the payer (failed) or was canceled: the money is ours again."""
+        if status not in ("failed", "canceled"):
+            raise GatewayError("A refund can only fail or be canceled.", code="bad_status")
+        refund = self._get(refund_id, "refund", lock=True)
+        if refund.data["status"] not in ("pending", "succeeded"):
+            raise GatewayError("This refund has failed or was canceled already.", code="refund_final")
+        intent = self._get(refund.data["payment_intent"], "payment_intent", lock=True)
+        intent.data["amount_refunded"] = intent.data.get("amount_refunded", 0) - refund.data["amount"]
+        intent.save(update_fields=["data"])
+        refund.data["status"] = status
+        refund.data["failure_reason"] = "lost_or_stolen_card" if status == "failed" else None
+        refund.save(update_fields=["data"])
+        self._emit("refund.updated", self._refund_payload(refund))
+        return self._refund_info(refund)
+
+    # Disputes: the payer's bank takes the money back until the dispute is decided.
+    DISPUTE_FEE = 1500  # minor units, as Stripe charges per dispute
+
+    @staticmethod
+    def _dispute_payload(obj) -> dict:
+        return {"id": obj.pk, "object": "dispute", **obj.data}
+
+    @transaction.atomic
+    def open_dispute(self, intent_id: str, *, reason: str = "fraudulent", amount: Decimal | None = None) -> str:
+        """The payer disputes a succeeded card payment: the disputed amount and the fee are withdrawn."""
+        intent = self._get(intent_id, "payment_intent", lock=True)
+        d = intent.data
+        if d["status"] != "succeeded" or d["payment_method_types"] != [CARD]:
+            raise GatewayError("Only a succeeded card payment can be disputed.", code="not_disputable")
+        if self._model().objects.filter(kind="dispute", data__payment_intent=intent_id).exists():
+            raise GatewayError("This payment is disputed already.", code="already_disputed")
+        left = d["amount"] - d.get("amount_refunded", 0)
+        minor = to_minor_units(amount, d["currency"].upper()) if amount is not None else left
+        if minor <= 0 or minor > left:
+            raise GatewayError("The dispute is larger than what is left of the payment.", code="dispute_too_large")
+        now = int(time.time())
+        obj = self._model().objects.create(
+            pk=_new_id("dp"),
+            kind="dispute",
+            data=dict(
+                amount=minor,
+                currency=d["currency"],
+                charge=d["latest_charge"],
+                payment_intent=intent_id,
+                reason=reason,
+                status="needs_response",
+                created=now,
+                is_charge_refundable=False,
+                evidence_details={"due_by": now + 7 * 86400, "has_evidence": False, "past_due": False},
+                balance_transactions=[],
+            ),
         )
-        return RefundResult(
-            id=refund.pk, status="succeeded", amount=from_minor_units(minor, currency), currency=currency
+        self._emit("charge.dispute.created", self._dispute_payload(obj))
+        obj.data["balance_transactions"].append(
+            {"id": _new_id("txn"), "object": "balance_transaction", "amount": -minor, "fee": self.DISPUTE_FEE,
+             "currency": d["currency"], "type": "adjustment"}
         )
+        obj.save(update_fields=["data"])
+        self._emit("charge.dispute.funds_withdrawn", self._dispute_payload(obj))
+        return obj.pk
+
+    @transaction.atomic
+    def close_dispute(self, dispute_id: str, *, won: bool) -> None:
+        """The bank decided: won reinstates the disputed amount (the fee stays charged), lost keeps it off."""
+        obj = self._get(dispute_id, "dispute", lock=True)
+        if obj.data["status"] in ("won", "lost"):
+            raise GatewayError("This dispute is closed already.", code="dispute_closed")
+        obj.data["status"] = "won" if won else "lost"
+        if won:
+            obj.data["balance_transactions"].append(
+                {"id": _new_id("txn"), "object": "balance_transaction", "amount": obj.data["amount"], "fee": 0,
+                 "currency": obj.data["currency"], "type": "adjustment"}
+            )
+        obj.save(update_fields=["data"])
+        self._emit("charge.dispute.closed", self._dispute_payload(obj))
+        if won:
+            self._emit("charge.dispute.funds_reinstated", self._dispute_payload(obj))
+
+    def disputes_of(self, intent_id: str) -> list[dict]:
+        objs = self._model().objects.filter(kind="dispute", data__payment_intent=intent_id).order_by("created_at")
+        return [self._dispute_payload(obj) for obj in objs]
 
     # Events
     def take_events(self) -> list[WebhookEvent]:
@@ -377,6 +490,10 @@ class SandboxGateway(Gateway):
                 WebhookEvent(id=payload["id"], type=payload["type"], data=payload["data"]["object"], payload=payload)
             )
         return events
+
+    def translate(self, payload: dict) -> PaymentEvent:
+        """The sandbox's events are Stripe-shaped: read them as Stripe's are."""
+        return translate_stripe_event(payload)
 
     def parse_webhook(self, *, payload: bytes, signature_header: str) -> WebhookEvent:
         """The sandbox accepts webhooks signed with SANDBOX_WEBHOOK_SECRET, Stripe's scheme."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import stripe
@@ -13,19 +15,40 @@ from billing.money import from_minor_units, to_minor_units
 from .base import (
     CARD,
     US_BANK_ACCOUNT,
+    DisputeInfo,
+    EventKind,
     Gateway,
     GatewayUnavailable,
     Intent,
     InvalidWebhook,
     MethodDetails,
     PaymentDeclined,
+    PaymentEvent,
+    RefundInfo,
     RefundResult,
     SetupResult,
     WebhookEvent,
 )
 
+logger = logging.getLogger(__name__)
+
 # Stripe's own tolerance; a replay older than this is refused even with a valid signature.
 WEBHOOK_TOLERANCE_SECONDS = 300
+
+# Stripe's event types in our words (every payment_intent.* event is INTENT_UPDATED). Subscribe the
+# webhook endpoint to these (README, "Stripe").
+EVENT_KINDS = {
+    "refund.created": EventKind.REFUND_UPDATED,
+    "refund.updated": EventKind.REFUND_UPDATED,
+    "refund.failed": EventKind.REFUND_UPDATED,
+    "charge.refund.updated": EventKind.REFUND_UPDATED,
+    "charge.refunded": EventKind.CHARGE_REFUNDED,
+    "charge.dispute.created": EventKind.DISPUTE_OPENED,
+    "charge.dispute.updated": EventKind.DISPUTE_UPDATED,
+    "charge.dispute.funds_withdrawn": EventKind.DISPUTE_UPDATED,
+    "charge.dispute.funds_reinstated": EventKind.DISPUTE_UPDATED,
+    "charge.dispute.closed": EventKind.DISPUTE_CLOSED,
+}
 
 
 def _get(obj, key, default=None):
@@ -60,6 +83,89 @@ def intent_from_stripe(obj) -> Intent:
         failure_reason=reason,
         metadata=dict(_get(obj, "metadata", {}) or {}),
     )
+
+
+def _id_of(value) -> str:
+    """An expandable field: the id string, or the expanded object's id."""
+    if isinstance(value, str):
+        return value
+    return _get(value, "id", "") or ""
+
+
+def _timestamp(value) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+def refund_from_stripe(obj) -> RefundInfo:
+    """Our RefundInfo from a Stripe Refund. requires_action is still pending for us: nothing came back."""
+    currency = str(_get(obj, "currency", "")).upper()
+    status = _get(obj, "status", "") or "pending"
+    return RefundInfo(
+        id=obj["id"],
+        amount=from_minor_units(int(obj["amount"]), currency),
+        currency=currency,
+        status="pending" if status == "requires_action" else status,
+        intent_id=_id_of(_get(obj, "payment_intent", "")),
+        failure_reason=_get(obj, "failure_reason", "") or "",
+    )
+
+
+def dispute_from_stripe(obj) -> DisputeInfo:
+    """Our DisputeInfo from a Stripe Dispute; the fee is the net of its balance transactions' fees."""
+    currency = str(_get(obj, "currency", "")).upper()
+    fee = sum((int(_get(bt, "fee", 0)) for bt in _get(obj, "balance_transactions", []) if isinstance(bt, dict)), 0)
+    return DisputeInfo(
+        id=obj["id"],
+        amount=from_minor_units(int(obj["amount"]), currency),
+        currency=currency,
+        status=_get(obj, "status", ""),
+        intent_id=_id_of(_get(obj, "payment_intent", "")),
+        reason=_get(obj, "reason", "") or "",
+        evidence_due_by=_timestamp(_get(_get(obj, "evidence_details", {}), "due_by")),
+        fee=from_minor_units(fee, currency),
+        opened_at=_timestamp(_get(obj, "created")),
+    )
+
+
+def translate_stripe_event(payload: dict) -> PaymentEvent:
+    """A Stripe-shaped event (Stripe's own, or the sandbox's imitation) in our words.
+
+    charge.refunded carries the refunds only when the charge's list is there in full: since API
+    version 2022-11-15 Stripe no longer expands it, so `refunds` is None and the caller asks
+    `list_refunds`. An event that does not parse is UNHANDLED, never an exception.
+    """
+    event_type = str(payload.get("type", "")) if isinstance(payload, dict) else ""
+    kind = EventKind.INTENT_UPDATED if event_type.startswith("payment_intent.") else EVENT_KINDS.get(event_type)
+    other = str(payload.get("account") or "") if isinstance(payload, dict) else ""
+    if kind is None:
+        return PaymentEvent(kind=EventKind.UNHANDLED, type=event_type, other_account=other)
+    try:
+        obj = payload["data"]["object"]
+        if kind == EventKind.INTENT_UPDATED:
+            intent = intent_from_stripe(obj)
+            return PaymentEvent(kind=kind, type=event_type, intent_id=intent.id, intent=intent,
+                                amount=intent.amount, currency=intent.currency, other_account=other)
+        if kind == EventKind.REFUND_UPDATED:
+            refund = refund_from_stripe(obj)
+            return PaymentEvent(kind=kind, type=event_type, intent_id=refund.intent_id, amount=refund.amount,
+                                currency=refund.currency, refunds=(refund,), other_account=other)
+        if kind == EventKind.CHARGE_REFUNDED:
+            currency = str(obj["currency"]).upper()
+            listing = _get(obj, "refunds")
+            refunds = None
+            if isinstance(listing, dict) and isinstance(listing.get("data"), list) and not listing.get("has_more"):
+                refunds = tuple(refund_from_stripe(r) for r in listing["data"])
+            return PaymentEvent(kind=kind, type=event_type, intent_id=_id_of(_get(obj, "payment_intent", "")),
+                                amount=from_minor_units(int(obj["amount_refunded"]), currency), currency=currency,
+                                refunds=refunds, other_account=other)
+        dispute = dispute_from_stripe(obj)
+        return PaymentEvent(kind=kind, type=event_type, intent_id=dispute.intent_id, amount=dispute.amount,
+                            currency=dispute.currency, dispute=dispute, other_account=other)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        logger.warning("Gateway event %s could not be read: %r", event_type, exc)
+        return PaymentEvent(
+            kind=EventKind.UNHANDLED, type=event_type, other_account=other, unreadable=f"{type(exc).__name__}: {exc}"
+        )
 
 
 def _method_from_stripe(obj) -> MethodDetails:
@@ -111,6 +217,8 @@ class StripeGateway(Gateway):
     ):
         self.api_key = secret_key if secret_key is not None else settings.STRIPE_SECRET_KEY
         self.webhook_secret = webhook_secret if webhook_secret is not None else settings.STRIPE_WEBHOOK_SECRET
+        # Every request names the API version the code (and translate_stripe_event) is written against.
+        self.api_version = settings.STRIPE_API_VERSION
         api_base = api_base if api_base is not None else settings.STRIPE_API_BASE
         if api_base:
             stripe.api_base = api_base.rstrip("/")
@@ -118,7 +226,7 @@ class StripeGateway(Gateway):
 
     def _call(self, fn, *args, **kwargs):
         try:
-            result = fn(*args, api_key=self.api_key, **kwargs)
+            result = fn(*args, api_key=self.api_key, stripe_version=self.api_version, **kwargs)
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
         # Plain dicts from here on, the same shape as the webhook events we parse.
@@ -222,7 +330,20 @@ class StripeGateway(Gateway):
             id=obj["id"], status=obj["status"], amount=from_minor_units(int(obj["amount"]), cur), currency=cur
         )
 
+    def list_refunds(self, *, intent_id: str) -> list[RefundInfo]:
+        params = {"payment_intent": intent_id, "limit": 100}
+        refunds = []
+        while True:
+            page = self._call(stripe.Refund.list, **params)
+            refunds += [refund_from_stripe(obj) for obj in page["data"]]
+            if not page.get("has_more") or not page["data"]:
+                return refunds
+            params["starting_after"] = page["data"][-1]["id"]
+
     # Webhooks
+    def translate(self, payload: dict) -> PaymentEvent:
+        return translate_stripe_event(payload)
+
     def parse_webhook(self, *, payload: bytes, signature_header: str) -> WebhookEvent:
         if not self.webhook_secret:
             raise InvalidWebhook("No webhook secret is configured (STRIPE_WEBHOOK_SECRET).", code="no_secret")

@@ -5,6 +5,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.db import OperationalError
 
+from .base import GatewayUnavailable
+
 # An event is re-queued once it has waited this long unapplied: by then its own task has normally
 # run (a webhook's task starts within a second), so a healthy queue gets no copies.
 REQUEUE_AFTER = timedelta(seconds=30)
@@ -19,7 +21,7 @@ REQUEUE_EXPIRES_SECONDS = 5 * 60
 @shared_task(
     name="billing.record_gateway_event_task",
     acks_late=True,
-    autoretry_for=(OperationalError,),
+    autoretry_for=(OperationalError, GatewayUnavailable),  # the gateway is asked for a charge's refunds
     retry_backoff=True,
     max_retries=5,
 )

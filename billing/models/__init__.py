@@ -18,7 +18,15 @@ from .ledger import (
     SalesOrderLine,
     Subscription,
 )
-from .online import CheckoutAttempt, CheckoutLine, GatewayCustomer, GatewayEvent, SandboxObject, SavedPaymentMethod
+from .online import (
+    CheckoutAttempt,
+    CheckoutLine,
+    Dispute,
+    GatewayCustomer,
+    GatewayEvent,
+    SandboxObject,
+    SavedPaymentMethod,
+)
 from .organisation import Organisation
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "Organisation",
     "CheckoutAttempt",
     "CheckoutLine",
+    "Dispute",
     "GatewayCustomer",
     "GatewayEvent",
     "SandboxObject",

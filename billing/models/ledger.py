@@ -282,6 +282,8 @@ class Payment(LedgerRow):
     gateway = models.CharField(_("gateway"), max_length=20, blank=True)
     gateway_payment_id = models.CharField(_("gateway payment id"), max_length=100, null=True, blank=True, unique=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Set while a card dispute (chargeback) on this payment is open or was lost: the portal shows "Disputed".
+    disputed = models.BooleanField(_("disputed"), default=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -311,6 +313,11 @@ class Payment(LedgerRow):
     def customer_reference(self) -> str:
         """The reference a customer may see (`shown_reference`): empty for an online payment."""
         return shown_reference(self.reference, gateway=self.gateway, gateway_id=self.gateway_payment_id)
+
+    @property
+    def display_status(self) -> str:
+        """The status a customer sees: "Disputed" while a chargeback is open or after it was lost."""
+        return str(_("Disputed")) if self.disputed else self.get_status_display()
 
 
 class Allocation(LedgerRow):
@@ -470,10 +477,28 @@ class RetainerApplication(LedgerRow):
         return f"{self.retainer_id} → {self.invoice_id}: {self.amount}"
 
 
-class Refund(LedgerRow):
-    """Money paid back: from a payment's excess, a credit note, an unused retainer, or a gateway refund."""
+class RefundQuerySet(LedgerQuerySet):
+    def counted(self):
+        """Refunds that took money back: every sum of refunds reads these (a failed or canceled one did not)."""
+        return self.filter(status__in=Refund.COUNTED)
 
-    objects = LedgerQuerySet.as_manager()
+
+class Refund(LedgerRow):
+    """Money paid back: from a payment's excess, a credit note, an unused retainer, or a gateway refund.
+
+    A gateway refund can be pending, then succeed, fail or be canceled. Pending counts as refunded (as
+    in Stripe's dashboard); a failed or canceled one counts nowhere (no statement line, no sum) and its
+    reversed allocations were applied again (`billing.services.refunds.cancel_refund`). Money a card
+    dispute took back is a refund too (its `Dispute.hold`), canceled when the dispute is won.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    COUNTED = (Status.PENDING, Status.SUCCEEDED)
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
@@ -487,7 +512,10 @@ class Refund(LedgerRow):
     method = models.CharField(_("method"), max_length=16, choices=Payment.Method.choices)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     gateway_refund_id = models.CharField(_("gateway refund id"), max_length=100, null=True, blank=True, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUCCEEDED)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RefundQuerySet.as_manager()
 
     class Meta:
         ordering = ["-refunded_on", "-pk"]
@@ -510,6 +538,10 @@ class Refund(LedgerRow):
     def customer_reference(self) -> str:
         """The reference a customer may see (`shown_reference`): empty for a gateway's refund id."""
         return shown_reference(self.reference, gateway_id=self.gateway_refund_id)
+
+    @property
+    def counts(self) -> bool:
+        return self.status in self.COUNTED
 
 
 class SalesOrder(models.Model):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.money import CURRENCY_CHOICES, MoneyField
 
 from .customers import Customer
-from .ledger import Invoice, Payment
+from .ledger import Invoice, Payment, Refund
 
 
 class SavedPaymentMethod(models.Model):
@@ -105,6 +105,8 @@ class CheckoutAttempt(models.Model):
         SavedPaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     save_method = models.BooleanField(_("save for future payments"), default=False)
+    # The method the payer asked to keep: saved only once the payment with it succeeds, never on a decline.
+    method_to_save = models.CharField(_("method to save on success"), max_length=100, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True)
     gateway = models.CharField(_("gateway"), max_length=20)
     gateway_intent_id = models.CharField(
@@ -199,6 +201,67 @@ class GatewayEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class Dispute(models.Model):
+    """A card dispute (chargeback) on an online payment, as the gateway reports it.
+
+    While the gateway holds the disputed money (status needs_response, under_review or lost) the
+    ledger holds it too: `hold` is a refund-like row that took it off the payment's invoices. A won
+    dispute cancels that row, so the money is applied again. An inquiry (warning_*) holds nothing.
+    """
+
+    class Status(models.TextChoices):
+        WARNING_NEEDS_RESPONSE = "warning_needs_response", _("Inquiry: needs response")
+        WARNING_UNDER_REVIEW = "warning_under_review", _("Inquiry: under review")
+        WARNING_CLOSED = "warning_closed", _("Inquiry closed")
+        NEEDS_RESPONSE = "needs_response", _("Needs response")
+        UNDER_REVIEW = "under_review", _("Under review")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    # Events arrive in any order: a dispute only moves to a higher rank; the last three are final.
+    RANK = {
+        Status.WARNING_NEEDS_RESPONSE: 0,
+        Status.WARNING_UNDER_REVIEW: 1,
+        Status.NEEDS_RESPONSE: 2,
+        Status.UNDER_REVIEW: 3,
+        Status.WARNING_CLOSED: 4,
+        Status.WON: 4,
+        Status.LOST: 4,
+    }
+    HOLDING = (Status.NEEDS_RESPONSE, Status.UNDER_REVIEW, Status.LOST)
+    CLOSED = (Status.WARNING_CLOSED, Status.WON, Status.LOST)
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    gateway = models.CharField(_("gateway"), max_length=20)
+    gateway_dispute_id = models.CharField(_("gateway dispute id"), max_length=100, unique=True)
+    amount = MoneyField(_("disputed amount"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    reason = models.CharField(_("reason"), max_length=60, blank=True)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices)
+    evidence_due_by = models.DateTimeField(_("evidence due by"), null=True, blank=True)
+    fee = MoneyField(_("dispute fee"), default=0, help_text=_("Net fees the gateway charged for this dispute."))
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=24, blank=True)
+    hold = models.OneToOneField(
+        Refund,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispute",
+        help_text=_("The refund-like row that took the disputed money off the invoices."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_on", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_positive")]
+
+    def __str__(self):
+        return f"Dispute {self.gateway_dispute_id} ({self.get_status_display()})"
 
 
 class SandboxObject(models.Model):

@@ -15,6 +15,7 @@ from billing.models import (
     CreditApplication,
     CreditNote,
     Customer,
+    Dispute,
     Invoice,
     InvoiceLine,
     Payment,
@@ -54,7 +55,7 @@ def ledger_problems() -> list[str]:
     credited = _sums(CreditApplication.objects.all(), "invoice_id")
     retainer_in = _sums(RetainerApplication.objects.all(), "invoice_id")
     retainer_out = _sums(RetainerApplication.objects.all(), "retainer_id")
-    retainer_refunded = _sums(Refund.objects.filter(retainer__isnull=False), "retainer_id")
+    retainer_refunded = _sums(Refund.objects.counted().filter(retainer__isnull=False), "retainer_id")
     line_amounts = _sums(InvoiceLine.objects.all(), "invoice_id")
     line_taxes = _sums(InvoiceLine.objects.all(), "invoice_id", "tax_amount")
     with_lines = set(InvoiceLine.objects.values_list("invoice_id", flat=True).distinct())
@@ -114,7 +115,7 @@ def ledger_problems() -> list[str]:
 
     paid_out = _sums(Allocation.objects.all(), "payment_id")
     reversed_to_payment = _sums(AllocationReversal.objects.all(), "allocation__payment_id")
-    payment_refunds = _sums(Refund.objects.filter(payment__isnull=False), "payment_id")
+    payment_refunds = _sums(Refund.objects.counted().filter(payment__isnull=False), "payment_id")
     for pay in Payment.objects.values(
         "pk", "number", "status", "amount", "unallocated", "refunded_amount", "currency", "customer__currency"
     ):
@@ -141,7 +142,7 @@ def ledger_problems() -> list[str]:
             )
 
     note_applied = _sums(CreditApplication.objects.all(), "credit_note_id")
-    note_refunds = _sums(Refund.objects.filter(credit_note__isnull=False), "credit_note_id")
+    note_refunds = _sums(Refund.objects.counted().filter(credit_note__isnull=False), "credit_note_id")
     for note in CreditNote.objects.values("pk", "number", "status", "total", "balance"):
         pk, number = note["pk"], note["number"]
         expected = note["total"] - note_applied[pk] - note_refunds[pk]
@@ -208,6 +209,26 @@ def ledger_problems() -> list[str]:
                 )
     problems.extend(_stored_customer_problems())
     problems.extend(_account_balance_problems(tree))
+    problems.extend(_dispute_problems())
+    return problems
+
+
+def _dispute_problems() -> list[str]:
+    """A dispute holds money exactly while its status says the gateway holds it, and a payment is
+    flagged disputed exactly while one of its disputes holds: two queries."""
+    problems = []
+    for gateway_id, status, hold_status in Dispute.objects.values_list(
+        "gateway_dispute_id", "status", "hold__status"
+    ).order_by("pk"):
+        holding = hold_status in Refund.COUNTED
+        if holding and status not in Dispute.HOLDING:
+            problems.append(f"Dispute {gateway_id} is {status} but still holds its amount")
+        if hold_status is not None and not holding and status in Dispute.HOLDING:
+            problems.append(f"Dispute {gateway_id} is {status} but its hold was given back")
+    held = set(Dispute.objects.filter(status__in=Dispute.HOLDING).values_list("payment_id", flat=True))
+    flagged = set(Payment.objects.filter(disputed=True).values_list("pk", flat=True))
+    for pk in sorted(held ^ flagged):
+        problems.append(f"Payment {pk}: disputed flag is {pk in flagged}, its disputes say {pk in held}")
     return problems
 
 

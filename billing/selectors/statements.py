@@ -178,7 +178,7 @@ def _money_in_movements(ids: list[int], start: date, end: date, names: dict[int,
             LineKind.PAYMENT,
             -1,
         ),
-        (Refund.objects.all(), "refunded_on", "amount", LineKind.REFUND, 1),
+        (Refund.objects.counted(), "refunded_on", "amount", LineKind.REFUND, 1),
     )
     for queryset, date_field, amount_field, kind, sign in documents:
         queryset = queryset.filter(customer_id__in=ids)
@@ -549,7 +549,8 @@ def _branches(window: str = _PERIOD, *, few: bool = False, numbers: bool = True)
             LEFT JOIN billing_payment rp ON rp.id = r.payment_id
             LEFT JOIN billing_creditnote rc ON rc.id = r.credit_note_id
             LEFT JOIN billing_invoice rr ON rr.id = r.retainer_id
-            WHERE r.customer_id {_IN_IDS} AND r.refunded_on {window}""",
+            WHERE r.customer_id {_IN_IDS} AND r.refunded_on {window}
+              AND r.status IN (%(ref_pending)s, %(ref_succeeded)s)""",
             "r.refunded_on {dir}, "
             "COALESCE(NULLIF(rp.number, ''), NULLIF(rc.number, ''), NULLIF(rr.number, ''), '')::text"
             ' COLLATE "C" {dir}, r.id {dir}',
@@ -722,7 +723,8 @@ def _opening_sql() -> str:
             f"""SELECT p.customer_id, -p.amount FROM billing_payment p
                 WHERE p.customer_id {in_sel} AND p.status IN (%(pay_ok)s, %(pay_refunded)s) AND p.paid_on {before}""",
             f"""SELECT r.customer_id, r.amount FROM billing_refund r
-                WHERE r.customer_id {in_sel} AND r.refunded_on {before}""",
+                WHERE r.customer_id {in_sel} AND r.refunded_on {before}
+                  AND r.status IN (%(ref_pending)s, %(ref_succeeded)s)""",
             # transfers out (+) and in (−), between two customers only (the partial indexes' rows); a
             # reversal gives the money back from the invoice's customer to the payer
             *(
@@ -750,6 +752,9 @@ def _params(ids: list[int], start: date, end: date) -> dict:
         "cn_void": CreditNote.Status.VOID,
         "pay_ok": Payment.Status.SUCCEEDED,
         "pay_refunded": Payment.Status.REFUNDED,
+        # a failed or canceled gateway refund gave nothing back: it is no movement
+        "ref_pending": Refund.Status.PENDING,
+        "ref_succeeded": Refund.Status.SUCCEEDED,
     }
 
 

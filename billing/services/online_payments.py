@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
@@ -26,10 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.gateways import (
+    EventKind,
     Gateway,
     GatewayError,
     Intent,
     PaymentDeclined,
+    PaymentEvent,
+    RefundInfo,
     SetupResult,
     WebhookEvent,
     get_gateway,
@@ -290,12 +294,9 @@ def confirm_checkout(
         pm = payment_method_id or (attempt.saved_method.gateway_method_id if attempt.saved_method_id else "")
         if not pm:
             _refuse(_("Choose how to pay."), "no_method")
-        if (
-            attempt.save_method
-            and payment_method_id
-            and not SavedPaymentMethod.objects.filter(gateway_method_id=payment_method_id).exists()
-        ):
-            _save_method(attempt=attempt, method_id=payment_method_id, gateway=gateway)
+        if attempt.save_method and payment_method_id:
+            # Kept only once the payment with it succeeds (_move): a declined card is never saved.
+            attempt.method_to_save = payment_method_id
         attempt.confirmed_at = timezone.now()
         try:
             intent = gateway.confirm_payment_intent(
@@ -307,10 +308,11 @@ def confirm_checkout(
             declined = exc
             attempt.failure_reason = exc.reason[:255]
             attempt.confirmed_at = None  # the payer may try another card on the same intent
-            attempt.save(update_fields=["failure_reason", "confirmed_at", "updated_at"])
+            attempt.method_to_save = ""
+            attempt.save(update_fields=["failure_reason", "confirmed_at", "method_to_save", "updated_at"])
         else:
             attempt.failure_reason = ""
-            attempt.save(update_fields=["failure_reason", "confirmed_at", "updated_at"])
+            attempt.save(update_fields=["failure_reason", "confirmed_at", "method_to_save", "updated_at"])
             _apply_intent(attempt=attempt, intent=intent)
     deliver_sandbox_events(gateway=gateway)
     if declined is not None:
@@ -319,15 +321,33 @@ def confirm_checkout(
     return attempt
 
 
-def _save_method(*, attempt: CheckoutAttempt, method_id: str, gateway: Gateway) -> SavedPaymentMethod:
-    """Keep the payer's method for next time, through a SetupIntent (works on Stripe and localstripe)."""
-    customer_id = _gateway_customer_id(customer=attempt.payer, gateway=gateway)
-    gateway.create_setup_intent(
-        customer_id=customer_id,
-        method_kind=attempt.gateway_method_kind,
-        payment_method_id=method_id,
-        confirm=True,
-    )
+def save_method_after_success(*, attempt_id: int) -> SavedPaymentMethod | None:
+    """Keep the method a payer asked to save, now that the payment with it succeeded. After commit.
+
+    A card is saved when its payment succeeds; a bank account (ACH) when its debit settles, not while it
+    is processing: a returned debit never leaves a saved method behind. A method already attached to the
+    payer's gateway customer (Stripe.js confirmed a SetupIntent) is only remembered; otherwise it is
+    attached through a SetupIntent (works on Stripe and localstripe). Safe to repeat.
+    """
+    attempt = CheckoutAttempt.objects.select_related("payer", "started_by").filter(pk=attempt_id).first()
+    if attempt is None or attempt.status != CheckoutAttempt.Status.SUCCEEDED or not attempt.method_to_save:
+        return None
+    method_id = attempt.method_to_save
+    saved = SavedPaymentMethod.objects.filter(gateway_method_id=method_id).first()
+    if saved is not None:
+        return saved
+    gateway = get_gateway(attempt.gateway)
+    kind = attempt.gateway_method_kind
+    try:
+        customer_id = _gateway_customer_id(customer=attempt.payer, gateway=gateway)
+        if method_id not in {m.id for m in gateway.list_payment_methods(customer_id=customer_id, kind=kind)}:
+            gateway.create_setup_intent(
+                customer_id=customer_id, method_kind=kind, payment_method_id=method_id, confirm=True
+            )
+    except GatewayError as exc:
+        # The payment stands; only the convenience is lost. The payer can save the method next time.
+        logger.warning("Checkout %s: the payment method was not saved: %s", attempt.pk, exc.reason)
+        return None
     return _remember_method(
         customer=attempt.payer,
         customer_id=customer_id,
@@ -374,7 +394,7 @@ def begin_saving_method(*, attempt: CheckoutAttempt, gateway: Gateway | None = N
 def pay_with_saved_setup(
     *, attempt: CheckoutAttempt, setup_intent_id: str, gateway: Gateway | None = None
 ) -> CheckoutAttempt:
-    """After Stripe.js confirmed the SetupIntent: check it server-side, keep the method, pay with it.
+    """After Stripe.js confirmed the SetupIntent: check it server-side, pay with the method, keep it if paid.
 
     Raises ValidationError when the SetupIntent is not this payer's or did not succeed; otherwise
     what confirm_checkout raises.
@@ -384,13 +404,7 @@ def pay_with_saved_setup(
     customer_id = _gateway_customer_id(customer=attempt.payer, gateway=gateway)
     if setup.customer_id != customer_id or setup.status != "succeeded" or not setup.payment_method_id:
         _refuse(_("The payment method was not saved; please enter it again."), "setup_not_succeeded")
-    _remember_method(
-        customer=attempt.payer,
-        customer_id=customer_id,
-        method_id=setup.payment_method_id,
-        gateway=gateway,
-        saved_by=attempt.started_by,
-    )
+    # Remembered once the payment succeeds (confirm_checkout sets method_to_save), never on a decline.
     return confirm_checkout(attempt=attempt, payment_method_id=setup.payment_method_id, gateway=gateway)
 
 
@@ -452,8 +466,10 @@ def _move(attempt: CheckoutAttempt, target: str, reason: str = "") -> None:
     elif target == Status.SUCCEEDED:
         payment = payment or _new_payment(attempt=attempt, status=Payment.Status.PENDING)
         _complete_payment(attempt=attempt, payment=payment)
-        _apply_waiting_refunds(intent_id=attempt.gateway_intent_id)
+        _apply_waiting_events(intent_id=attempt.gateway_intent_id)
         transaction.on_commit(lambda: send_receipt(payment_id=payment.pk))
+        if attempt.method_to_save:
+            transaction.on_commit(lambda: save_method_after_success(attempt_id=attempt.pk))
     elif target in (Status.FAILED, Status.CANCELED) and payment is not None:
         # A pending payment carries no allocations: failing it reverses nothing and frees its invoices.
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_reason=reason[:255])
@@ -541,12 +557,11 @@ def receive_gateway_event(*, event: WebhookEvent, gateway_name: str, queue: bool
     """
     from billing.gateways.tasks import record_gateway_event_task
 
-    data = event.data or {}
-    object_id = data.get("payment_intent") or data.get("id") or ""
+    object_id = get_gateway(gateway_name).translate(event.payload).intent_id
     with transaction.atomic():
         stored, created = GatewayEvent.objects.get_or_create(
             event_id=event.id,
-            defaults=dict(gateway=gateway_name, type=event.type, object_id=object_id, payload=event.payload),
+            defaults=dict(gateway=gateway_name, type=event.type, object_id=object_id[:100], payload=event.payload),
         )
         if queue and (created or stored.applied_at is None):
             transaction.on_commit(lambda: record_gateway_event_task.delay(stored.pk))
@@ -556,34 +571,66 @@ def receive_gateway_event(*, event: WebhookEvent, gateway_name: str, queue: bool
 def record_gateway_event(*, event: GatewayEvent) -> Payment | None:
     """Apply one stored gateway event to the ledger. Safe to repeat and to run in any order.
 
-    The event row is locked; once `applied_at` is set the existing payment is returned and nothing
-    changes. Payment-intent events move the checkout only forward (a late "processing" never undoes
-    "succeeded"); `charge.refunded` records the gateway's refunds the ledger does not have yet, and
-    one that arrives before its payment succeeded waits (unapplied) until that payment is recorded.
+    The gateway translates the stored payload into a PaymentEvent first (for a charge.refunded
+    without its refunds list it asks the gateway for the intent's refunds, before any lock). The event
+    row is locked; once `applied_at` is set the existing payment is returned and nothing changes.
+    Payment-intent events move the checkout only forward (a late "processing" never undoes
+    "succeeded"); refunds and disputes move forward by their own status, keyed by the gateway's id, so
+    repeats and late arrivals change nothing; one that arrives before its payment succeeded waits
+    (unapplied) until that payment is recorded. Events about unknown intents, refunds or disputes,
+    amounts above the payment or another account's objects are stored with an "ignored: …" outcome
+    (shown in the admin, and logged) and change nothing else.
+    Raises GatewayError if the gateway can't be asked (the task retries).
     """
+    translated = _translated(event)
     with ledger_action():
         event = GatewayEvent.objects.select_for_update().get(pk=event.pk)
         if event.applied_at is not None:
             return event.payment
-        return _apply_stored_event(event)
+        return _apply_stored_event(event, translated)
 
 
 _WAITING_FOR_PAYMENT = "waiting: the payment has not succeeded yet"
 
 
-def _apply_stored_event(event: GatewayEvent) -> Payment | None:
+def _translated(event: GatewayEvent) -> PaymentEvent:
+    """The stored event in our words, with a charge's refunds listed by the gateway when the event lacks them."""
+    gateway = get_gateway(event.gateway)
+    translated = gateway.translate(event.payload)
+    if (
+        translated.kind == EventKind.CHARGE_REFUNDED
+        and translated.refunds is None
+        and translated.intent_id
+        and not translated.other_account
+        and event.applied_at is None
+        and CheckoutAttempt.objects.filter(gateway=event.gateway, gateway_intent_id=translated.intent_id).exists()
+    ):
+        # Since API version 2022-11-15 Stripe's charge.refunded does not carry the refunds: ask for them.
+        translated = replace(translated, refunds=tuple(gateway.list_refunds(intent_id=translated.intent_id)))
+    return translated
+
+
+def _apply_stored_event(event: GatewayEvent, translated: PaymentEvent) -> Payment | None:
     """Apply a locked, not yet applied event. Caller is atomic."""
-    data = event.payload.get("data", {}).get("object", {})
-    if event.type.startswith("payment_intent."):
-        outcome, attempt, payment = _apply_intent_event(data)
-    elif event.type == "charge.refunded":
-        outcome, attempt, payment = _apply_refund_event(data)
-    else:
+    handler = _HANDLERS.get(translated.kind)
+    if translated.other_account:
+        outcome, attempt, payment = f"ignored: an event of another account ({translated.other_account})", None, None
+    elif translated.unreadable:
+        outcome = f"ignored: the {event.type} event could not be read ({translated.unreadable})"
+        attempt, payment = None, None
+        logger.warning("Gateway event %s ignored: %s", event.event_id, outcome)
+    elif handler is None:
         outcome, attempt, payment = f"ignored: {event.type} is not handled", None, None
+    else:
+        outcome, attempt, payment = handler(translated, event.gateway)
+    if outcome.startswith("ignored") and handler is not None and "already" not in outcome:
+        # Bad input (unknown intent, refund or dispute, another account's, amounts that don't fit): the
+        # webhook was answered 2xx and nothing was written; staff find it here and in the event's outcome.
+        logger.warning("Gateway event %s (%s) ignored: %s", event.event_id, event.type, outcome)
     event.outcome = outcome[:255]
     event.attempt = attempt
     if outcome == _WAITING_FOR_PAYMENT:
-        # Left unapplied: _apply_waiting_refunds picks it up when the payment succeeds.
+        # Left unapplied: _apply_waiting_events picks it up when the payment succeeds.
         event.save(update_fields=["outcome", "attempt"])
         return None
     event.applied_at = timezone.now()
@@ -592,17 +639,18 @@ def _apply_stored_event(event: GatewayEvent) -> Payment | None:
     return payment
 
 
-def _apply_waiting_refunds(*, intent_id: str) -> None:
-    """Refund events that arrived before this intent's payment succeeded, applied now (caller is atomic).
+def _apply_waiting_events(*, intent_id: str) -> None:
+    """Refund and dispute events that arrived before this intent's payment succeeded, applied now
+    (caller is atomic).
 
     skip_locked: an event whose own task holds its row is waiting for the checkout lock this
     transaction holds, and applies itself once this commits.
     """
     waiting = GatewayEvent.objects.select_for_update(skip_locked=True).filter(
-        type="charge.refunded", object_id=intent_id, applied_at__isnull=True
+        object_id=intent_id, applied_at__isnull=True, outcome=_WAITING_FOR_PAYMENT
     )
     for event in waiting.order_by("pk"):
-        _apply_stored_event(event)
+        _apply_stored_event(event, _translated(event))
 
 
 def requeue_unapplied_gateway_events(*, older_than: timedelta, limit: int, expires: float) -> list[int]:
@@ -614,7 +662,7 @@ def requeue_unapplied_gateway_events(*, older_than: timedelta, limit: int, expir
     ago (their own task is normally still on its way), events whose row is locked (a task is
     applying it right now; a copy would only wait on that lock and tie up a worker), and refund
     events waiting for their payment while that checkout is still open or processing (the payment's
-    success applies them, `_apply_waiting_refunds`; re-running them meanwhile only says "waiting"
+    success applies them, `_apply_waiting_events`; re-running them meanwhile only says "waiting"
     again). Re-queued messages expire after `expires` seconds, so a broker without a consuming
     worker collects a few copies per event, not one per beat run. Safe to repeat: applying is.
     """
@@ -639,48 +687,123 @@ def requeue_unapplied_gateway_events(*, older_than: timedelta, limit: int, expir
     return ids
 
 
-def _apply_intent_event(data: dict):
-    from billing.gateways.stripe_gateway import intent_from_stripe
-
-    intent = intent_from_stripe(data)
-    attempt = CheckoutAttempt.objects.select_for_update().filter(gateway_intent_id=intent.id).first()
+def _apply_intent_event(ev: PaymentEvent, gateway_name: str):
+    intent = ev.intent
+    attempt = (
+        CheckoutAttempt.objects.select_for_update().filter(gateway_intent_id=intent.id, gateway=gateway_name).first()
+    )
     if attempt is None:
         return "ignored: no checkout for this intent", None, None
+    checkout, payer = intent.metadata.get("checkout"), intent.metadata.get("payer")
+    if (checkout and checkout != str(attempt.token)) or (payer and payer != str(attempt.payer_id)):
+        return "ignored: the intent belongs to another checkout or account", None, None
     outcome = _apply_intent(attempt=attempt, intent=intent)
     return outcome, attempt, attempt.payment
 
 
-def _apply_refund_event(data: dict):
-    from billing.money import from_minor_units
-
-    intent_id = data.get("payment_intent") or ""
-    # The checkout first (as the intent's own events lock it), then the payment: a refund racing the
-    # payment's success waits for it instead of missing it.
+def _paid_payment(intent_id: str, gateway_name: str):
+    """(payment, attempt, why not) for a refund or dispute of this intent: locks the checkout first (as the
+    intent's own events do), then the payment, so one racing the payment's success waits for it."""
     attempt = (
-        CheckoutAttempt.objects.select_for_update().filter(gateway_intent_id=intent_id).first() if intent_id else None
+        CheckoutAttempt.objects.select_for_update().filter(gateway_intent_id=intent_id, gateway=gateway_name).first()
+        if intent_id
+        else None
     )
-    payment = Payment.objects.select_for_update().filter(gateway_payment_id=intent_id).first() if intent_id else None
+    payment = (
+        Payment.objects.select_for_update().filter(gateway_payment_id=intent_id, gateway=gateway_name).first()
+        if intent_id
+        else None
+    )
     if payment is None or payment.status in (Payment.Status.PENDING, Payment.Status.FAILED):
         if attempt is not None and attempt.status not in (
             CheckoutAttempt.Status.FAILED,
             CheckoutAttempt.Status.CANCELED,
         ):
-            return _WAITING_FOR_PAYMENT, attempt, None
-        return "ignored: no payment for this charge", attempt, None
-    currency = str(data.get("currency", "")).upper()
-    recorded = 0
-    for refund in (data.get("refunds") or {}).get("data", []):
-        if refund.get("status") not in (None, "succeeded", "pending"):
-            continue
-        if Refund.objects.filter(gateway_refund_id=refund["id"]).exists():
-            continue
-        _ledger_refund(
-            payment=payment,
-            amount=from_minor_units(int(refund["amount"]), currency),
-            gateway_refund_id=refund["id"],
+            return None, attempt, _WAITING_FOR_PAYMENT
+        return None, attempt, "ignored: no payment for this intent"
+    return payment, attempt, ""
+
+
+_REFUND_RANK = {
+    Refund.Status.PENDING: 0,
+    Refund.Status.SUCCEEDED: 1,
+    Refund.Status.FAILED: 2,
+    Refund.Status.CANCELED: 2,
+}
+
+
+def _apply_refunds(ev: PaymentEvent, gateway_name: str):
+    payment, attempt, why = _paid_payment(ev.intent_id, gateway_name)
+    if payment is None:
+        return why, attempt, None
+    if ev.kind == EventKind.CHARGE_REFUNDED and ev.amount is not None and ev.amount > payment.amount:
+        return f"ignored: {ev.amount} {ev.currency} refunded is above the payment's {payment.amount}", attempt, None
+    results = [_sync_refund(payment=payment, info=info) for info in ev.refunds or ()]
+    ignored = [r for r in results if r.startswith("ignored")]
+    if results and len(ignored) == len(results):
+        return "; ".join(ignored), attempt, None
+    counts = {word: sum(1 for r in results if r == word) for word in ("recorded", "updated", "restored")}
+    outcome = f"{counts['recorded']} refund(s) recorded" + "".join(
+        f", {counts[word]} {word}" for word in ("updated", "restored") if counts[word]
+    )
+    if ignored:
+        outcome += "; " + "; ".join(ignored)
+    return outcome, getattr(payment, "checkout", None), payment
+
+
+def _sync_refund(*, payment: Payment, info: RefundInfo) -> str:
+    """Bring the ledger's refund `info.id` to the gateway's status, forward only. Caller holds the payment lock.
+
+    Pending counts as refunded (the allocations are reversed at once, as Stripe's dashboard shows it);
+    a refund that fails or is canceled gives the money back to the invoices (cancel_refund). A failed or
+    canceled refund we never saw is kept as such, so a late "pending" event cannot count it.
+    """
+    from billing.services.refunds import cancel_refund
+
+    if info.status not in _REFUND_RANK:
+        return f"ignored: refund {info.id} has an unknown status {info.status!r}"
+    if (info.intent_id and info.intent_id != payment.gateway_payment_id) or info.currency != payment.currency:
+        return f"ignored: refund {info.id} is not of this payment"
+    existing = Refund.objects.select_for_update().filter(gateway_refund_id=info.id).first()
+    if existing is not None:
+        if existing.payment_id != payment.pk or existing.amount != info.amount:
+            return f"ignored: refund {info.id} does not match the one recorded"
+        if _REFUND_RANK[info.status] <= _REFUND_RANK[existing.status]:
+            return "unchanged"
+        if info.status in (Refund.Status.FAILED, Refund.Status.CANCELED):
+            cancel_refund(refund=existing, status=info.status)
+            return "restored"
+        Refund.objects.filter(pk=existing.pk).update(status=info.status)
+        return "updated"
+    payment.refresh_from_db(fields=["refunded_amount", "unallocated", "status"])
+    if info.status in Refund.COUNTED and info.amount > payment.amount - payment.refunded_amount:
+        return (
+            f"ignored: refund {info.id} of {info.amount} {info.currency} is above the "
+            f"{payment.amount - payment.refunded_amount} left on the payment"
         )
-        recorded += 1
-    return f"{recorded} refund(s) recorded", getattr(payment, "checkout", None), payment
+    _ledger_refund(payment=payment, amount=info.amount, gateway_refund_id=info.id, status=info.status)
+    return "recorded"
+
+
+def _apply_dispute(ev: PaymentEvent, gateway_name: str):
+    from billing.services.disputes import record_dispute
+
+    payment, attempt, why = _paid_payment(ev.intent_id, gateway_name)
+    if payment is None:
+        return why, attempt, None
+    outcome = record_dispute(payment=payment, info=ev.dispute, gateway=gateway_name)
+    if outcome.startswith("ignored"):
+        return outcome, attempt, None
+    return outcome, getattr(payment, "checkout", None), payment
+
+
+# One handler per kind of event (billing.gateways.EventKind); kinds not here are stored and ignored.
+_HANDLERS = {
+    EventKind.INTENT_UPDATED: _apply_intent_event,
+    EventKind.REFUND_UPDATED: _apply_refunds,
+    EventKind.CHARGE_REFUNDED: _apply_refunds,
+    **{kind: _apply_dispute for kind in EventKind.DISPUTES},
+}
 
 
 def deliver_sandbox_events(*, gateway: Gateway) -> None:
@@ -710,10 +833,54 @@ def settle_sandbox_payment(*, attempt: CheckoutAttempt, succeed: bool) -> Checko
     return attempt
 
 
+def _sandbox_gateway_of(payment: Payment) -> Gateway:
+    gateway = get_gateway(payment.gateway) if payment.gateway else None
+    if gateway is None or not hasattr(gateway, "open_dispute") or not payment.gateway_payment_id:
+        _refuse(_("Only sandbox payments can be disputed by hand."), "not_sandbox")
+    return gateway
+
+
+@transaction.atomic
+def open_sandbox_dispute(*, payment: Payment, reason: str = "fraudulent") -> None:
+    """Sandbox only: the payer's bank disputes the card payment (charge.dispute.created, funds withdrawn).
+    Staff and dev use; the events are applied after commit as webhooks would be. Raises ValidationError."""
+    gateway = _sandbox_gateway_of(payment)
+    try:
+        gateway.open_dispute(payment.gateway_payment_id, reason=reason)
+    except GatewayError as exc:
+        _refuse(exc.reason, exc.code)
+    transaction.on_commit(lambda: deliver_sandbox_events(gateway=gateway))
+
+
+@transaction.atomic
+def close_sandbox_dispute(*, payment: Payment, won: bool) -> None:
+    """Sandbox only: the bank decides the payment's open dispute (won reinstates the money). Raises ValidationError."""
+    gateway = _sandbox_gateway_of(payment)
+    open_ones = [d for d in gateway.disputes_of(payment.gateway_payment_id) if d["status"] not in ("won", "lost")]
+    if not open_ones:
+        _refuse(_("Payment %(number)s has no open dispute."), "no_open_dispute", number=payment.number)
+    gateway.close_dispute(open_ones[0]["id"], won=won)
+    transaction.on_commit(lambda: deliver_sandbox_events(gateway=gateway))
+
+
+@transaction.atomic
+def fail_sandbox_refund(*, refund: Refund, status: str = "failed") -> None:
+    """Sandbox only: a refund fails (or is canceled) at the gateway; its event gives the money back."""
+    payment = refund.payment
+    gateway = _sandbox_gateway_of(payment) if payment is not None else None
+    if gateway is None or not refund.gateway_refund_id:
+        _refuse(_("Only sandbox refunds can be failed by hand."), "not_sandbox")
+    try:
+        gateway.fail_refund(refund.gateway_refund_id, status=status)
+    except GatewayError as exc:
+        _refuse(exc.reason, exc.code)
+    transaction.on_commit(lambda: deliver_sandbox_events(gateway=gateway))
+
+
 # Refunds ---------------------------------------------------------------------------------------
 
 
-def _ledger_refund(*, payment: Payment, amount: Decimal, gateway_refund_id: str) -> Refund:
+def _ledger_refund(*, payment: Payment, amount: Decimal, gateway_refund_id: str, status: str) -> Refund:
     from billing.services.refunds import refund_payment  # the ledger's refund: reverses allocations
 
     return refund_payment(
@@ -722,14 +889,16 @@ def _ledger_refund(*, payment: Payment, amount: Decimal, gateway_refund_id: str)
         method=payment.method,
         reference=gateway_refund_id,
         gateway_refund_id=gateway_refund_id,
+        status=status,
     )
 
 
 def refund_online_payment(*, payment: Payment, amount: Decimal, refunded_by=None) -> Refund:
     """Refund (part of) an online payment through its gateway, then record it in the ledger.
 
-    Checked before the gateway is called; the ledger refund reverses allocations. The gateway's
-    later charge.refunded event finds the refund id already recorded and changes nothing.
+    Checked before the gateway is called; the ledger refund reverses allocations (a pending refund
+    counts as made). The gateway's later refund and charge.refunded events find the refund id already
+    recorded and only move its status (a failed one gives the money back to the invoices).
     Raises ValidationError or GatewayError.
     """
     with ledger_action():
@@ -765,7 +934,15 @@ def refund_online_payment(*, payment: Payment, amount: Decimal, refunded_by=None
             currency=payment.currency,
             idempotency_key=f"refund-{payment.pk}-{payment.refunded_amount}-{amount}",
         )
-        refund = _ledger_refund(payment=payment, amount=result.amount, gateway_refund_id=result.id)
+        status = "pending" if result.status == "requires_action" else result.status
+        if status not in Refund.COUNTED:
+            _refuse(
+                _("%(gateway)s did not refund: the refund is %(status)s."),
+                "refund_not_made",
+                gateway=payment.gateway,
+                status=status,
+            )
+        refund = _ledger_refund(payment=payment, amount=result.amount, gateway_refund_id=result.id, status=status)
         transaction.on_commit(lambda: deliver_sandbox_events(gateway=gateway))
     return refund
 
@@ -782,14 +959,18 @@ def remove_saved_method(*, saved: SavedPaymentMethod, gateway: Gateway | None = 
 
 __all__ = [
     "GatewayError",
+    "close_sandbox_dispute",
     "confirm_checkout",
     "deliver_sandbox_events",
+    "fail_sandbox_refund",
+    "open_sandbox_dispute",
     "receive_gateway_event",
     "record_gateway_event",
     "refresh_checkout",
     "refund_online_payment",
     "remove_saved_method",
     "requeue_unapplied_gateway_events",
+    "save_method_after_success",
     "send_receipt",
     "settle_sandbox_payment",
     "start_checkout",

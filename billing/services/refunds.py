@@ -8,8 +8,9 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import AllocationReversal, CreditNote, Invoice, Payment, Refund
+from billing.models import Allocation, AllocationReversal, CreditNote, Invoice, Payment, Refund
 from billing.money import ZERO
+from billing.selectors.customers import customers_under
 
 from ._targets import check_amount, lock_invoices
 from .account_totals import ledger_action
@@ -25,6 +26,7 @@ def refund_payment(
     reference: str = "",
     gateway_refund_id: str | None = None,
     reverse_allocations: bool = True,
+    status: str = Refund.Status.SUCCEEDED,
 ) -> Refund:
     """Pay back part or all of a payment.
 
@@ -33,6 +35,10 @@ def refund_payment(
     their invoices owe again (AllocationReversal rows; allocations are never edited). A payment
     refunded in full becomes "refunded". Safe to repeat with the same `gateway_refund_id`: the
     existing refund is returned. Locks: payment, then invoices in id order.
+
+    `status` is the gateway refund's: pending counts as made (as Stripe's dashboard shows it); a
+    failed or canceled refund the ledger never had is only kept as such (it moves no money and counts
+    nowhere), so that a late "pending" report of it cannot count it.
     Raises ValidationError: bad_amount, payment_not_succeeded, exceeds_refundable,
     exceeds_unallocated (reverse_allocations=False), retainer_already_applied.
     """
@@ -42,6 +48,18 @@ def refund_payment(
             return existing
     payment = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=payment.pk)
     check_amount(amount, payment.currency)
+    if status not in Refund.COUNTED:
+        return Refund.objects.create(
+            customer=payment.customer,
+            payment=payment,
+            currency=payment.currency,
+            amount=amount,
+            refunded_on=refunded_on or timezone.localdate(),
+            method=method or payment.method,
+            reference=reference,
+            gateway_refund_id=gateway_refund_id,
+            status=status,
+        )
     if payment.status != Payment.Status.SUCCEEDED:
         raise ValidationError(
             _("Payment %(pay)s is %(status)s; only received money can be refunded."),
@@ -80,6 +98,7 @@ def refund_payment(
         method=method or payment.method,
         reference=reference,
         gateway_refund_id=gateway_refund_id,
+        status=status,
     )
     if to_reverse > 0:
         _reverse_allocations(payment, refund, to_reverse)
@@ -135,6 +154,63 @@ def _reverse_allocations(payment: Payment, refund: Refund, to_reverse: Decimal) 
         to_reverse -= take
     Invoice.objects.bulk_update(list(invoices.values()), ["balance_due", "status", "retainer_unused"])
     AllocationReversal.objects.bulk_create(reversals)
+
+
+@ledger_action()
+def cancel_refund(*, refund: Refund, status: str = Refund.Status.CANCELED) -> list[Allocation]:
+    """The money of a payment's refund came back: the gateway's refund failed or was canceled, or a
+    dispute it held was won. Undo the refund's effect, once.
+
+    The refund stops counting (its status says why; it stays for the history, off statements and
+    sums), the payment's refunded amount goes down (a fully refunded payment is succeeded again), and
+    what the refund took off invoices is applied again to the same invoices where they still owe, as
+    new allocations; the rest stays on the payment as unallocated credit. Safe to repeat: a refund
+    already failed or canceled changes nothing. Locks: payment, refund, then invoices in id order.
+    Returns the new allocations. Raises ValidationError: not_a_payment_refund.
+    """
+    from .payments import allocate_payment  # the ledger's one allocation path
+
+    if status not in (Refund.Status.FAILED, Refund.Status.CANCELED):
+        raise ValueError(f"cancel_refund: status must be failed or canceled, not {status!r}")
+    payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund.pk)
+    if payment_id is None:
+        raise ValidationError(
+            _("Only the refund of a payment can be canceled this way."), code="not_a_payment_refund"
+        )
+    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment_id)
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if not refund.counts:
+        return []
+    reversed_per_invoice = dict(
+        refund.allocation_reversals.order_by()
+        .values("allocation__invoice_id")
+        .annotate(s=Sum("amount"))
+        .values_list("allocation__invoice_id", "s")
+    )
+    refund.status = status
+    refund.save(update_fields=["status"])
+    payment.unallocated += refund.amount  # the whole refund is back on the payment, then applied again
+    payment.refunded_amount -= refund.amount
+    if payment.status == Payment.Status.REFUNDED:
+        payment.status = Payment.Status.SUCCEEDED
+    payment.save(update_fields=["unallocated", "refunded_amount", "status"])
+    # Only invoices the payer may still pay, still open and in its currency (a voided or since-paid
+    # invoice keeps its state; that share stays as credit).
+    payable = Invoice.objects.filter(
+        pk__in=list(reversed_per_invoice),
+        customer__in=customers_under(customer_id=payment.customer_id),
+        currency=payment.currency,
+    )
+    invoices = lock_invoices(payable.values_list("pk", flat=True))
+    plan = {
+        pk: min(reversed_per_invoice[pk], invoice.balance_due)
+        for pk, invoice in invoices.items()
+        if invoice.is_open
+    }
+    plan = {pk: amount for pk, amount in plan.items() if amount > 0}
+    if not plan:
+        return []
+    return allocate_payment(payment=payment, allocations=plan)
 
 
 @ledger_action()

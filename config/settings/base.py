@@ -189,6 +189,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# The Stripe API version every request names and the webhook code reads (events come in the webhook
+# endpoint's version: create the endpoint with this one). The version stripe-python 16 is built for.
+STRIPE_API_VERSION = env("STRIPE_API_VERSION", default="2026-10-28.endive")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "sandbox")
 
 # CRM credentials are encrypted at rest with this key (Fernet, urlsafe base64, 32 bytes).

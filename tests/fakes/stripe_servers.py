@@ -50,7 +50,14 @@ class _Replay(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode() if length else ""
         path = self.path.split("?")[0]
         self.server.seen.append(
-            {"method": self.command, "path": path, "body": body, "idempotency_key": self.headers.get("Idempotency-Key")}
+            {
+                "method": self.command,
+                "path": path,
+                "query": self.path.partition("?")[2],
+                "body": body,
+                "idempotency_key": self.headers.get("Idempotency-Key"),
+                "stripe_version": self.headers.get("Stripe-Version"),
+            }
         )
         queue = self.server.routes.get((self.command, path)) or []
         status, payload = (

@@ -249,3 +249,84 @@ def test_a_setup_intent_of_another_customer_is_refused(gateway, head_office, cli
 
     assert "was not saved" in response.content.decode()
     assert not Payment.objects.exists() and not SavedPaymentMethod.objects.exists()
+
+
+def test_list_refunds_reads_an_intents_refunds_in_our_units(gateway):
+    intent = gateway.create_payment_intent(
+        amount=Decimal("50.00"), currency="USD", method_kind="card", idempotency_key="checkout-list-refunds"
+    )
+    gateway.confirm_payment_intent(intent.id, payment_method_id=_card())
+    first = gateway.refund(intent_id=intent.id, amount=Decimal("10.00"), currency="USD", idempotency_key="r-l-1")
+    second = gateway.refund(intent_id=intent.id, amount=Decimal("5.50"), currency="USD", idempotency_key="r-l-2")
+
+    refunds = gateway.list_refunds(intent_id=intent.id)
+
+    assert sorted((r.id, r.amount, r.currency, r.intent_id) for r in refunds) == sorted(
+        [(first.id, Decimal("10.00"), "USD", intent.id), (second.id, Decimal("5.50"), "USD", intent.id)]
+    )
+
+
+@pytest.mark.django_db
+def test_a_refund_made_in_the_stripe_dashboard_is_recorded_from_charge_refunded_without_its_list(
+    gateway, head_office, client, settings, django_capture_on_commit_callbacks
+):
+    from billing.models import Invoice, Refund
+    from tests.fakes.stripe_events import charge_refunded_unlisted, event, refund, signature_header
+
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_localstripe"
+    attempt = start_checkout(
+        payer=head_office["hq"],
+        allocations={head_office["east_invoice"].pk: Decimal("120.00")},
+        currency="USD",
+        method=Payment.Method.CARD,
+        gateway=gateway,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_checkout(attempt=attempt, payment_method_id=_card(), gateway=gateway)
+    intent = attempt.gateway_intent_id
+    # Someone refunds 30.00 in Stripe's dashboard: our code never asked for it.
+    dashboard = stripe.Refund.create(payment_intent=intent, amount=3000, api_key=KEY)
+
+    def post(payload):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                "/webhooks/stripe/",
+                payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=signature_header(payload, "whsec_localstripe"),
+            )
+
+    unlisted = charge_refunded_unlisted(intent, amount=12000, amount_refunded=3000)
+    charge_refunded = post(event("charge.refunded", unlisted))
+    from_the_list = list(Refund.objects.values_list("gateway_refund_id", "amount", "status"))
+    late = post(event("refund.created", refund(dashboard["id"], intent, amount=3000, status="succeeded")))
+
+    assert (charge_refunded.status_code, late.status_code) == (200, 200)
+    assert from_the_list == [(dashboard["id"], Decimal("30.00"), "succeeded")]
+    assert Refund.objects.count() == 1
+    assert Invoice.objects.get(pk=head_office["east_invoice"].pk).balance_due == Decimal("30.00")
+
+
+@pytest.mark.django_db
+def test_a_card_confirmed_by_stripe_js_then_declined_is_not_saved(
+    gateway, head_office, client, django_capture_on_commit_callbacks
+):
+    client.force_login(head_office["contact"].user)
+    inv = head_office["east_invoice"]
+    started = client.post(
+        "/pay/",
+        {"currency": "USD", "method": "card", "save_method": "on", "invoice": [inv.pk], f"amount_{inv.pk}": "120.00"},
+    )
+    page = client.get(started["Location"]).content.decode()
+    setup_id = page.split('data-secret="')[1].split('"')[0].split("_secret")[0]
+    card = _card("4000000000000341")  # attaches, then its charge is declined
+    stripe.SetupIntent.confirm(setup_id, payment_method=card, api_key=KEY)
+    customer_id = stripe.SetupIntent.retrieve(setup_id, api_key=KEY)["customer"]
+    stripe.PaymentMethod.attach(card, customer=customer_id, api_key=KEY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.get(started["Location"] + f"return/?setup_intent={setup_id}", follow=True).content.decode()
+
+    assert "declined" in done.lower()
+    assert not SavedPaymentMethod.objects.exists()
+    assert not Payment.objects.exists()

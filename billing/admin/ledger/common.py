@@ -109,8 +109,9 @@ def refund_inline(fk: str):
         {
             "model": Refund,
             "fk_name": fk,
-            "fields": ("amount_shown", "refunded_on", "method", "reference"),
-            "readonly_fields": ("amount_shown", "refunded_on", "method", "reference"),
+            # status: a failed or canceled gateway refund stays listed but gave nothing back
+            "fields": ("amount_shown", "refunded_on", "method", "reference", "status"),
+            "readonly_fields": ("amount_shown", "refunded_on", "method", "reference", "status"),
             "verbose_name_plural": gettext_lazy("refunds"),
         },
     )
