@@ -369,7 +369,9 @@ def _pay_once(b: Browser, rng) -> dict | None:
     data["method"] = [method]
     r = b.post(path, "pay_submit", data)
     if r.status_code != 302 or "/pay/checkout/" not in r.headers.get("Location", ""):
-        return {"token": None, "method": method, "seen": f"refused {r.status_code}"}
+        alert = parse_html(r.text).first("div", class_="alert-error")
+        return {"token": None, "method": method, "seen": f"refused {r.status_code}",
+                "error": alert.text() if alert else ""}
     checkout = urlparse(r.headers["Location"]).path
     token = checkout.rstrip("/").split("/")[-1]
     record = {"token": token, "method": method, "scenarios": [], "seen": None, "settled_by": None}
@@ -390,7 +392,9 @@ def _pay_once(b: Browser, rng) -> dict | None:
         else:
             return record
     if r.status_code != 302:
+        alert = parse_html(r.text).first("div", class_="alert-error")
         record["seen"] = f"confirm {r.status_code}"
+        record["error"] = alert.text() if alert else ""
         return record
     _done(b, record)
     if method == "ach" and record["seen"] == "processing" and client_settles(token):
@@ -683,10 +687,17 @@ class Servers:
         self.windows.append((started, time.time(), "celery SIGKILL"))
 
     def restart_web(self):
+        """SIGTERM to the master (it stops its workers gracefully), then a new master on the same port."""
         started = time.time()
-        _kill_group(self.web, signal.SIGTERM, wait=30)
+        self.web.send_signal(signal.SIGTERM)
+        try:
+            self.web.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.web, signal.SIGKILL)
+        stopped = time.time()
         self.start_web()
-        self.windows.append((started, time.time(), "gunicorn restart"))
+        self.windows.append((started, time.time(),
+                             f"gunicorn restart (old master gone after {stopped - started:.1f}s)"))
 
     def stop(self):
         for proc in (self.web, self.worker):
@@ -1218,11 +1229,10 @@ def main() -> int:  # noqa: C901 - one script, read top to bottom
 def verify(args, servers, results_dir, t0, t_end, today, start, query, unapplied, redis_state) -> dict:
     from django.db import connection
 
+    import bench.soak_truth as soak_truth
     from billing.models import CheckoutAttempt, ContactPerson, Payment
     from billing.models.online import SandboxObject
     from billing.selectors.ledger_check import ledger_problems
-
-    import bench.soak_truth as soak_truth
 
     results = {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))}
     log = [row for r in results.values() for row in r["log"]]
@@ -1260,8 +1270,7 @@ def verify(args, servers, results_dir, t0, t_end, today, start, query, unapplied
     payer_records = [rec for name, r in results.items() if name.startswith("payer") for rec in r["payments"]]
     bank = results.get("bookkeeper", {}).get("bank", {"outcomes": {}, "webhooks": {}, "undelivered": 0})
     by_intent = defaultdict(list)
-    for pk, intent, status, customer_id in Payment.objects.filter(gateway="sandbox").values_list(
-            "pk", "gateway_payment_id", "status", "customer_id"):
+    for intent, status in Payment.objects.filter(gateway="sandbox").values_list("gateway_payment_id", "status"):
         by_intent[intent].append(status)
     lost, doubled, stalled, ghost = [], [], [], []
     intents = {o.pk: o.data for o in SandboxObject.objects.filter(kind="payment_intent")}
@@ -1321,7 +1330,8 @@ def verify(args, servers, results_dir, t0, t_end, today, start, query, unapplied
         "",
         f"`bench/soak.py --seconds {args.seconds:.0f}`: {elapsed:.0f} s of load on {os.cpu_count()} cores, "
         f"gunicorn 2 workers, Celery worker (SIGKILL at 35%, back 5 s later), gunicorn restarted at 60%; "
-        f"{len(READERS)} readers, {len(PAYERS)} payers, 1 bookkeeper + bank.",
+        f"{len(READERS)} readers, {len(PAYERS)} payers, 1 bookkeeper + bank. Load average at the end "
+        f"{os.getloadavg()[0]:.1f} (other jobs share the machine).",
         "",
         "| what | figure |",
         "|---|---|",
@@ -1330,18 +1340,21 @@ def verify(args, servers, results_dir, t0, t_end, today, start, query, unapplied
         "| answers by status | " + ", ".join(f"{k}: {v:,}" for k, v in sorted(statuses.items())) + " |",
         f"| 5xx / refused connections inside the restart windows | {len(bad_inside)} |",
         f"| **5xx / refused connections outside them** | **{len(bad_outside)}** |",
-        f"| checkouts by what the payer saw | " + ", ".join(f"{k} {v}" for k, v in seen.most_common()) + " |",
+        "| checkouts by what the payer saw | " + ", ".join(f"{k} {v}" for k, v in seen.most_common()) + " |",
+        "| pay pages' refusals (the invoices changed meanwhile) | " + (", ".join(
+            f"{v}× “{k[:90]}”" for k, v in Counter(r["error"] for r in payer_records if r.get("error")).most_common(4))
+            or "none") + " |",
         f"| online payments in the ledger | {online.count()} ("
         + ", ".join(f"{k} {v}" for k, v in Counter(online.values_list("status", flat=True)).most_common()) + ") |",
-        f"| ACH checkouts confirmed | " + ", ".join(f"{k} {v}" for k, v in ach.most_common())
+        "| ACH checkouts confirmed | " + ", ".join(f"{k} {v}" for k, v in ach.most_common())
         + f"; settled or returned by the bank via webhook + Celery: {len(bank['outcomes'])}, by the payer's "
         f"button: {sum(1 for r in payer_records if r.get('settled_by'))} |",
-        f"| webhooks delivered | " + (", ".join(f"{k} {v}" for k, v in bank["webhooks"].items()) or "0")
+        "| webhooks delivered | " + (", ".join(f"{k} {v}" for k, v in bank["webhooks"].items()) or "0")
         + f"; undelivered {bank['undelivered']} |",
-        f"| bookkeeping | " + ", ".join(f"{k} {v}" for k, v in sorted(results.get("bookkeeper", {}).get(
+        "| bookkeeping | " + ", ".join(f"{k} {v}" for k, v in sorted(results.get("bookkeeper", {}).get(
             "bookkeeping", {}).items())) + " |",
-        f"| events not applied after {args.drain:.0f} s drain | {len(unapplied)} (Redis: queued {redis_state['queued']},"
-        f" unacked {redis_state['unacked']}) |",
+        f"| events not applied after {args.drain:.0f} s drain | {len(unapplied)} (Redis: queued "
+        f"{redis_state['queued']}, unacked {redis_state['unacked']}) |",
         f"| **lost payments** | **{len(lost)}** |",
         f"| **doubled payments** | **{len(doubled)}** |",
         f"| payments without a confirmed charge | {len(ghost)} |",
@@ -1364,6 +1377,17 @@ def verify(args, servers, results_dir, t0, t_end, today, start, query, unapplied
             details += ["", f"{title} ({len(items)}):", ""] + [f"- {x}" for x in items[:40]]
             if len(items) > 40:
                 details.append(f"- … and {len(items) - 40} more")
+    # Which path settled each ACH payment, to tell a kept-figure mismatch's cause (payer's button: the
+    # settle_sandbox_payment page; bank: webhook + Celery).
+    by_button = {r["token"] for r in payer_records if (r.get("settled_by") or "").startswith("payer")}
+    settled = []
+    for token, attempt in attempts.items():
+        if attempt.method == "ach" and attempt.payment_id and (token in by_button or token in bank["outcomes"]):
+            pay = Payment.objects.get(pk=attempt.payment_id)
+            hit = sorted(set(pay.allocations.values_list("invoice__customer_id", flat=True)))
+            settled.append(f"{pay.number} {pay.status} {pay.amount} payer customer {pay.customer_id}, invoices of "
+                           f"customers {hit}: {'payer button' if token in by_button else 'bank webhook + Celery'}")
+    details += ["", f"ACH payments settled or returned ({len(settled)}):", ""] + [f"- {x}" for x in settled]
     windows = ", ".join(f"{w} t={s - t0:.1f}–{e - t0:.1f}s" for s, e, w in servers.windows)
     lines += ["", f"Windows: {windows}."] + details
     return {"markdown": "\n".join(lines), "failed": failed}

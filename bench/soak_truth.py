@@ -268,12 +268,13 @@ def load(connection) -> Ledger:
             for note in notes.values():
                 if note["total"] is None:
                     note["total"] = note["stored_total"]
-            allocations = _fetch(cursor, "SELECT id, payment_id, invoice_id, amount, applied_on FROM billing_allocation")
+            allocations = _fetch(cursor,
+                                 "SELECT id, payment_id, invoice_id, amount, applied_on FROM billing_allocation")
             reversals = _fetch(cursor, "SELECT id, allocation_id, amount, reversed_on FROM billing_allocationreversal")
             credit_apps = _fetch(cursor,
                                  "SELECT credit_note_id, invoice_id, amount, applied_on FROM billing_creditapplication")
-            retainer_apps = _fetch(cursor,
-                                   "SELECT retainer_id, invoice_id, amount, applied_on FROM billing_retainerapplication")
+            retainer_apps = _fetch(
+                cursor, "SELECT retainer_id, invoice_id, amount, applied_on FROM billing_retainerapplication")
             refunds = _fetch(cursor, """
                 SELECT id, customer_id, payment_id, credit_note_id, retainer_id, amount, refunded_on
                 FROM billing_refund""")
