@@ -203,10 +203,12 @@ def _walk_tags(node, tags):
                 yield from _walk_tags(child, tags)
 
 
-def next_link(doc: Node, param: str) -> str | None:
-    """The href of a rel=next link that moves `param` (pagination of one list on a page of several)."""
+def next_link(doc: Node, param: str, current: str = "") -> str | None:
+    """The href of a rel=next link that moves `param` away from its `current` value (a page may paginate two
+    lists, and each list's links keep the other's parameter)."""
     for a in doc.all("a", rel="next"):
-        if param in parse_qs(urlparse(a.attrs.get("href", "")).query):
+        value = parse_qs(urlparse(a.attrs.get("href", "")).query).get(param)
+        if value and value[0] != current:
             return a.attrs["href"]
     return None
 
@@ -275,7 +277,8 @@ def reader_client(base, email, stop_at, out_path, seed, statement_query):
             path = "/invoices/?tab=all"
             for _ in range(20):
                 r = b.get(path, "invoices")
-                nxt = next_link(parse_html(r.text), "page") if r.status_code == 200 else None
+                nxt = next_link(parse_html(r.text), "page", parse_qs(urlparse(path).query).get("page", ["1"])[0]) \
+                    if r.status_code == 200 else None
                 if not nxt or time.time() >= stop_at:
                     break
                 path = urljoin("/invoices/", nxt)
@@ -682,9 +685,11 @@ class Servers:
 
     def kill_worker(self):
         """A crash: SIGKILL to the worker and its pool processes, nothing warm."""
+        held = subprocess.run(["redis-cli", "-u", self.args.redis, "HLEN", "unacked"], capture_output=True,
+                              text=True).stdout.strip()
         started = time.time()
         _kill_group(self.worker, signal.SIGKILL)
-        self.windows.append((started, time.time(), "celery SIGKILL"))
+        self.windows.append((started, time.time(), f"celery SIGKILL (tasks it held unacknowledged: {held or '?'})"))
 
     def restart_web(self):
         """SIGTERM to the master (it stops its workers gracefully), then a new master on the same port."""
@@ -867,7 +872,7 @@ class Checker:
                 break
             headings, body, _foot = table
             rows.extend(body)
-            nxt = next_link(doc, param)
+            nxt = next_link(doc, param, parse_qs(urlparse(path).query).get(param, ["1"])[0])
             if not nxt:
                 break
             path = urljoin(urlparse(path).path, nxt)
@@ -953,7 +958,7 @@ class Checker:
                 lines.append(line)
             if foot:
                 self.expect(where, f"page {page} footer closing", money(foot[0][-1].text()), want["closing"])
-            if not next_link(doc, "page"):
+            if not next_link(doc, "page", str(page)):
                 break
         self.expect(where, "running balances", balance_chain_ok, True)
         figures = stats(first) if first is not None else {}
@@ -986,7 +991,7 @@ class Checker:
                               "debits": money(c[cols["Charged"]].text()),
                               "credits": money(c[cols["Paid / credited"]].text()),
                               "closing": money(c[cols["Closing"]].text())} for c in body]
-                nxt = next_link(doc, "accounts")
+                nxt = next_link(doc, "accounts", parse_qs(urlparse(path_accounts).query).get("accounts", ["1"])[0])
                 if not nxt:
                     break
                 path_accounts = urljoin("/statement/", nxt)
@@ -1293,12 +1298,14 @@ def verify(args, servers, results_dir, t0, t_end, today, start, query, unapplied
                 and got:
             ghost.append(f"{pk}: never confirmed, ledger {got}")
     # What the payers saw against the ledger: every success or processing they saw is one payment.
-    seen = Counter()
+    seen = Counter(rec["seen"] if rec.get("token") else "refused" for rec in payer_records)
+    # A declined card leaves its checkout open, and paying the same invoices again resumes that checkout (the
+    # same token): what counts is the last thing the payer saw of each checkout.
+    last_seen = {}
     for rec in payer_records:
-        seen[rec["seen"] if rec.get("token") else "refused"] += 1
-        token = rec.get("token")
-        if not token:
-            continue
+        if rec.get("token"):
+            last_seen[rec["token"]] = rec
+    for token, rec in last_seen.items():
         attempt = attempts.get(token)
         if attempt is None:
             lost.append(f"checkout {token}: the payer saw {rec['seen']}, no such checkout")
