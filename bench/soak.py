@@ -424,12 +424,16 @@ def bookkeeper(base, stop_at, out_path, seed):
     rng = random.Random(seed)
     log, problems, done = [], [], Counter()
     bank = Bank(base, log, problems)
+    stale = {}  # (customer, figure) -> first snapshot that showed it: {t, kept, recomputed}
     try:
-        next_bank = time.time()
+        next_bank = next_snapshot = time.time()
         while time.time() < stop_at:
             if time.time() >= next_bank:
                 bank.round()
                 next_bank = time.time() + 1.0
+            if time.time() >= next_snapshot:
+                _snapshot_kept_figures(stale)
+                next_snapshot = time.time() + 10.0
             action = rng.choices(["invoice", "payment", "payment_then_allocate", "credit_note", "refund",
                                   "online_refund", "credit_refund"], weights=[3, 3, 1, 2, 2, 1, 1])[0]
             try:
@@ -449,7 +453,21 @@ def bookkeeper(base, stop_at, out_path, seed):
         problems.append(f"bookkeeper: {type(exc).__name__}: {exc}")
         traceback.print_exc()
     Path(out_path).write_text(json.dumps({"log": log, "problems": problems, "payments": [],
-                                          "bookkeeping": dict(done), "bank": bank.summary()}, default=str))
+                                          "bookkeeping": dict(done), "bank": bank.summary(),
+                                          "stale": [{"customer": k[0], "figure": k[1], **v} for k, v in stale.items()]},
+                                         default=str))
+
+
+def _snapshot_kept_figures(stale: dict) -> None:
+    """Mid-run: the kept account figures (AccountBalance, what home and the statement's opening balance read)
+    against the recomputation, both read in one REPEATABLE READ snapshot, so a ledger action that commits
+    without refreshing its accounts shows even if a later action refreshes them before the end."""
+    from django.db import connection
+
+    import bench.soak_truth as soak_truth
+
+    for customer, figure, kept, recomputed in soak_truth.load(connection).kept_problems():
+        stale.setdefault((customer, figure), {"t": time.time(), "kept": kept, "recomputed": recomputed})
 
 
 def _open_invoices(customer_ids=None, regular=True):
@@ -1328,7 +1346,10 @@ def verify(args, servers, results_dir, t0, t_end, today, start, query, unapplied
     ach_processing_unseen = [t for t, a in attempts.items() if a.method == "ach" and a.status == "processing"
                              and not set(a.lines.values_list("invoice_id", flat=True)) <= truth.processing_invoices]
 
-    failed = bool(problems or checker.mismatches or lost or doubled or ghost or stalled or bad_outside
+    stale = results.get("bookkeeper", {}).get("stale", [])
+    stale_lines = [f"t={x['t'] - t0:.0f}s customer {x['customer']} ({truth.customers[x['customer']]['display_name']}) "
+                   f"{x['figure']}: kept {x['kept']}, recomputed {x['recomputed']}" for x in stale]
+    failed = bool(stale or problems or checker.mismatches or lost or doubled or ghost or stalled or bad_outside
                   or client_problems or ach_processing_unseen or unapplied)
     elapsed = t_end - t0
     online = Payment.objects.filter(gateway="sandbox")
@@ -1370,10 +1391,12 @@ def verify(args, servers, results_dir, t0, t_end, today, start, query, unapplied
         f"| figures compared on {len(READERS)} contacts' pages | {checker.figures:,} |",
         f"| **mismatches** | **{len(checker.mismatches)}** |",
         f"| check_ledger problems | {len(problems)} |",
+        f"| kept account figures wrong in a mid-run snapshot (every 10 s) | {len(stale)} |",
         f"| client errors | {len(client_problems)} |",
     ]
     details = []
-    for title, items in (("check_ledger", problems), ("Mismatches", checker.mismatches), ("Lost", lost),
+    for title, items in (("check_ledger", problems), ("Mismatches", checker.mismatches),
+                         ("Kept figures wrong mid-run (first snapshot that showed each)", stale_lines), ("Lost", lost),
                          ("Doubled", doubled), ("Without a charge", ghost), ("Stalled", stalled),
                          ("Events not applied", [" ".join(map(str, e)) for e in unapplied]),
                          ("5xx / connection errors outside the restart windows",

@@ -67,6 +67,7 @@ class Ledger:
     refunds: list[dict]
     processing_invoices: set[int]
     attempts: dict[str, dict] = field(default_factory=dict)
+    kept: dict[int, dict] = field(default_factory=dict)
 
     # -- documents -------------------------------------------------------------------------------
     def derive(self) -> Ledger:
@@ -133,6 +134,24 @@ class Ledger:
                  for k in ("outstanding", "credits", "retainers_due", "retainers_paid")}
         total["payable"] = max(ZERO, total["outstanding"] - total["credits"] - total["retainers_paid"])
         return {"accounts": accounts, "total": total}
+
+    def kept_problems(self) -> list[tuple[int, str, Decimal, Decimal]]:
+        """Each kept account figure (billing_accountbalance, read in the same snapshot) that differs from the
+        recomputation: (customer, figure, kept, recomputed). A missing row counts as zeros."""
+        statement = defaultdict(lambda: ZERO)
+        for m in self.movements():
+            statement[m["customer_id"]] += m["debit"] - m["credit"]
+        out = []
+        for pk in self.customers:
+            want = self.account(pk)
+            row = self.kept.get(pk, {})
+            for figure, value in (("outstanding_invoices", want["outstanding"]), ("available_credits", want["credits"]),
+                                  ("outstanding_retainers", want["retainers_due"]),
+                                  ("available_retainer_payments", want["retainers_paid"]),
+                                  ("statement_balance", statement[pk])):
+                if row.get(figure, ZERO) != value:
+                    out.append((pk, figure, row.get(figure, ZERO), value))
+        return out
 
     # -- lists -----------------------------------------------------------------------------------
     def invoice_rows(self, customer_id: int, today: dt.date) -> dict[str, dict]:
@@ -284,7 +303,10 @@ def load(connection) -> Ledger:
             attempts = {str(r["token"]): r for r in _fetch(cursor, """
                 SELECT a.token, a.status, a.method, a.amount, a.gateway_intent_id, a.payment_id
                 FROM billing_checkoutattempt a""")}
+            kept = {r["customer_id"]: r for r in _fetch(cursor, """
+                SELECT customer_id, outstanding_invoices, available_credits, outstanding_retainers,
+                       available_retainer_payments, statement_balance FROM billing_accountbalance""")}
         finally:
             cursor.execute("COMMIT")
     return Ledger(customers, contacts, invoices, payments, notes, allocations, reversals, credit_apps,
-                  retainer_apps, refunds, processing, attempts).derive()
+                  retainer_apps, refunds, processing, attempts, kept).derive()
