@@ -25,7 +25,8 @@ Then, after waiting (bounded) for the worker to apply every queued event: `check
 ledger_problems(), and every figure of every contact's home, invoice list, payment list and statement
 (HTML, and the statement PDF through pdftotext) against bench/soak_truth.py, which recomputes them from
 the tables without the product's selectors; money taken at the gateway against payments in the ledger
-(none lost, none twice); every ACH payment settled, failed, or visibly processing.
+(none lost, none twice); every ACH payment settled, failed, or visibly processing. During the load, every 10 s,
+the kept account figures (AccountBalance) against the same recomputation in one database snapshot.
 Exit status 1 on any mismatch. A markdown summary is printed at the end (for bench/README.md).
 """
 
@@ -263,8 +264,15 @@ def _think(rng, low=0.05, high=0.25):
     time.sleep(rng.uniform(low, high))
 
 
+def _child_signals():
+    """A client process dies quietly when the run stops it (the parent's handlers raise KeyboardInterrupt)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def reader_client(base, email, stop_at, out_path, seed, statement_query):
     """Reads home, invoices (every page), payments (every page), statement (every page), sometimes the PDF."""
+    _child_signals()
     rng = random.Random(seed)
     log, problems = [], []
     b = Browser(base, log, email)
@@ -324,6 +332,7 @@ def client_settles(token: str) -> bool:
 
 
 def payer_client(base, email, stop_at, out_path, seed):
+    _child_signals()
     rng = random.Random(seed)
     log, problems, payments = [], [], []
     b = Browser(base, log, email)
@@ -420,6 +429,7 @@ def _done(b: Browser, record: dict) -> dict:
 def bookkeeper(base, stop_at, out_path, seed):
     from django.db import connections
 
+    _child_signals()
     connections.close_all()  # forked: never share the parent's connection
     rng = random.Random(seed)
     log, problems, done = [], [], Counter()
@@ -1172,10 +1182,12 @@ def main() -> int:  # noqa: C901 - one script, read top to bottom
     ctx = multiprocessing.get_context("fork")
     interrupted = False
 
-    def stop_on_term(signum, frame):
+    def stop_on_signal(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop_on_term)
+    # Both set explicitly: a shell starts a background job with SIGINT ignored, and Python keeps that.
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
     try:
         servers.start_web()
         servers.start_worker()
