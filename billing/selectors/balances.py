@@ -11,7 +11,16 @@ from decimal import Decimal
 from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from billing.models import AccountBalance, Allocation, AllocationReversal, CreditNote, Customer, Invoice, Payment
+from billing.models import (
+    AccountBalance,
+    Allocation,
+    AllocationReversal,
+    CreditNote,
+    Customer,
+    Invoice,
+    Payment,
+    Refund,
+)
 from billing.money import ZERO
 
 from .sql import IdIn
@@ -271,3 +280,13 @@ def open_credit_sources(
                      .select_related("customer").order_by("issued_on", "pk"))
     return payments, notes, retainers
 
+
+
+def held_by_disputes(*, payment) -> Decimal:
+    """The part of `payment.refunded_amount` that card disputes hold (not refunds the payer was sent).
+
+    No query for a payment that was never disputed; one otherwise."""
+    if not payment.disputed:
+        return ZERO
+    held = Refund.objects.counted().filter(payment=payment, dispute__isnull=False).aggregate(total=Sum("amount"))
+    return held["total"] or ZERO

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, render
 
 from billing.models import Allocation
 from billing.money import ZERO
-from billing.selectors.balances import allocations_net_of_refunds
+from billing.selectors.balances import allocations_net_of_refunds, held_by_disputes
 from portal import selectors
 from portal.forms import PaymentFilterForm
 from portal.pdf import pdf_response
@@ -57,6 +57,9 @@ def _payment(user, payment_id: int):
         pk=payment_id,
     )
     payment.applied = sum((a.net_amount for a in payment.allocations.all()), ZERO)
+    # Money a card dispute holds is a refund-like row in the ledger; the customer reads it as disputed.
+    payment.disputed_amount = held_by_disputes(payment=payment)
+    payment.refunded_only = payment.refunded_amount - payment.disputed_amount
     return payment
 
 

@@ -253,3 +253,30 @@ def test_check_ledger_finds_a_disputed_flag_that_disagrees_with_the_disputes(
     Payment.objects.filter(pk=payment.pk).update(disputed=True)
 
     assert found == [f"Payment {payment.pk}: disputed flag is False, its disputes say True"]
+
+
+def test_the_receipt_reads_disputed_money_as_disputed_not_refunded(client, django_capture_on_commit_callbacks):
+    contact = ContactPersonFactory()
+    attempt = CheckoutAttemptFactory(payer=contact.customer)
+    CheckoutLineFactory(attempt=attempt, invoice=InvoiceFactory(customer=attempt.payer, total=Decimal("100.00")))
+    deliver(
+        client,
+        django_capture_on_commit_callbacks,
+        event("payment_intent.succeeded", payment_intent(attempt.gateway_intent_id, amount=10000, status="succeeded")),
+        _dispute(attempt, amount=4000),
+    )
+    client.force_login(contact.user)
+    payment = Payment.objects.get()
+
+    receipt = client.get(reverse("portal:payment-detail", args=[payment.pk])).content.decode()
+    pdf = client.get(reverse("portal:payment-pdf", args=[payment.pk]))
+
+    assert "Disputed (held by your bank's dispute)</th><td class=\"num\">$40.00" in receipt
+    assert ">Refunded<" not in receipt
+    assert "Applied to invoices</th><td class=\"num\">$60.00" in receipt
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert "Disputed $40.00" in text and "Refunded" not in text
