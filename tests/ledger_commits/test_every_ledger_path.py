@@ -42,7 +42,10 @@ from billing.services import (
     void_invoice,
 )
 from billing.services.online_payments import (
+    close_sandbox_dispute,
     confirm_checkout,
+    fail_sandbox_refund,
+    open_sandbox_dispute,
     refund_online_payment,
     settle_sandbox_payment,
     start_checkout,
@@ -198,6 +201,32 @@ def test_an_online_refund_through_the_gateway(settings, head_office):
     refund_online_payment(payment=Payment.objects.get(pk=attempt.payment_id), amount=Decimal("20.00"))
 
     assert _kept(head_office["east"]).outstanding_invoices == Decimal("20.00")
+
+
+def test_a_refund_that_fails_at_the_gateway_gives_the_money_back(settings, head_office):
+    settings.PAYMENT_GATEWAY = "sandbox"
+    attempt = _sandbox_pay(head_office, "card_success")
+    refund = refund_online_payment(payment=Payment.objects.get(pk=attempt.payment_id), amount=Decimal("30.00"))
+    assert _kept(head_office["east"]).outstanding_invoices == Decimal("30.00")
+
+    fail_sandbox_refund(refund=refund)
+
+    assert _kept(head_office["east"]).outstanding_invoices == Decimal("0.00")
+
+
+@pytest.mark.parametrize("won, owed_after", [(True, "0.00"), (False, "120.00")])
+def test_a_card_dispute_opened_then_won_or_lost(settings, head_office, won, owed_after):
+    settings.PAYMENT_GATEWAY = "sandbox"
+    attempt = _sandbox_pay(head_office, "card_success")
+    payment = Payment.objects.get(pk=attempt.payment_id)
+
+    open_sandbox_dispute(payment=payment)
+    assert _kept(head_office["east"]).outstanding_invoices == Decimal("120.00")
+    assert Payment.objects.get(pk=payment.pk).disputed
+
+    close_sandbox_dispute(payment=Payment.objects.get(pk=payment.pk), won=won)
+
+    assert _kept(head_office["east"]).outstanding_invoices == Decimal(owed_after)
 
 
 # The back office ---------------------------------------------------------------------------------
