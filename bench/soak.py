@@ -155,6 +155,18 @@ def money(text: str) -> Decimal | None:
     return -value if found.group(1) else value
 
 
+def signed_money(text: str, sign: int = 1) -> Decimal | None:
+    """An amount as the home table prints it: "−$10.00" taken off (sign -1 gives 10.00 back), "$940.00
+    credit" below zero (-940.00)."""
+    text = (text or "").replace("\u2212", "-")
+    value = money(text)
+    if value is None:
+        return None
+    if text.strip().endswith("credit"):
+        value = -value
+    return value * sign if value else abs(value)
+
+
 def day(text: str) -> dt.date | None:
     try:
         return dt.datetime.strptime(text.strip(), "%d %b %Y").date()
@@ -812,11 +824,13 @@ def seed(rng) -> None:
     for customer in made.values():
         invoices = _open_invoices([customer.pk])[:2]
         record_payment(customer=customer, amount=sum((i.balance_due for i in invoices), Decimal("0.00")),
-                       paid_on=today - dt.timedelta(days=rng.randint(1, 40)), method="bank_transfer",
+                       paid_on=min(today, max(i.issued_on for i in invoices) + dt.timedelta(days=rng.randint(0, 20))),
+                       method="bank_transfer",
                        allocations={i.pk: i.balance_due for i in invoices})
     branch_invoice = _open_invoices([made["Soak East Depot"].pk])[0]
     half = (branch_invoice.balance_due / 2).quantize(Decimal("0.01"))
-    record_payment(customer=holdings, amount=half + Decimal("25.00"), paid_on=today - dt.timedelta(days=20),
+    record_payment(customer=holdings, amount=half + Decimal("25.00"),
+                   paid_on=max(branch_invoice.issued_on, today - dt.timedelta(days=20)),
                    method="cheque", allocations={branch_invoice.pk: half})
     note = create_credit_note(customer=east, lines=[LineInput(description="Service credit", rate=Decimal("75.00"))],
                               issued_on=today - dt.timedelta(days=15), reason="Outage")
@@ -866,7 +880,7 @@ class Checker:
                            ("Available retainer payments", "retainers_paid")):
             self.expect(where, label, money(figures.get(label, "")), t[key])
         accounts = want["accounts"]
-        table = table_by_headers(doc, "Account", "Outstanding", "Payable")
+        table = table_by_headers(doc, "Account", "Outstanding", "Net balance")
         if len(accounts) <= 1:
             self.expect(where, "per-account table", table is not None, False)
             return
@@ -875,20 +889,22 @@ class Checker:
             return
         headings, rows, foot = table
         cols = {h: i for i, h in enumerate(headings)}
+        # Credits and retainer payments are printed as amounts taken off ("−$X"), the net balance signed
+        # ("$X credit" below zero).
+        columns = (("outstanding", "Outstanding", 1), ("credits", "Credits", -1),
+                   ("retainers_paid", "Retainer payments", -1), ("net", "Net balance", 1),
+                   ("retainers_due", "Retainers due", 1))
         shown = {}
         for cells in rows:
             name = cells[0].text().removesuffix(" You").strip()
-            shown[name] = {k: money(cells[cols[h]].text()) for k, h in (
-                ("outstanding", "Outstanding"), ("credits", "Credits"), ("retainers_due", "Retainers due"),
-                ("retainers_paid", "Retainers paid"), ("payable", "Payable"))}
+            shown[name] = {k: signed_money(cells[cols[h]].text(), sign) for k, h, sign in columns}
         self.expect(where, "accounts listed", sorted(shown), sorted(a["name"] for a in accounts))
         for a in accounts:
             for key, value in shown.get(a["name"], {}).items():
                 self.expect(where, f"{a['name']} {key}", value, a[key])
         if foot:
-            for key, h in (("outstanding", "Outstanding"), ("credits", "Credits"), ("retainers_due", "Retainers due"),
-                           ("retainers_paid", "Retainers paid"), ("payable", "Payable")):
-                self.expect(where, f"total row {key}", money(foot[0][cols[h]].text()), t[key])
+            for key, h, sign in columns:
+                self.expect(where, f"total row {key}", signed_money(foot[0][cols[h]].text(), sign), t[key])
 
     def _pages(self, b, path, param, *headers):
         rows, headings = [], None

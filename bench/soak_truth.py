@@ -125,15 +125,32 @@ class Ledger:
         credits += sum((n["left"] for n in self.notes.values()
                         if n["customer_id"] == pk and n["status"] == "open" and n["left"] > 0), ZERO)
         return {"name": c["display_name"], "outstanding": out, "credits": credits, "retainers_due": retainers,
-                "retainers_paid": unused, "payable": max(ZERO, out - credits - unused)}
+                "retainers_paid": unused, "net": out - credits - unused}
 
     def home(self, customer_id: int) -> dict:
         ids = self.visible(customer_id)
         accounts = sorted((self.account(pk) | {"id": pk} for pk in ids), key=lambda a: (a["name"], a["id"]))
         total = {k: sum((a[k] for a in accounts), ZERO)
-                 for k in ("outstanding", "credits", "retainers_due", "retainers_paid")}
-        total["payable"] = max(ZERO, total["outstanding"] - total["credits"] - total["retainers_paid"])
+                 for k in ("outstanding", "credits", "retainers_due", "retainers_paid", "net")}
+        total["payable"] = self.payable(customer_id, {a["id"]: a for a in accounts})
         return {"accounts": accounts, "total": total}
+
+    def payable(self, top: int, accounts: dict[int, dict]) -> Decimal:
+        """Balance payable under the payer rule: an account's credits, then its retainer payments, pay only
+        what is still owed in its own subtree (itself and the branches open to it), deepest accounts first."""
+        children = defaultdict(list)
+        for pk in accounts:
+            parent = self.customers[pk]["parent_id"]
+            if pk != top and parent in accounts:
+                children[parent].append(pk)
+
+        def left_owed(pk: int) -> Decimal:  # what the subtree still owes once its own money has paid
+            owed = accounts[pk]["outstanding"] + sum((left_owed(child) for child in children[pk]), ZERO)
+            for money in (accounts[pk]["credits"], accounts[pk]["retainers_paid"]):
+                owed -= min(money, owed)
+            return owed
+
+        return left_owed(top)
 
     def kept_problems(self) -> list[tuple[int, str, Decimal, Decimal]]:
         """Each kept account figure (billing_accountbalance, read in the same snapshot) that differs from the
