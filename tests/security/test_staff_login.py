@@ -11,7 +11,15 @@ from django.core.cache import cache
 
 from tests.factories import PORTAL_PASSWORD, ContactPersonFactory, StaffUserFactory
 
-from .auth_helpers import LOGIN_URL, TOO_MANY, give_totp, load_settings, production_login_limits, totp_code
+from .auth_helpers import (
+    LOGIN_URL,
+    PRODUCTION_ENV,
+    TOO_MANY,
+    give_totp,
+    load_settings,
+    production_login_limits,
+    totp_code,
+)
 
 pytestmark = pytest.mark.django_db
 BACK_OFFICE = "Customers, invoices and payments"  # the admin index's title
@@ -168,13 +176,8 @@ def test_a_portal_login_opening_the_admin_is_told_to_log_in_as_staff_instead_of_
 
 def test_production_makes_staff_mfa_mandatory_unless_told_otherwise():
     code = "from django.conf import settings; print(settings.STAFF_MFA_REQUIRED)"
-    prod_env = {"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "billing.example.com",
-                "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
-                "CRM_ENCRYPTION_KEY": "hJ0m5l5Yb0oYb2bX0l3m7m1q8y6Zk2p4c9t1w3e5r7s=",
-                "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
-                "STRIPE_WEBHOOK_SECRET": "whsec_x"}
 
-    production = load_settings("config.settings.prod", code, **prod_env)
+    production = load_settings("config.settings.prod", code, **PRODUCTION_ENV)
     development = load_settings("config.settings.dev", code)
 
     assert production.stdout.strip() == "True", production.stderr
