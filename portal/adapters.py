@@ -7,6 +7,13 @@ from django.conf import settings
 class PortalAccountAdapter(DefaultAccountAdapter):
     """Portal logins are created by staff invitations only: no public sign-up."""
 
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        # Say what to do: the lock lifts by itself within minutes, and a password reset lifts it at once.
+        "too_many_login_attempts": "Too many failed login attempts. Wait a few minutes and try again, "
+                                   "or reset your password.",
+    }
+
     def is_open_for_signup(self, request) -> bool:
         return False
 

@@ -77,6 +77,20 @@ def test_the_admin_login_hands_over_to_the_back_office_index_when_next_points_el
     assert response["Location"] == f"{LOGIN_URL}?next=%2Fadmin%2F"
 
 
+def test_the_login_page_the_admin_hands_over_to_says_it_is_the_back_office_sign_in(client):
+    page = client.get(_sign_in_form_of_the_back_office(client)).content.decode()
+
+    assert "Back office of" in page and 'name="next" value="/admin/"' in page
+
+
+def test_a_signed_in_staff_user_opening_the_admin_login_goes_on_to_next(client, staff):
+    client.force_login(staff)
+
+    response = client.get("/admin/login/?next=/admin/billing/invoice/")
+
+    assert response["Location"] == "/admin/billing/invoice/"
+
+
 def test_a_staff_user_with_totp_opens_the_admin_with_password_then_code(client, staff):
     secret = give_totp(staff)
     form = _sign_in_form_of_the_back_office(client)
