@@ -16,6 +16,8 @@ def admin_login(request):
 
     It never checks a password: a POST is answered like a GET, so the admin's own password form (which
     knew nothing of TOTP or rate limits) is gone. `next` is kept, defaulting to the back office.
+    Like allauth's `secure_admin_login`, except that a signed-in non-staff login gets a page saying
+    what to do rather than a bare 403.
     """
     next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
