@@ -4,6 +4,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from portal.views import staff_login
+
 admin.site.site_header = "Billing back office"
 admin.site.site_title = "Billing back office"
 admin.site.index_title = "Customers, invoices and payments"
@@ -11,6 +13,8 @@ admin.site.index_title = "Customers, invoices and payments"
 urlpatterns = [
     # Browsers ask for /favicon.ico on every site, admin pages included.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    # Staff sign in through allauth like customers (TOTP, rate limits): the admin's own login hands over.
+    path("admin/login/", staff_login.admin_login),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),

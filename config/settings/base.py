@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.StaffMfaRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -117,6 +118,26 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Billing portal")
+MFA_ADAPTER = "portal.adapters.PortalMFAAdapter"
+# Staff and superusers must have TOTP before any page but the account pages (where they enrol):
+# on in production (prod.py), off by default elsewhere so `make run` and tests log straight in.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=False)
+# Login throttling by allauth, kept in the default cache (Redis: shared by every web node).
+# Failed logins count per account first (the email typed): 5 in 5 minutes locks that account only.
+# Per client address a second, much higher limit stops one address spraying many accounts, and
+# "login" caps all attempts from one address. A key limit comes first so that attempts against a
+# locked account no longer use up the address's budget. Customers share an address behind a proxy,
+# so the address is the client's only when the proxies are trusted below.
+ACCOUNT_RATE_LIMITS = {
+    "login": "60/m/ip",
+    "login_failed": "5/5m/key,50/5m/ip",
+}
+# How allauth finds the client's address: by default REMOTE_ADDR (X-Forwarded-For ignored, since
+# anyone can send it). Behind N reverse proxies you control, TRUSTED_PROXY_COUNT=N takes the Nth
+# address from the right of X-Forwarded-For; or TRUSTED_CLIENT_IP_HEADER names the header your
+# proxy sets (X-Real-IP, CF-Connecting-IP). Never both.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None) or None
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"

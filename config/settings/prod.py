@@ -1,5 +1,5 @@
 from .base import *  # noqa: F401,F403
-from .base import database_from_env, env
+from .base import REDIS_URL, database_from_env, env
 
 DEBUG = False
 # No defaults: a missing secret stops the process at start.
@@ -19,3 +19,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 PAYMENT_GATEWAY = "stripe"
+
+# The back office holds every customer's books: staff and superusers enrol TOTP at their first login.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+# Login rate limits and locks must hold across web nodes: they live in Redis, never in one process's
+# memory (base.py falls back to a local cache for `make run` without Redis).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

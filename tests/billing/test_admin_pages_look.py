@@ -10,10 +10,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _log_in(page, live_server):
     staff = StaffUserFactory()
-    page.goto(f"{live_server.url}{reverse('admin:login')}")
-    page.fill("input[name=username]", staff.username)
-    page.fill("input[name=password]", PORTAL_PASSWORD)
-    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}{reverse('admin:login')}")  # hands over to the portal's login page
+    page.get_by_label("Email").fill(staff.email)
+    page.get_by_label("Password").fill(PORTAL_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
 
 
