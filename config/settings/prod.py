@@ -1,5 +1,5 @@
 from .base import *  # noqa: F401,F403
-from .base import database_from_env, env
+from .base import STORAGES, database_from_env, documents_storage_from_env, env
 
 DEBUG = False
 # No defaults: a missing secret stops the process at start.
@@ -19,3 +19,8 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 PAYMENT_GATEWAY = "stripe"
+
+# Web nodes share no disk: shared documents go to a private S3-compatible bucket unless told otherwise
+# (DOCUMENTS_STORAGE=local for a single node). Without AWS_STORAGE_BUCKET_NAME the start stops.
+DOCUMENTS_STORAGE = env("DOCUMENTS_STORAGE", default="s3")
+STORAGES = {**STORAGES, "documents": documents_storage_from_env(DOCUMENTS_STORAGE)}
