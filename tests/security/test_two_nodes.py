@@ -26,7 +26,8 @@ from portal.models import SharedDocument
 from tests.factories import PORTAL_PASSWORD, ContactPersonFactory
 from tests.security.object_store import moto_server, new_bucket, s3_client, storage_env
 
-pytestmark = [pytest.mark.two_nodes, pytest.mark.django_db(transaction=True)]
+# One xdist worker runs both tests, so the nodes start once (make test runs with --dist loadgroup).
+pytestmark = [pytest.mark.two_nodes, pytest.mark.xdist_group("two_nodes"), pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/8"
