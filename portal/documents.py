@@ -79,6 +79,8 @@ def display_name(original: str, content_type: str) -> str:
     """The name people see and download under: the uploaded name without paths or control and markup
     characters, its extension made to match the detected type (a PDF sent as `x.html` is `x.pdf`)."""
     name = unicodedata.normalize("NFC", str(original)).replace("\\", "/").rsplit("/", 1)[-1]
+    # Format characters (right-to-left override, zero-width) would let "x\u202efdp.exe" read as "xexe.pdf".
+    name = "".join(char for char in name if unicodedata.category(char) != "Cf")
     name = _UNSAFE_IN_NAME.sub("_", name).strip(" ._") or "document"
     allowed = EXTENSIONS.get(content_type, ("bin",))
     path = PurePosixPath(name)

@@ -243,3 +243,21 @@ def test_the_migration_moves_old_public_files_to_random_private_names(
     assert storages["documents"].open(document.file.name).read() == PDF_BYTES
     assert not storages["default"].exists(old_name)
     assert gone.file.name == "shared/1/lost.pdf"
+
+
+@pytest.mark.parametrize(
+    "uploaded, shown",
+    [
+        ("x.html", "x.pdf"),
+        ("Invoice 12.PDF", "Invoice 12.PDF"),
+        ("../../etc/passwd", "passwd.pdf"),
+        ("C:\\fakepath\\report.pdf", "report.pdf"),
+        ('a"; filename="evil.html', "a_ filename=_evil.pdf"),
+        ("x\u202efdp.exe", "xfdp.pdf"),
+        ("\x00\x1f", "document.pdf"),
+    ],
+)
+def test_the_display_name_is_sanitised_and_follows_the_detected_type(uploaded, shown):
+    from portal.documents import display_name
+
+    assert display_name(uploaded, "application/pdf") == shown
