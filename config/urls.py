@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
@@ -20,8 +19,5 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("portal.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static as serve_files
-
-    urlpatterns += serve_files(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No media URL, DEBUG or not: shared documents are private and leave only through download views
+# that check who may see them (portal/documents.py).

@@ -1,9 +1,14 @@
 """Back office views of what customers do in the portal: comments (staff reply), documents, notifications."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .documents import display_name, document_response
 from .models import Comment, PortalLogin, SharedDocument, StaffNotification
 from .services import check_uploads
 
@@ -49,18 +54,51 @@ class CommentAdmin(admin.ModelAdmin):
 
 @admin.register(SharedDocument)
 class SharedDocumentAdmin(admin.ModelAdmin):
-    list_display = ("name", "customer", "content_type", "size", "from_staff", "created_at")
+    """Staff see and add shared documents; a file leaves only through `download_view`, never a storage URL."""
+
+    list_display = ("name", "customer", "content_type", "size", "from_staff", "created_at", "download_link")
     list_filter = ("from_staff", "content_type")
     search_fields = ("name", "customer__display_name")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
-    readonly_fields = ("name", "size", "content_type", "uploaded_by", "from_staff", "created_at")
+    readonly_fields = ("name", "size", "content_type", "uploaded_by", "from_staff", "created_at", "download_link")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("customer", "file")
+        # The stored file is not a link to the storage: it is downloaded through the checked view.
+        return ("customer", "download_link", "name", "size", "content_type", "uploaded_by", "from_staff",
+                "created_at")
+
+    def get_urls(self):
+        download = path(
+            "<int:object_id>/download/",
+            self.admin_site.admin_view(self.download_view),
+            name="portal_shareddocument_download",
+        )
+        return [download, *super().get_urls()]
+
+    def download_view(self, request, object_id: int):
+        """The file as an attachment for staff allowed to view shared documents (admin_view: staff only)."""
+        document = self.get_object(request, str(object_id))
+        if document is None:
+            raise Http404
+        if not self.has_view_permission(request, document):
+            raise PermissionDenied
+        return document_response(document)
+
+    @admin.display(description=_("file"))
+    def download_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        url = reverse("admin:portal_shareddocument_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
 
     def save_model(self, request, obj, form, change):
         upload = form.cleaned_data.get("file")
         if not change and upload is not None:
             ((_checked, mime),) = check_uploads([upload])
-            obj.name, obj.size, obj.content_type = upload.name[:255], upload.size, mime
+            obj.name, obj.size, obj.content_type = display_name(upload.name, mime), upload.size, mime
             obj.uploaded_by, obj.from_staff = request.user, True
         super().save_model(request, obj, form, change)
 

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Customer, Invoice, SalesOrder
 
+from .documents import document_path, document_storage
+
 
 class Comment(models.Model):
     """A message on an invoice or sales order, from the customer or from staff."""
@@ -53,14 +55,19 @@ class Comment(models.Model):
 
 
 def _document_path(instance, filename):
+    # Kept for migration 0001; new files are named by documents.document_path.
     return f"shared/{instance.customer_id}/{filename}"
 
 
 class SharedDocument(models.Model):
-    """A file staff and the customer exchange, stored through Django's storage API."""
+    """A file staff and the customer exchange, in the private documents storage under a random name.
+
+    `name` is only the (sanitised) name people see; the stored name is random and its extension
+    follows the type detected from the content (portal/documents.py).
+    """
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shared_documents")
-    file = models.FileField(_("file"), upload_to=_document_path, max_length=300)
+    file = models.FileField(_("file"), upload_to=document_path, storage=document_storage, max_length=300)
     name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveIntegerField(_("size (bytes)"))
     content_type = models.CharField(_("type"), max_length=120)

@@ -20,6 +20,7 @@ from billing.models import ContactPerson, Customer, Invoice, Organisation, Sales
 from billing.services import add_contact_person
 from billing.services.invoices import stamp_first_view
 
+from .documents import display_name, stored_name
 from .models import Comment, SharedDocument, StaffNotification
 
 MAX_FILES_PER_UPLOAD = 10
@@ -237,20 +238,25 @@ def check_uploads(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str
 def upload_documents(
     *, customer: Customer, user, files: Sequence[UploadedFile], from_staff: bool = False
 ) -> list[SharedDocument]:
-    """Store files shared with a customer, all or none: one bad file refuses the whole upload."""
+    """Store files shared with a customer, all or none: one bad file refuses the whole upload.
+
+    Each file goes to the private documents storage under a random name whose extension is the type
+    detected from its content; the name it came with is kept only as a sanitised display name.
+    """
     checked = check_uploads(files)
     documents = []
     try:
         for upload, mime in checked:
             document = SharedDocument(
                 customer=customer,
-                name=upload.name[:255],
+                name=display_name(upload.name, mime),
                 size=upload.size,
                 content_type=mime,
                 uploaded_by=user,
                 from_staff=from_staff,
             )
-            document.file.save(upload.name, upload, save=False)
+            # Stored under a random name with the detected type's extension (documents.document_path).
+            document.file.save(stored_name(mime), upload, save=False)
             documents.append(document)
         return SharedDocument.objects.bulk_create(documents)
     except Exception:

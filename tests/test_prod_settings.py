@@ -14,14 +14,16 @@ PROD_ENV = {
     "STRIPE_SECRET_KEY": "sk_live_x",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
     "STRIPE_WEBHOOK_SECRET": "whsec_x",
+    "AWS_STORAGE_BUCKET_NAME": "billing-documents",
 }
 
 
-def _load_prod_settings(**overrides) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in PROD_ENV and k != "PAYMENT_GATEWAY"}
+def _load_prod_settings(code="from django.conf import settings; print(settings.PAYMENT_GATEWAY)",
+                        **overrides) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items()
+           if k not in PROD_ENV and k not in ("PAYMENT_GATEWAY", "DOCUMENTS_STORAGE")}
     env.update({**PROD_ENV, **overrides, "DJANGO_SETTINGS_MODULE": "config.settings.prod"})
     env = {k: v for k, v in env.items() if v is not None}
-    code = "from django.conf import settings; print(settings.PAYMENT_GATEWAY)"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
 
@@ -45,3 +47,27 @@ def test_production_without_the_crm_encryption_key_does_not_start():
 
     assert loaded.returncode != 0
     assert "CRM_ENCRYPTION_KEY" in loaded.stderr
+
+
+DOCUMENTS_BACKEND = "from django.conf import settings; print(settings.STORAGES['documents']['BACKEND'])"
+
+
+def test_production_keeps_documents_in_a_private_s3_bucket():
+    loaded = _load_prod_settings(DOCUMENTS_BACKEND)
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "storages.backends.s3.S3Storage"
+
+
+def test_production_without_a_documents_bucket_does_not_start():
+    loaded = _load_prod_settings(DOCUMENTS_BACKEND, AWS_STORAGE_BUCKET_NAME=None)
+
+    assert loaded.returncode != 0
+    assert "AWS_STORAGE_BUCKET_NAME" in loaded.stderr
+
+
+def test_a_single_production_node_may_keep_documents_in_a_private_directory():
+    loaded = _load_prod_settings(DOCUMENTS_BACKEND, DOCUMENTS_STORAGE="local", AWS_STORAGE_BUCKET_NAME=None)
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "portal.documents.PrivateFileSystemStorage"

@@ -152,8 +152,45 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
+
+def documents_storage_from_env(kind: str) -> dict:
+    """Where customers' shared documents are kept: never at a public URL (portal/documents.py).
+
+    "local": a private directory (DOCUMENTS_ROOT) that no URL serves, for `make run` and one node.
+    "s3": a private S3-compatible bucket through django-storages; the download views stream the file
+    after checking who may see it, so the bucket never needs a public or signed URL.
+    """
+    if kind == "local":
+        return {
+            "BACKEND": "portal.documents.PrivateFileSystemStorage",
+            "OPTIONS": {"location": env.path("DOCUMENTS_ROOT", default=BASE_DIR / "private" / "documents")},
+        }
+    if kind == "s3":
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+                "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+                "region_name": env("AWS_S3_REGION_NAME", default=None),
+                # Unset: boto3 finds credentials itself (instance role, AWS_* variables, config files).
+                "access_key": env("AWS_ACCESS_KEY_ID", default=None),
+                "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
+                "location": env("AWS_LOCATION", default=""),
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": 60,
+                "file_overwrite": False,
+                "object_parameters": {"ContentDisposition": "attachment"},
+            },
+        }
+    raise ValueError(f"DOCUMENTS_STORAGE must be 'local' or 's3', not {kind!r}")
+
+
+DOCUMENTS_STORAGE = env("DOCUMENTS_STORAGE", default="local")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "documents": documents_storage_from_env(DOCUMENTS_STORAGE),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,5 +1,5 @@
 from .base import *  # noqa: F401,F403
-from .base import REDIS_URL, database_from_env, env
+from .base import REDIS_URL, STORAGES, database_from_env, documents_storage_from_env, env
 
 DEBUG = False
 # No defaults: a missing secret stops the process at start.
@@ -25,3 +25,7 @@ STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
 # Login rate limits and locks must hold across web nodes: they live in Redis, never in one process's
 # memory (base.py falls back to a local cache for `make run` without Redis).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Web nodes share no disk: shared documents go to a private S3-compatible bucket unless told otherwise
+# (DOCUMENTS_STORAGE=local for a single node). Without AWS_STORAGE_BUCKET_NAME the start stops.
+DOCUMENTS_STORAGE = env("DOCUMENTS_STORAGE", default="s3")
+STORAGES = {**STORAGES, "documents": documents_storage_from_env(DOCUMENTS_STORAGE)}

@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from billing.models import Organisation
 from billing.services import update_own_contact_details
 from portal import selectors
+from portal.documents import document_response
 from portal.forms import MyDetailsForm, UploadForm
 from portal.services import upload_documents
 
@@ -84,11 +85,6 @@ def document_list(request):
 
 @portal_view
 def document_download(request, document_id: int):
+    # Visible through the portal's one visibility selector, or a 404 that confirms nothing.
     document = get_object_or_404(selectors.visible_documents(user=request.user), pk=document_id)
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404("This file is no longer stored.") from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=document.name, content_type=document.content_type
-    )
+    return document_response(document)
