@@ -10,20 +10,13 @@ from allauth.core.internal.ratelimit import parse_rates
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 
 from config.settings import base
+from tests.test_prod_settings import PROD_ENV
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 LOGIN_URL = "/accounts/login/"
 TOO_MANY = "Too many failed login attempts"
-# What config.settings.prod needs to start (tests/test_prod_settings.py).
-PRODUCTION_ENV = {
-    "DJANGO_SECRET_KEY": "x" * 50,
-    "DJANGO_ALLOWED_HOSTS": "billing.example.com",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
-    "CRM_ENCRYPTION_KEY": "hJ0m5l5Yb0oYb2bX0l3m7m1q8y6Zk2p4c9t1w3e5r7s=",
-    "STRIPE_SECRET_KEY": "sk_live_x",
-    "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
-    "STRIPE_WEBHOOK_SECRET": "whsec_x",
-}
+# What config.settings.prod needs to start: the same environment its own tests use.
+PRODUCTION_ENV = PROD_ENV
 
 
 def production_login_limits() -> dict:
