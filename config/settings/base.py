@@ -120,6 +120,8 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Billing portal")
+# Forwarding a document from the portal: at most this many per contact an hour (counted in the cache).
+PORTAL_FORWARDS_PER_HOUR = env.int("PORTAL_FORWARDS_PER_HOUR", default=10)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
