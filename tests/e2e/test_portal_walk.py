@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -137,7 +138,9 @@ def test_head_office_walk_through_the_portal(live_server, browser):
     for path in ["/admin/", "/admin/billing/invoice/", f"/admin/billing/invoice/{invoice.pk}/change/",
                  "/admin/billing/customer/", f"/admin/billing/customer/{contact.customer.pk}/change/",
                  f"/admin/billing/customer/{contact.customer.pk}/hierarchy/", "/admin/portal/forwardeddocument/",
-                 "/admin/billing/payment/"]:
+                 "/admin/billing/payment/", "/admin/billing/invoice/add/",
+                 reverse("admin:billing_customer_statement", args=[contact.customer.pk]),
+                 reverse("admin:crmsync_crmconnection_changelist")]:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, f"{path} answered {response.status}"
         page.wait_for_load_state("load")
