@@ -2,6 +2,7 @@
 person only when staff add it or the recipient accepts the invitation in the email."""
 
 import re
+import uuid
 
 import pytest
 from django.core import mail
@@ -119,3 +120,29 @@ def test_staff_add_a_forwarded_address_as_a_contact_person_from_the_admin(client
     forward.refresh_from_db()
     assert forward.contact.email == "buyer@partner.example" and forward.contact.customer == invoice.customer
     assert forward.added_by == staff
+
+
+def test_the_count_lives_in_redis_so_every_web_node_sees_it(client, invoice, settings):
+    import redis
+    from django.core.cache import caches
+
+    prefix = f"secheaders-test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": settings.REDIS_URL, "KEY_PREFIX": prefix}}
+    settings.PORTAL_FORWARDS_PER_HOUR = 2
+    contact = invoice.customer.contacts.get()
+    client.force_login(contact.user)
+    other_node = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        _forward(client, invoice, "one@example.net")
+        _forward(client, invoice, "two@example.net")
+        keys = other_node.keys(f"{prefix}:*forwards*")
+        refused = _forward(client, invoice, "three@example.net")
+
+        assert len(keys) == 1 and 0 < other_node.ttl(keys[0]) <= 3600
+        assert refused.status_code == 400
+        assert ForwardedDocument.objects.count() == 2
+    finally:
+        for key in other_node.keys(f"{prefix}:*"):
+            other_node.delete(key)
+        caches["default"].close()
