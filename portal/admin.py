@@ -1,7 +1,7 @@
 """Back office views of what customers do in the portal: comments (staff reply), documents, notifications."""
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -9,8 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .documents import display_name, document_response
-from .models import Comment, PortalLogin, SharedDocument, StaffNotification
-from .services import check_uploads
+from .models import Comment, ForwardedDocument, PortalLogin, SharedDocument, StaffNotification
+from .services import add_forward_recipients, check_uploads
 
 
 @admin.register(Comment)
@@ -142,3 +142,38 @@ class PortalLoginAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ForwardedDocument)
+class ForwardedDocumentAdmin(admin.ModelAdmin):
+    """Documents customers forwarded from the portal; staff add a recipient as a contact person from here."""
+
+    list_display = ("forwarded_at", "email", "name", "customer", "invoice", "sales_order", "forwarded_by", "contact",
+                    "added_at")
+    list_filter = (("contact", admin.EmptyFieldListFilter), "forwarded_at")
+    search_fields = ("email", "name", "customer__display_name", "invoice__number", "sales_order__number")
+    list_select_related = ("customer", "invoice", "sales_order", "forwarded_by", "contact")
+    readonly_fields = ("customer", "invoice", "sales_order", "email", "name", "forwarded_by", "forwarded_at",
+                       "contact", "added_at", "added_by")
+    exclude = ("invitation_hash",)
+    actions = ("add_as_contact_person",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_contact_permission(self, request):
+        return request.user.has_perm("billing.add_contactperson")
+
+    @admin.action(description=_("Add as contact person"), permissions=["add_contact"])
+    def add_as_contact_person(self, request, queryset):
+        try:
+            added = add_forward_recipients(forwards=queryset, staff_user=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(
+                request, _("%(count)d recipient(s) added as contact persons.") % {"count": len(added)}
+            )

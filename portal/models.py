@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Customer, Invoice, SalesOrder
+from billing.models import ContactPerson, Customer, Invoice, SalesOrder
 
 from .documents import document_path, document_storage
 
@@ -107,6 +107,54 @@ class StaffNotification(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class ForwardedDocument(models.Model):
+    """An invoice or sales order a contact emailed to an address from the portal.
+
+    The recipient is not a contact person of the customer yet: it becomes one only when staff add it
+    (admin action) or the recipient accepts the invitation in the email. Then `contact` is set.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", help_text=_("The document's customer.")
+    )
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sales_order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(_("sent to"))
+    name = models.CharField(_("recipient's name"), max_length=200, blank=True)
+    forwarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
+    forwarded_at = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
+    # Only a hash of the invitation's token is kept: a leaked database adds nobody as a contact.
+    invitation_hash = models.CharField(max_length=64, unique=True, editable=False)
+    contact = models.ForeignKey(
+        ContactPerson, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("contact person"),
+    )
+    added_at = models.DateTimeField(_("added as contact"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("added by"), help_text=_("The staff member who added the recipient; empty if they accepted."),
+    )
+
+    class Meta:
+        ordering = ["-forwarded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(invoice__isnull=False, sales_order__isnull=True)
+                | Q(invoice__isnull=True, sales_order__isnull=False),
+                name="forward_of_one_document",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.document} → {self.email}"
+
+    @property
+    def document(self):
+        return self.invoice or self.sales_order
 
 
 class PortalLogin(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import account, details, home, invoices, payments, sales_orders, statement, subscriptions
+from .views import account, details, forwards, home, invoices, payments, sales_orders, statement, subscriptions
 
 app_name = "portal"
 
@@ -29,5 +29,7 @@ urlpatterns = [
     path("documents/", details.document_list, name="document-list"),
     path("documents/<int:document_id>/download/", details.document_download, name="document-download"),
     path("my-account/", account.my_account, name="my-account"),
+    # The invitation in a forwarded document's email: no login (the recipient has none yet).
+    path("forwarded/<str:token>/", forwards.forward_invitation, name="forward-invitation"),
     path("pay/", include("portal.payments_urls")),
 ]

@@ -10,7 +10,15 @@ CRM_ENCRYPTION_KEY = env("CRM_ENCRYPTION_KEY")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS: a year, subdomains included (every host under the domain must then serve HTTPS; set
+# SECURE_HSTS_INCLUDE_SUBDOMAINS=0 if one cannot). Preloading is a promise to the browsers' built-in
+# lists that is slow to undo, so it is the operator's choice (SECURE_HSTS_PRELOAD=1), and check --deploy's
+# reminder about it (security.W021) is silenced while it is off: see README "Security headers".
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 
 # Payments in production go through Stripe only: the sandbox gateway marks invoices paid without

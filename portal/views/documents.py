@@ -27,9 +27,10 @@ def comment_from_form(request, *, document: Invoice | SalesOrder) -> tuple[Comme
 def forward_from_form(
     request, *, document: Invoice | SalesOrder, label: str, render_pdf: Callable[[], bytes]
 ) -> tuple[ForwardForm, bool]:
-    """Email `document`'s PDF to the address in request.POST, who becomes a contact person.
+    """Email `document`'s PDF to the address in request.POST (invited, not made, a contact person).
 
-    The PDF is rendered only once the form is valid. Returns the form (with errors) and whether it was sent.
+    The PDF is rendered only once the form is valid and the contact's hourly allowance has room.
+    Returns the form (with errors) and whether it was sent.
     """
     form = ForwardForm(request.POST)
     if form.is_valid():
@@ -39,7 +40,7 @@ def forward_from_form(
                 user=request.user,
                 email=form.cleaned_data["email"],
                 name=form.cleaned_data["name"],
-                pdf=render_pdf(),
+                render_pdf=render_pdf,
                 filename=f"{document.number}.pdf",
             )
         except ValidationError as exc:
@@ -47,8 +48,8 @@ def forward_from_form(
         else:
             messages.success(
                 request,
-                f"{label} {document.number} sent to {form.cleaned_data['email']}; "
-                "they are now a contact person of your account.",
+                f"{label} {document.number} sent to {form.cleaned_data['email']}. The email invites them "
+                "to become a contact person of your account; they are added only if they accept.",
             )
             return form, True
     return form, False

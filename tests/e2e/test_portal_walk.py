@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -21,7 +22,7 @@ from tests.factories import (
     StaffUserFactory,
 )
 
-from .conftest import log_in
+from .conftest import log_in, staff_session, watch_csp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHOTS = Path("/tmp/portal-walk")
@@ -35,7 +36,7 @@ def _story():
     organisation.address = "500 Market Street\nSan Francisco, CA 94105"
     organisation.portal_banner_message = "Our bank details changed on 1 November: see your latest invoice."
     organisation.save()
-    StaffUserFactory(email="bookkeeper@acme.example")
+    staff = StaffUserFactory(email="bookkeeper@acme.example")
     contact = ContactPersonFactory(customer__display_name="Northwind Holdings", first_name="Dana",
                                    last_name="Reyes", customer__billing_address="1 Harbour Road\nSeattle, WA")
     head = contact.customer
@@ -57,13 +58,14 @@ def _story():
                                  unallocated=Decimal("0.00"), paid_on=last_quarter_day + dt.timedelta(days=5),
                                  reference=f"ACH-77{i}")
         AllocationFactory(payment=payment, invoice=paid, amount=Decimal("320.00"))
-    return contact
+    return contact, staff
 
 
 def test_head_office_walk_through_the_portal(live_server, browser):
-    contact = _story()
+    contact, staff = _story()
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    csp_violations = watch_csp(context)
     page = context.new_page()
     page.set_default_timeout(20_000)
 
@@ -113,12 +115,46 @@ def test_head_office_walk_through_the_portal(live_server, browser):
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
     download.value.save_as("/tmp/portal-receipt.pdf")
+
+    # The sandbox pay pages: pay one invoice by card, the sandbox's "succeeds" outcome.
+    page.goto(f"{live_server.url}/invoices/")
+    page.get_by_role("link", name="INV-1002").click()
+    page.wait_for_url("**/invoices/*/")
+    page.goto(page.url.replace("/invoices/", "/pay/invoice/"))
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url("**/pay/checkout/**")
+    page.get_by_label("payment succeeds").check()
+    page.locator("[data-pay]").click()
+    page.wait_for_url("**/done/")
+    page.goto(f"{live_server.url}/pay/methods/")
     context.close()
 
+    # What a bookkeeper opens in the back office keeps the policy too.
+    admin = browser.new_context(viewport={"width": 1280, "height": 900})
+    admin_violations = watch_csp(admin)
+    staff_session(admin, live_server, staff)
+    page = admin.new_page()
+    invoice = contact.customer.invoices.order_by("pk").first()
+    for path in ["/admin/", "/admin/billing/invoice/", f"/admin/billing/invoice/{invoice.pk}/change/",
+                 "/admin/billing/customer/", f"/admin/billing/customer/{contact.customer.pk}/change/",
+                 f"/admin/billing/customer/{contact.customer.pk}/hierarchy/", "/admin/portal/forwardeddocument/",
+                 "/admin/billing/payment/", "/admin/billing/invoice/add/",
+                 reverse("admin:billing_customer_statement", args=[contact.customer.pk]),
+                 reverse("admin:crmsync_crmconnection_changelist")]:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, f"{path} answered {response.status}"
+        page.wait_for_load_state("load")
+    page.screenshot(path=SHOTS / "admin-hierarchy.png", full_page=True)
+    admin.close()
+    assert csp_violations == []
+    assert admin_violations == []
+
     phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone_violations = watch_csp(phone)
     page = phone.new_page()
     log_in(page, live_server, contact.email, PORTAL_PASSWORD)
     page.screenshot(path=SHOTS / "home-phone.png", full_page=True)
     page.goto(f"{live_server.url}/invoices/")
     page.screenshot(path=SHOTS / "invoices-phone.png", full_page=True)
     phone.close()
+    assert phone_violations == []

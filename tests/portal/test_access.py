@@ -4,7 +4,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.models import ContactPerson
-from portal.models import Comment, SharedDocument, StaffNotification
+from portal.models import Comment, ForwardedDocument, SharedDocument, StaffNotification
 from tests.factories import (
     StaffUserFactory,
 )
@@ -112,7 +112,7 @@ def test_an_empty_comment_is_refused_with_a_message_and_nothing_stored(client, h
     assert not Comment.objects.exists()
 
 
-def test_forwarding_an_invoice_emails_the_pdf_and_adds_the_recipient_as_a_contact(
+def test_forwarding_an_invoice_emails_the_pdf_and_records_the_forward_without_adding_a_contact(
     client, head_office, ledger, django_capture_on_commit_callbacks
 ):
     invoice = ledger["shared"]["invoice"]
@@ -125,9 +125,10 @@ def test_forwarding_an_invoice_emails_the_pdf_and_adds_the_recipient_as_a_contac
 
     sent = [m for m in mail.outbox if m.to == ["ap@shared.example"]]
     assert sent and sent[0].attachments[0][0] == f"{invoice.number}.pdf"
-    assert ContactPerson.objects.filter(
-        customer=head_office["shared"], email="ap@shared.example", first_name="Alex"
+    assert ForwardedDocument.objects.filter(
+        customer=head_office["shared"], invoice=invoice, email="ap@shared.example", name="Alex Payable"
     ).exists()
+    assert not ContactPerson.objects.filter(email="ap@shared.example").exists()
 
 
 def test_forwarding_to_a_bad_address_is_refused_and_adds_no_contact(client, head_office, ledger):

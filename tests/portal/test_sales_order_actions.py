@@ -4,12 +4,12 @@ import pytest
 from django.core import mail
 
 from billing.models import ContactPerson
-from portal.models import Comment
+from portal.models import Comment, ForwardedDocument
 
 pytestmark = pytest.mark.django_db
 
 
-def test_forwarding_a_branch_sales_order_emails_its_pdf_and_adds_the_recipient_as_a_contact(
+def test_forwarding_a_branch_sales_order_emails_its_pdf_and_records_the_forward(
     client, head_office, ledger, django_capture_on_commit_callbacks
 ):
     order = ledger["shared"]["order"]
@@ -23,7 +23,9 @@ def test_forwarding_a_branch_sales_order_emails_its_pdf_and_adds_the_recipient_a
     assert response.status_code == 302
     sent = [m for m in mail.outbox if m.to == ["buyer@shared.example"]]
     assert sent and sent[0].attachments[0][0] == f"{order.number}.pdf"
-    assert ContactPerson.objects.filter(customer=head_office["shared"], email="buyer@shared.example").exists()
+    assert ForwardedDocument.objects.filter(customer=head_office["shared"], sales_order=order,
+                                            email="buyer@shared.example").exists()
+    assert not ContactPerson.objects.filter(email="buyer@shared.example").exists()
 
 
 def test_forwarding_a_sales_order_to_a_bad_address_is_refused_and_sends_nothing(client, head_office, ledger):
