@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.utils import timezone
@@ -66,6 +67,11 @@ def _http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
+def _seconds(value: float) -> str:
+    """4 -> "4 s", 0.25 -> "0.25 s": log lines and reasons read as sentences."""
+    return f"{value:g} s"
+
+
 class ZohoClient:
     """One client per sync run (it counts its requests). Not shared between threads."""
 
@@ -95,6 +101,7 @@ class ZohoClient:
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self.request_count = 0
+        self.timeout = timeout
         self._http = httpx.Client(timeout=timeout)
 
     @property
@@ -154,7 +161,7 @@ class ZohoClient:
             try:
                 response = self._http.request(method, url, headers=headers, **kwargs)
             except httpx.HTTPError as exc:
-                problem = f"Zoho CRM could not be reached ({type(exc).__name__})."
+                problem = self._network_problem(exc)
                 response = None
             else:
                 if response.status_code != 429 and response.status_code < 500:
@@ -172,9 +179,27 @@ class ZohoClient:
             delay = self.backoff_seconds * (2**attempt)
             if response is not None and response.headers.get("Retry-After", "").isdigit():
                 delay = max(delay, min(float(response.headers["Retry-After"]), 60.0))
-            logger.info("Zoho CRM %s %s: %s; retrying in %.2fs", method, url.split("?")[0], problem, delay)
+            # A sentence staff can read in the worker log, e.g. "Zoho CRM did not answer within
+            # 30 s; retrying GET /crm/v8/Accounts in 4 s (attempt 2 of 5)."
+            logger.info(
+                "%s; retrying %s %s in %s (attempt %d of %d).",
+                problem.rstrip("."),
+                method,
+                urlsplit(url).path,
+                _seconds(delay),
+                attempt + 2,
+                self.max_retries + 1,
+            )
             time.sleep(delay)
             attempt += 1
+
+    def _network_problem(self, exc: httpx.HTTPError) -> str:
+        """Why no answer came, in staff's words: a timeout is not an unreachable server."""
+        if isinstance(exc, httpx.TimeoutException):
+            return f"Zoho CRM did not answer within {_seconds(self.timeout)}"
+        if isinstance(exc, httpx.ConnectError):
+            return "Zoho CRM could not be reached (the connection was refused or the address is unknown)"
+        return f"The connection to Zoho CRM broke off ({type(exc).__name__})"
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Organisation
 from crmsync import crypto
+from crmsync.clients import http_timeout
 from crmsync.mapping import validate_mapping
 from crmsync.models import CrmConnection, SyncRun
 from crmsync.zoho import CrmAuthError, CrmError, ZohoClient
@@ -43,6 +44,7 @@ def connect_crm(
         refresh_token=refresh_token,
         max_retries=1,
         backoff_seconds=getattr(settings, "CRM_HTTP_BACKOFF_SECONDS", 1.0),
+        timeout=http_timeout(),
     )
     try:
         with probe:
