@@ -166,6 +166,12 @@ class SyncRun(models.Model):
         return f"{self.get_trigger_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
 
     @property
+    def reason(self) -> str:
+        """Why the run happened and, when it failed or was skipped, why: "Instant Sync: <message>"."""
+        started_by = str(self.get_trigger_display())
+        return f"{started_by}: {self.message}" if self.message else started_by
+
+    @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
 

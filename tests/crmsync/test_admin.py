@@ -262,3 +262,18 @@ def test_the_overview_names_itself_once_in_the_breadcrumbs_and_its_buttons_share
     rows = page.split('class="submit-row crm-actions"')[1:]
     assert len(rows) == 2
     assert "crm-actions" in staff.get(reverse("admin:crmsync_configure")).content.decode()
+
+
+def test_the_history_list_shows_why_each_run_ran_and_why_it_failed(staff, make_connection, fake):
+    make_connection()
+    fake.fail_next(1_000, status=429)
+    failed = sync_crm(trigger=SyncRun.Trigger.INSTANT)
+    fake.faults.clear()
+    SyncRun.objects.create(trigger=SyncRun.Trigger.SCHEDULED, status=SyncRun.Status.SUCCEEDED)
+
+    page = staff.get(reverse("admin:crmsync_syncrun_changelist")).content.decode()
+
+    assert "<th" in page and ">Reason<" in page
+    assert f"Instant Sync: {failed.message}" in page
+    assert "gave up after 4 attempts" in failed.message
+    assert "Scheduled (every 2 hours)" in page

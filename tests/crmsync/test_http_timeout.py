@@ -21,9 +21,7 @@ def _hang_first(calls: int, seconds: float):
     return hook
 
 
-def test_a_crm_slower_than_crm_http_timeout_is_given_up_on_and_retried(
-    fake, make_connection, settings, caplog
-):
+def test_a_crm_slower_than_crm_http_timeout_is_given_up_on_and_retried(fake, make_connection, settings, caplog):
     fake.add_account("Acme")
     connection = make_connection()
     settings.CRM_HTTP_TIMEOUT = 0.2
