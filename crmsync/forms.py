@@ -2,11 +2,13 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .mapping import ACCOUNTS, CONTACTS, CUSTOM_PREFIX, CUSTOMER_TARGETS
 from .models import CrmConnection
+from .zoho import ZOHO_SCOPE_STRING
 
 ZOHO_DATA_CENTRES = [
     ("https://accounts.zoho.com", "https://www.zohoapis.com", "US"),
@@ -46,9 +48,11 @@ class CredentialsForm(forms.Form):
         label=gettext_lazy("Refresh token"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text=gettext_lazy(
-            "Generated with the ZohoCRM.modules.ALL and ZohoCRM.settings.ALL scopes. "
-            "Leave empty to keep the stored one."
+        help_text=format_lazy(
+            "{} {} {}",
+            gettext_lazy("Generate it in the Zoho API console with these scopes, pasted as one string:"),
+            ZOHO_SCOPE_STRING,
+            gettext_lazy("Leave empty to keep the stored one."),
         ),
     )
 

@@ -42,6 +42,8 @@ class CrmConnection(models.Model):
     access_token_encrypted = models.TextField(blank=True, editable=False)
     access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+    # What connecting could not check (e.g. the currency without ZohoCRM.org.READ); shown to staff.
+    connect_warning = models.TextField(_("connection warning"), blank=True, editable=False)
 
     # State
     is_enabled = models.BooleanField(_("integration enabled"), default=False)

@@ -32,6 +32,45 @@ UPSERT_BATCH = 100  # Zoho's limit for one insert/update/upsert call
 DISCRETE_PAGE_LIMIT = 10
 
 
+# Every scope the product's calls need (see `required_scope`), as the one string staff paste into
+# the Zoho API console when they generate the refresh token. Records of every module we read or
+# write (Accounts, Contacts, Deals, and the transaction modules) need modules.ALL; the field
+# list and views are read for the set-up steps; the organisation for its base currency.
+ZOHO_SCOPES = (
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.settings.fields.READ",
+    "ZohoCRM.settings.custom_views.READ",
+    "ZohoCRM.org.READ",
+)
+ZOHO_SCOPE_STRING = ",".join(ZOHO_SCOPES)
+
+
+def required_scope(path: str) -> str:
+    """The scope of ZOHO_SCOPES that a call to `path` (relative to /crm/v8/) needs.
+
+    Zoho's OAUTH_SCOPE_MISMATCH answer does not say which scope is missing; the path does.
+    """
+    parts = path.strip("/").split("?")[0].split("/")
+    if parts[0] == "org":
+        family = "ZohoCRM.org."
+    elif parts[0] == "users":
+        family = "ZohoCRM.users."
+    elif parts[0] == "settings":
+        family = f"ZohoCRM.settings.{parts[1] if len(parts) > 1 else ''}."
+    else:
+        family = "ZohoCRM.modules."
+    return next((scope for scope in ZOHO_SCOPES if scope.startswith(family)), family + "READ")
+
+
+def scope_mismatch_reason(method: str, path: str) -> str:
+    """What staff read when Zoho refuses a call for want of a scope: the scope and the way out."""
+    return (
+        f"Zoho CRM refused {method} {path.strip('/').split('?')[0]}: the refresh token was generated "
+        f"without the {required_scope(path)} scope. Generate a new refresh token in the Zoho "
+        f"API console with the scopes {ZOHO_SCOPE_STRING} and enter it under Update Credentials."
+    )
+
+
 class CrmError(Exception):
     """A Zoho CRM failure, with a reason fit to show staff."""
 
@@ -42,6 +81,14 @@ class CrmError(Exception):
 
 class CrmAuthError(CrmError):
     """The credentials were refused: staff must update them."""
+
+
+class CrmScopeError(CrmAuthError):
+    """The token lacks a scope this call needs (401 OAUTH_SCOPE_MISMATCH); a refresh cannot fix it."""
+
+    def __init__(self, reason: str, *, scope: str):
+        super().__init__(reason)
+        self.scope = scope
 
 
 class CrmUnavailable(CrmError):
@@ -226,6 +273,8 @@ class ZohoClient:
         if response.status_code == 204 or (response.status_code == 304):
             return None
         body = self._json(response)
+        if response.status_code == 401 and isinstance(body, dict) and body.get("code") == "OAUTH_SCOPE_MISMATCH":
+            raise CrmScopeError(scope_mismatch_reason(method, path), scope=required_scope(path))
         if response.status_code == 401:
             raise CrmAuthError("Zoho CRM refused the access token. Update the CRM credentials.")
         if response.status_code >= 400:

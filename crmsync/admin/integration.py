@@ -16,7 +16,7 @@ from crmsync import selectors, services
 from crmsync.forms import ConfigureForm, CredentialsForm, SearchForm
 from crmsync.mapping import default_mapping
 from crmsync.models import CrmConnection, SyncRun
-from crmsync.zoho import CrmError
+from crmsync.zoho import ZOHO_SCOPE_STRING, CrmError
 
 _ACTIONS = {
     "instant_sync": (services.request_instant_sync, _("Instant Sync started. Progress shows below.")),
@@ -107,11 +107,13 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             form = CredentialsForm(request.POST)
             if form.is_valid():
                 try:
-                    services.connect_crm(**form.cleaned_data)
+                    connected = services.connect_crm(**form.cleaned_data)
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
                     self.message_user(request, _("Connected to Zoho CRM."), messages.SUCCESS)
+                    if connected.connect_warning:
+                        self.message_user(request, connected.connect_warning, messages.WARNING)
                     target = (
                         "admin:crmsync_crmconnection_changelist"
                         if connection.is_configured
@@ -129,7 +131,9 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             )
         title = _("Update Zoho CRM credentials") if connection.has_credentials else _("Connect Zoho CRM")
         return TemplateResponse(
-            request, "admin/crmsync/form.html", self._context(request, title, form=form, connection=connection)
+            request,
+            "admin/crmsync/form.html",
+            self._context(request, title, form=form, connection=connection, scopes=ZOHO_SCOPE_STRING),
         )
 
     # -- the five steps ----------------------------------------------------------------------
