@@ -105,20 +105,25 @@ def configure_sync(
     duplicate_policy: str,
     account_view: dict | None,
     contact_view: dict | None,
-    field_mapping: dict,
-    crm_fields: dict[str, list[dict]],
+    field_mapping: dict | None,
+    crm_fields: dict[str, list[dict]] | None,
     sync_now: bool,
 ) -> CrmConnection:
     """Save the five set-up steps; with `sync_now` (Save and Sync) start the initial sync after commit.
 
     `account_view` / `contact_view` are {"id", "name"} from the CRM's view list. The mapping is
-    validated against `crm_fields` (the CRM's field lists). A change of module, view or mapping
+    validated against `crm_fields` (the CRM's field lists: names and types); when they could not
+    be read (`None`), the stored mapping (or the defaults) stays. A change of module, view or mapping
     makes the next run a full one. Raises ValidationError.
     """
     connection = CrmConnection.objects.select_for_update().get(pk=CrmConnection.current().pk)
     if not connection.has_credentials:
         raise ValidationError(_("Connect Zoho CRM before configuring the sync."), code="not_connected")
-    mapping = validate_mapping(mapping=field_mapping, crm_fields=crm_fields)
+    if field_mapping is None or crm_fields is None:
+        # Zoho's field list could not be read: the mapping in use stays (empty = the defaults).
+        mapping = connection.field_mapping
+    else:
+        mapping = validate_mapping(mapping=field_mapping, crm_fields=crm_fields)
     before = (
         connection.module,
         connection.account_view_id,

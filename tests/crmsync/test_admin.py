@@ -50,8 +50,7 @@ def test_connect_configure_save_and_sync_then_see_history(staff, fake_server, fa
                 "duplicate_policy": "skip",
                 "account_view": acme_view,
                 "contact_view": "",
-                "accounts_mapping": form.initial["accounts_mapping"],
-                "contacts_mapping": form.initial["contacts_mapping"],
+                **{name: picked for name, picked in form.initial.items() if "__" in name},
                 "save_and_sync": "1",
             },
         )
@@ -78,8 +77,8 @@ def test_save_and_sync_later_only_saves(staff, make_connection, django_capture_o
                 "duplicate_policy": "overwrite",
                 "account_view": "",
                 "contact_view": "",
-                "accounts_mapping": form.initial["accounts_mapping"],
-                "contacts_mapping": "Full_Name = display_name",
+                **{name: picked for name, picked in form.initial.items() if name.startswith("accounts__")},
+                "contacts__display_name": "Full_Name",
                 "save_later": "1",
             },
         )
@@ -99,13 +98,13 @@ def test_a_mapping_to_an_unknown_crm_field_is_shown_on_the_form(staff, make_conn
             "duplicate_policy": "skip",
             "account_view": "",
             "contact_view": "",
-            "accounts_mapping": "Account_Name = display_name\nNope_Field = phone",
-            "contacts_mapping": "",
+            "accounts__display_name": "Account_Name",
+            "accounts__phone": "Nope_Field",
             "save_later": "1",
         },
     )
     assert response.status_code == 200
-    assert "Zoho CRM has no field Nope_Field" in response.content.decode()
+    assert "Nope_Field is not one of the available choices" in response.content.decode()
 
 
 def test_instant_sync_pause_resume_and_disable_buttons(

@@ -181,6 +181,7 @@ class FakeZoho:
         self.currency = "USD"  # the CRM organisation's base currency
         self.scopes = ALL_SCOPES  # granted to the refresh token, comma separated; tests narrow it
         self.token_scopes: dict[str, str] = {}
+        self.extra_fields: dict[str, list[tuple[str, str, str, bool]]] = {}  # see add_field
         self._ids = itertools.count(4150868000000000001)
         self._snapshots: dict[str, list[str]] = {}
         self._snapshot_ids = itertools.count(1)
@@ -264,6 +265,11 @@ class FakeZoho:
                     "deleted_by": {"name": "Fake Admin"},
                 }
             )
+
+    def add_field(self, module: str, api_name: str, label: str, data_type: str) -> None:
+        """A custom field staff added in the CRM; settings/fields lists it after the standard ones."""
+        with self.lock:
+            self.extra_fields.setdefault(module, []).append((api_name, label, data_type, True))
 
     def fail_next(self, count: int, *, status: int = 429, path_contains: str = "") -> None:
         """The next `count` API requests (matching `path_contains`) answer `status`."""
@@ -439,7 +445,7 @@ class FakeZoho:
                     "read_only": a in ("Created_Time", "Modified_Time", "Full_Name"),
                     "visible": True,
                 }
-                for n, (a, label, t, c) in enumerate(defs)
+                for n, (a, label, t, c) in enumerate([*defs, *self.extra_fields.get(query["module"], [])])
             ]
         }
 
