@@ -73,3 +73,16 @@ def test_a_refused_connection_is_not_called_a_timeout(caplog):
         "Zoho CRM could not be reached (the connection was refused or the address is unknown); "
         "gave up after 2 attempts. The next sync will try again."
     )
+
+
+def test_a_sync_that_does_not_run_says_why_in_a_sentence(make_connection, caplog):
+    from crmsync.models import SyncRun
+    from crmsync.services import pause_sync, sync_crm
+
+    make_connection()
+    pause_sync()
+
+    with caplog.at_level(logging.INFO, logger="crmsync.services.sync"):
+        assert sync_crm(trigger=SyncRun.Trigger.SCHEDULED) is None
+
+    assert "The CRM sync (scheduled) did not run: the integration is paused." in caplog.messages
