@@ -28,4 +28,10 @@ def client_for(connection: CrmConnection) -> ZohoClient:
         on_new_token=save_token,
         max_retries=getattr(settings, "CRM_HTTP_RETRIES", 4),
         backoff_seconds=getattr(settings, "CRM_HTTP_BACKOFF_SECONDS", 1.0),
+        timeout=http_timeout(),
     )
+
+
+def http_timeout() -> float:
+    """Seconds to wait for one Zoho answer (settings.CRM_HTTP_TIMEOUT, env, default 30)."""
+    return float(getattr(settings, "CRM_HTTP_TIMEOUT", 30.0))

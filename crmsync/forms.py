@@ -1,12 +1,13 @@
 """Admin forms: Zoho CRM credentials and the five set-up steps."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .mapping import ACCOUNTS, CONTACTS, CUSTOM_PREFIX, CUSTOMER_TARGETS
+from .mapping import ACCOUNTS, CONTACTS, CUSTOM_PREFIX, CUSTOMER_TARGETS, type_problem
 from .models import CrmConnection
+from .zoho import ZOHO_SCOPE_STRING
 
 ZOHO_DATA_CENTRES = [
     ("https://accounts.zoho.com", "https://www.zohoapis.com", "US"),
@@ -46,35 +47,34 @@ class CredentialsForm(forms.Form):
         label=gettext_lazy("Refresh token"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text=gettext_lazy(
-            "Generated with the ZohoCRM.modules.ALL and ZohoCRM.settings.ALL scopes. "
-            "Leave empty to keep the stored one."
+        help_text=format_lazy(
+            "{} {} {}",
+            gettext_lazy("Generate it in the Zoho API console with these scopes, pasted as one string:"),
+            ZOHO_SCOPE_STRING,
+            gettext_lazy("Leave empty to keep the stored one."),
         ),
     )
 
 
-def _format_mapping(pairs) -> str:
-    return "\n".join(f"{crm} = {target}" for crm, target in pairs)
+# Targets fed by several CRM fields joined in the CRM's field order (street, city, code, country).
+JOINED_TARGETS = ("billing_address", "shipping_address")
+CUSTOM_PICKER = "custom"
+MODULE_PREFIX = {ACCOUNTS: "accounts", CONTACTS: "contacts"}
 
 
-def parse_mapping(text: str) -> list[list[str]]:
-    """'Account_Name = display_name' lines → pairs. Raises ValidationError on a bad line."""
-    pairs = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        crm, sep, target = (part.strip() for part in line.partition("="))
-        if not sep or not crm or not target:
-            raise ValidationError(
-                _("Line %(n)d: write it as CRM_Field = billing_field."), code="bad_line", params={"n": number}
-            )
-        pairs.append([crm, target])
-    return pairs
+def picker_name(module: str, target: str) -> str:
+    """The form field of one mapping pick, e.g. "accounts__display_name", "contacts__custom"."""
+    return f"{MODULE_PREFIX[module]}__{target}"
 
 
 class ConfigureForm(forms.Form):
-    """The five steps on one page: module, extent, duplicates, views, field mapping."""
+    """The five steps on one page: module, extent, duplicates, views, field mapping.
+
+    Step 5 is a picker built from the CRM's field list (settings/fields): per billing field, the
+    CRM field (or fields, for an address) that feeds it, plus CRM fields kept as custom fields.
+    Each pick is checked against the CRM field's type. With `crm_fields=None` (the field list
+    could not be read) there is no picker and the mapping in use (stored, else the defaults) stays.
+    """
 
     module = forms.ChoiceField(
         label=gettext_lazy("Step 1: module to sync"),
@@ -99,64 +99,122 @@ class ConfigureForm(forms.Form):
     )
     account_view = forms.ChoiceField(label=gettext_lazy("Step 4: account view"), required=False)
     contact_view = forms.ChoiceField(label=gettext_lazy("Step 4: contact view"), required=False)
-    accounts_mapping = forms.CharField(
-        label=gettext_lazy("Step 5: Accounts field mapping"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 12, "cols": 60}),
-    )
-    contacts_mapping = forms.CharField(
-        label=gettext_lazy("Step 5: Contacts field mapping"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 12, "cols": 60}),
-    )
 
-    def __init__(self, *args, views: dict[str, list[dict]], crm_fields: dict[str, list[dict]], **kwargs):
+    def __init__(
+        self,
+        *args,
+        views: dict[str, list[dict]],
+        crm_fields: dict[str, list[dict]] | None,
+        stored_mapping: dict | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.views = views
         self.crm_fields = crm_fields
+        # A CRM field already kept as custom:<key> keeps its key (customers' stored values use it).
+        self.custom_keys = {
+            module: {crm: target for crm, target in pairs if target.startswith(CUSTOM_PREFIX)}
+            for module, pairs in (stored_mapping or {}).items()
+        }
         all_views = [("", _("All records (no view)"))]
         self.fields["account_view"].choices = all_views + [(v["id"], v["name"]) for v in views.get(ACCOUNTS, [])]
         self.fields["contact_view"].choices = all_views + [(v["id"], v["name"]) for v in views.get(CONTACTS, [])]
-        targets = ", ".join([*CUSTOMER_TARGETS, f"{CUSTOM_PREFIX}<key>"])
-        for name, module in (("accounts_mapping", ACCOUNTS), ("contacts_mapping", CONTACTS)):
-            names = ", ".join(f["api_name"] for f in crm_fields.get(module, []))
-            self.fields[name].help_text = _(
-                "One “CRM_Field = billing_field” per line. CRM fields: %(crm)s. Billing fields: %(targets)s."
-            ) % {"crm": names, "targets": targets}
+        self.picker_groups: list[tuple[str, list[str]]] = []
+        if crm_fields is None:
+            return
+        for module in (ACCOUNTS, CONTACTS):
+            options = [
+                (f["api_name"], f"{f.get('field_label') or f['api_name']} ({f['api_name']}, {f.get('data_type', '?')})")
+                for f in crm_fields.get(module, [])
+            ]
+            names = []
+            for target, label in CUSTOMER_TARGETS.items():
+                name = picker_name(module, target)
+                if target in JOINED_TARGETS:
+                    self.fields[name] = forms.MultipleChoiceField(
+                        label=label,
+                        required=False,
+                        choices=options,
+                        widget=forms.SelectMultiple(attrs={"size": 6}),
+                        help_text=_("Several fields are joined line by line, in Zoho CRM's order."),
+                    )
+                else:
+                    self.fields[name] = forms.ChoiceField(
+                        label=label, required=False, choices=[("", _("— not synced —")), *options]
+                    )
+                names.append(name)
+            name = picker_name(module, CUSTOM_PICKER)
+            self.fields[name] = forms.MultipleChoiceField(
+                label=_("Kept as custom fields"),
+                required=False,
+                choices=options,
+                widget=forms.SelectMultiple(attrs={"size": 6}),
+                help_text=_("Other CRM fields stored on the customer as custom fields."),
+            )
+            names.append(name)
+            self.picker_groups.append((module, names))
 
     @staticmethod
     def initial_for(connection: CrmConnection, default_mapping: dict) -> dict:
         mapping = connection.field_mapping or default_mapping
-        return {
+        initial = {
             "module": connection.module,
             "include_orphan_contacts": connection.include_orphan_contacts,
             "direction": connection.direction,
             "duplicate_policy": connection.duplicate_policy,
             "account_view": connection.account_view_id,
             "contact_view": connection.contact_view_id,
-            "accounts_mapping": _format_mapping(mapping.get(ACCOUNTS, [])),
-            "contacts_mapping": _format_mapping(mapping.get(CONTACTS, [])),
         }
+        for module in (ACCOUNTS, CONTACTS):
+            for crm, target in mapping.get(module, []):
+                if target.startswith(CUSTOM_PREFIX):
+                    initial.setdefault(picker_name(module, CUSTOM_PICKER), []).append(crm)
+                elif target in JOINED_TARGETS:
+                    initial.setdefault(picker_name(module, target), []).append(crm)
+                elif target in CUSTOMER_TARGETS:
+                    initial.setdefault(picker_name(module, target), crm)
+        return initial
+
+    def _picked_mapping(self, data: dict, module: str) -> list[list[str]]:
+        """The picks of one module as [crm, target] pairs, types checked (errors on the pick)."""
+        known = {f["api_name"]: f for f in self.crm_fields.get(module, [])}
+        order = {name: n for n, name in enumerate(known)}
+        stored = self.custom_keys.get(module, {})
+        pairs = []
+        for target in [*CUSTOMER_TARGETS, CUSTOM_PICKER]:
+            name = picker_name(module, target)
+            picked = data.get(name) or []
+            picked = sorted(picked, key=lambda crm: order.get(crm, 0)) if isinstance(picked, list) else [picked]
+            for crm in picked:
+                if target == CUSTOM_PICKER:
+                    pair_target = stored.get(crm) or f"{CUSTOM_PREFIX}{crm.lower()}"
+                else:
+                    pair_target = target
+                problem = type_problem(field=known.get(crm, {}), target=pair_target)
+                if problem:
+                    self.add_error(name, problem)
+                pairs.append([crm, pair_target])
+        return pairs
 
     def clean(self):
         data = super().clean()
-        mapping = {}
-        for name, module in (("accounts_mapping", ACCOUNTS), ("contacts_mapping", CONTACTS)):
-            try:
-                pairs = parse_mapping(data.get(name, ""))
-            except ValidationError as exc:
-                self.add_error(name, exc)
-                continue
-            if pairs:
-                mapping[module] = pairs
-        module = data.get("module")
-        if (
-            module in (CrmConnection.Module.ACCOUNTS, CrmConnection.Module.ACCOUNTS_AND_CONTACTS)
-            and ACCOUNTS not in mapping
-            and not self.has_error("accounts_mapping")
-        ):
-            self.add_error("accounts_mapping", _("Map at least the account name to the display name."))
-        data["field_mapping"] = mapping
+        if self.crm_fields is None:
+            data["field_mapping"] = None  # unreadable field list: keep the mapping in use
+        else:
+            mapping = {}
+            for module in (ACCOUNTS, CONTACTS):
+                pairs = self._picked_mapping(data, module)
+                if pairs:
+                    mapping[module] = pairs
+            module = data.get("module")
+            display = picker_name(ACCOUNTS, "display_name")
+            if (
+                module in (CrmConnection.Module.ACCOUNTS, CrmConnection.Module.ACCOUNTS_AND_CONTACTS)
+                and not data.get(display)
+                and not self.has_error(display)
+            ):
+                self.add_error(display, _("Map at least the account name to the display name."))
+            data["field_mapping"] = mapping
         data["account_view_obj"] = self._view(ACCOUNTS, data.get("account_view"))
         data["contact_view_obj"] = self._view(CONTACTS, data.get("contact_view"))
         return data

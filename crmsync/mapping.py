@@ -37,6 +37,43 @@ CUSTOMER_TARGETS = {
     "notes": gettext_lazy("Notes"),
 }
 
+# Which Zoho field types (`data_type` in settings/fields) may feed each target: text targets take
+# text-like fields (a picklist's value is text), payment terms an integer. A currency, number, date,
+# boolean or lookup cannot become a name, an email or an address.
+_TEXT_TYPES = frozenset({"text", "textarea", "picklist", "autonumber"})
+TARGET_TYPES = {
+    "display_name": _TEXT_TYPES,
+    "company_name": _TEXT_TYPES | {"lookup"},
+    "email": frozenset({"email", "text"}),
+    "phone": frozenset({"phone", "text"}),
+    "website": frozenset({"website", "text"}),
+    "billing_address": _TEXT_TYPES,
+    "shipping_address": _TEXT_TYPES,
+    "tax_id": _TEXT_TYPES,
+    "payment_terms_days": frozenset({"integer", "bigint"}),
+    "notes": _TEXT_TYPES | {"multiselectpicklist"},
+}
+# Custom fields keep any single value; files, images and subforms are not values.
+CUSTOM_TYPES = _TEXT_TYPES | {
+    "email", "phone", "website", "multiselectpicklist", "integer", "bigint", "double", "currency",
+    "decimal", "percent", "boolean", "date", "datetime", "lookup",
+}  # fmt: skip
+
+
+def type_problem(*, field: dict, target: str) -> str:
+    """Why this CRM field (an entry of settings/fields) cannot feed `target`, else ""."""
+    data_type = field.get("data_type")
+    allowed = CUSTOM_TYPES if target.startswith(CUSTOM_PREFIX) else TARGET_TYPES.get(target)
+    if not data_type or allowed is None or data_type in allowed:
+        return ""
+    label = CUSTOMER_TARGETS.get(target, _("a custom field"))
+    return _("%(field)s is a Zoho CRM field of type %(type)s; it cannot feed %(target)s.") % {
+        "field": field.get("api_name", ""),
+        "type": data_type,
+        "target": label,
+    }
+
+
 DEFAULT_MAPPING = {
     ACCOUNTS: [
         ["Account_Name", "display_name"],
@@ -148,6 +185,9 @@ def validate_mapping(*, mapping: dict, crm_fields: dict[str, list[dict]]) -> dic
                     code="terms_not_integer",
                     params={"field": crm, "type": known[crm].get("data_type")},
                 )
+            problem = type_problem(field=known[crm], target=target)
+            if problem:
+                raise ValidationError(problem, code="type_mismatch")
             rows.append([crm, target])
         if not any(t == "display_name" for _c, t in rows):
             raise ValidationError(

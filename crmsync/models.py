@@ -42,6 +42,8 @@ class CrmConnection(models.Model):
     access_token_encrypted = models.TextField(blank=True, editable=False)
     access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+    # What connecting could not check (e.g. the currency without ZohoCRM.org.READ); shown to staff.
+    connect_warning = models.TextField(_("connection warning"), blank=True, editable=False)
 
     # State
     is_enabled = models.BooleanField(_("integration enabled"), default=False)
@@ -164,6 +166,12 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"{self.get_trigger_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def reason(self) -> str:
+        """Why the run happened and, when it failed or was skipped, why: "Instant Sync: <message>"."""
+        started_by = str(self.get_trigger_display())
+        return f"{started_by}: {self.message}" if self.message else started_by
 
     @property
     def duration(self):

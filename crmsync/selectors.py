@@ -59,6 +59,17 @@ def crm_views(*, connection: CrmConnection) -> dict[str, list[dict]]:
         return {module: client.custom_views(module) for module in ("Accounts", "Contacts")}
 
 
+def stored_views(*, connection: CrmConnection) -> dict[str, list[dict]]:
+    """The views in use, as crm_views shapes them, for when the CRM's view list cannot be read."""
+    return {
+        module: [{"id": view_id, "name": name or view_id, "default": False}] if view_id else []
+        for module, view_id, name in (
+            ("Accounts", connection.account_view_id, connection.account_view_name),
+            ("Contacts", connection.contact_view_id, connection.contact_view_name),
+        )
+    }
+
+
 def crm_fields(*, connection: CrmConnection) -> dict[str, list[dict]]:
     """The field lists of Accounts and Contacts, for mapping. Raises CrmError."""
     with client_for(connection) as client:
@@ -136,5 +147,6 @@ __all__ = [
     "customers_with_branches",
     "customers_with_transactions",
     "running_sync",
+    "stored_views",
     "sync_history",
 ]

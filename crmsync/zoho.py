@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.utils import timezone
@@ -31,6 +32,45 @@ UPSERT_BATCH = 100  # Zoho's limit for one insert/update/upsert call
 DISCRETE_PAGE_LIMIT = 10
 
 
+# Every scope the product's calls need (see `required_scope`), as the one string staff paste into
+# the Zoho API console when they generate the refresh token. Records of every module we read or
+# write (Accounts, Contacts, Deals, and the transaction modules) need modules.ALL; the field
+# list and views are read for the set-up steps; the organisation for its base currency.
+ZOHO_SCOPES = (
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.settings.fields.READ",
+    "ZohoCRM.settings.custom_views.READ",
+    "ZohoCRM.org.READ",
+)
+ZOHO_SCOPE_STRING = ",".join(ZOHO_SCOPES)
+
+
+def required_scope(path: str) -> str:
+    """The scope of ZOHO_SCOPES that a call to `path` (relative to /crm/v8/) needs.
+
+    Zoho's OAUTH_SCOPE_MISMATCH answer does not say which scope is missing; the path does.
+    """
+    parts = path.strip("/").split("?")[0].split("/")
+    if parts[0] == "org":
+        family = "ZohoCRM.org."
+    elif parts[0] == "users":
+        family = "ZohoCRM.users."
+    elif parts[0] == "settings":
+        family = f"ZohoCRM.settings.{parts[1] if len(parts) > 1 else ''}."
+    else:
+        family = "ZohoCRM.modules."
+    return next((scope for scope in ZOHO_SCOPES if scope.startswith(family)), family + "READ")
+
+
+def scope_mismatch_reason(method: str, path: str) -> str:
+    """What staff read when Zoho refuses a call for want of a scope: the scope and the way out."""
+    return (
+        f"Zoho CRM refused {method} {path.strip('/').split('?')[0]}: the refresh token was generated "
+        f"without the {required_scope(path)} scope. Generate a new refresh token in the Zoho "
+        f"API console with the scopes {ZOHO_SCOPE_STRING} and enter it under Update Credentials."
+    )
+
+
 class CrmError(Exception):
     """A Zoho CRM failure, with a reason fit to show staff."""
 
@@ -41,6 +81,14 @@ class CrmError(Exception):
 
 class CrmAuthError(CrmError):
     """The credentials were refused: staff must update them."""
+
+
+class CrmScopeError(CrmAuthError):
+    """The token lacks a scope this call needs (401 OAUTH_SCOPE_MISMATCH); a refresh cannot fix it."""
+
+    def __init__(self, reason: str, *, scope: str):
+        super().__init__(reason)
+        self.scope = scope
 
 
 class CrmUnavailable(CrmError):
@@ -64,6 +112,11 @@ class Page:
 
 def _http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def _seconds(value: float) -> str:
+    """4 -> "4 s", 0.25 -> "0.25 s": log lines and reasons read as sentences."""
+    return f"{value:g} s"
 
 
 class ZohoClient:
@@ -95,6 +148,7 @@ class ZohoClient:
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self.request_count = 0
+        self.timeout = timeout
         self._http = httpx.Client(timeout=timeout)
 
     @property
@@ -154,7 +208,7 @@ class ZohoClient:
             try:
                 response = self._http.request(method, url, headers=headers, **kwargs)
             except httpx.HTTPError as exc:
-                problem = f"Zoho CRM could not be reached ({type(exc).__name__})."
+                problem = self._network_problem(exc)
                 response = None
             else:
                 if response.status_code != 429 and response.status_code < 500:
@@ -172,9 +226,27 @@ class ZohoClient:
             delay = self.backoff_seconds * (2**attempt)
             if response is not None and response.headers.get("Retry-After", "").isdigit():
                 delay = max(delay, min(float(response.headers["Retry-After"]), 60.0))
-            logger.info("Zoho CRM %s %s: %s; retrying in %.2fs", method, url.split("?")[0], problem, delay)
+            # A sentence staff can read in the worker log, e.g. "Zoho CRM did not answer within
+            # 30 s; retrying GET /crm/v8/Accounts in 4 s (attempt 2 of 5)."
+            logger.info(
+                "%s; retrying %s %s in %s (attempt %d of %d).",
+                problem.rstrip("."),
+                method,
+                urlsplit(url).path,
+                _seconds(delay),
+                attempt + 2,
+                self.max_retries + 1,
+            )
             time.sleep(delay)
             attempt += 1
+
+    def _network_problem(self, exc: httpx.HTTPError) -> str:
+        """Why no answer came, in staff's words: a timeout is not an unreachable server."""
+        if isinstance(exc, httpx.TimeoutException):
+            return f"Zoho CRM did not answer within {_seconds(self.timeout)}"
+        if isinstance(exc, httpx.ConnectError):
+            return "Zoho CRM could not be reached (the connection was refused or the address is unknown)"
+        return f"The connection to Zoho CRM broke off ({type(exc).__name__})"
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
@@ -201,6 +273,8 @@ class ZohoClient:
         if response.status_code == 204 or (response.status_code == 304):
             return None
         body = self._json(response)
+        if response.status_code == 401 and isinstance(body, dict) and body.get("code") == "OAUTH_SCOPE_MISMATCH":
+            raise CrmScopeError(scope_mismatch_reason(method, path), scope=required_scope(path))
         if response.status_code == 401:
             raise CrmAuthError("Zoho CRM refused the access token. Update the CRM credentials.")
         if response.status_code >= 400:

@@ -279,6 +279,8 @@ PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY e
 
 # CRM credentials are encrypted at rest with this key (Fernet, urlsafe base64, 32 bytes).
 CRM_ENCRYPTION_KEY = env("CRM_ENCRYPTION_KEY", default="")
+# Seconds to wait for Zoho CRM to answer one request before retrying it (connect, read, write).
+CRM_HTTP_TIMEOUT = env.float("CRM_HTTP_TIMEOUT", default=30.0)
 
 LOGGING = {
     "version": 1,

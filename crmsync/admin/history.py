@@ -40,8 +40,10 @@ class SyncRunAdmin(admin.ModelAdmin):
         "pushed_added",
         "pushed_updated",
         "finished_at",
+        "reason",
     )
     list_filter = ("status", "trigger", "is_incremental")
+    search_fields = ("message",)
     date_hierarchy = "started_at"
     inlines = [SyncFailureInline]
     fieldsets = (
@@ -59,6 +61,11 @@ class SyncRunAdmin(admin.ModelAdmin):
         ),
         (_("Progress"), {"fields": ("current_step", "records_seen", "pages_done", "http_requests")}),
     )
+
+    @admin.display(description=_("reason"))
+    def reason(self, run: SyncRun) -> str:
+        """Why it ran, and why it failed or was skipped, in one cell."""
+        return run.reason
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in SyncRun._meta.fields]

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from billing.models.ledger import Invoice, SalesOrder
 from crmsync import selectors, services
 from crmsync.forms import ConfigureForm, CredentialsForm, SearchForm
-from crmsync.mapping import default_mapping
+from crmsync.mapping import ACCOUNTS, CONTACTS, default_mapping, mapping_for
 from crmsync.models import CrmConnection, SyncRun
-from crmsync.zoho import CrmError
+from crmsync.zoho import ZOHO_SCOPE_STRING, CrmError
 
 _ACTIONS = {
     "instant_sync": (services.request_instant_sync, _("Instant Sync started. Progress shows below.")),
@@ -107,11 +107,13 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             form = CredentialsForm(request.POST)
             if form.is_valid():
                 try:
-                    services.connect_crm(**form.cleaned_data)
+                    connected = services.connect_crm(**form.cleaned_data)
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
                     self.message_user(request, _("Connected to Zoho CRM."), messages.SUCCESS)
+                    if connected.connect_warning:
+                        self.message_user(request, connected.connect_warning, messages.WARNING)
                     target = (
                         "admin:crmsync_crmconnection_changelist"
                         if connection.is_configured
@@ -129,7 +131,9 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             )
         title = _("Update Zoho CRM credentials") if connection.has_credentials else _("Connect Zoho CRM")
         return TemplateResponse(
-            request, "admin/crmsync/form.html", self._context(request, title, form=form, connection=connection)
+            request,
+            "admin/crmsync/form.html",
+            self._context(request, title, form=form, connection=connection, scopes=ZOHO_SCOPE_STRING),
         )
 
     # -- the five steps ----------------------------------------------------------------------
@@ -140,16 +144,32 @@ class CrmConnectionAdmin(admin.ModelAdmin):
         if not connection.has_credentials:
             self.message_user(request, _("Connect Zoho CRM first."), messages.WARNING)
             return redirect("admin:crmsync_credentials")
+        # Neither list is needed to sync: without them the stored view and mapping (or the
+        # defaults) stay, and staff are told why the pickers are missing.
+        notes = []
         try:
             views = selectors.crm_views(connection=connection)
+        except CrmError as exc:
+            views = selectors.stored_views(connection=connection)
+            notes.append(
+                _("Zoho CRM's views could not be read, so only the view in use is offered. %(reason)s")
+                % {"reason": exc.reason}
+            )
+        try:
             crm_fields = selectors.crm_fields(connection=connection)
         except CrmError as exc:
-            self.message_user(
-                request, _("Zoho CRM could not be read: %(reason)s") % {"reason": exc.reason}, messages.ERROR
+            crm_fields = None
+            notes.append(
+                _("Zoho CRM's field list could not be read, so the field mapping in use is kept. %(reason)s")
+                % {"reason": exc.reason}
             )
-            return redirect("admin:crmsync_crmconnection_changelist")
+        mapping_in_use = [
+            (module, mapping_for(connection.field_mapping or {}, module)) for module in (ACCOUNTS, CONTACTS)
+        ]
         if request.method == "POST":
-            form = ConfigureForm(request.POST, views=views, crm_fields=crm_fields)
+            form = ConfigureForm(
+                request.POST, views=views, crm_fields=crm_fields, stored_mapping=connection.field_mapping
+            )
             if form.is_valid():
                 data = form.cleaned_data
                 sync_now = "save_and_sync" in request.POST
@@ -177,14 +197,25 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                     return redirect("admin:crmsync_crmconnection_changelist")
         else:
             form = ConfigureForm(
-                initial=ConfigureForm.initial_for(connection, default_mapping(crm_fields=crm_fields)),
+                initial=ConfigureForm.initial_for(connection, default_mapping(crm_fields=crm_fields or {})),
                 views=views,
                 crm_fields=crm_fields,
+                stored_mapping=connection.field_mapping,
             )
+        for note in notes:
+            messages.warning(request, note)
         return TemplateResponse(
             request,
             "admin/crmsync/configure.html",
-            self._context(request, _("Configure the customer sync"), form=form, connection=connection),
+            self._context(
+                request,
+                _("Configure the customer sync"),
+                form=form,
+                connection=connection,
+                mapping_in_use=mapping_in_use if crm_fields is None else None,
+                steps=[form[name] for name in form.fields if "__" not in name],
+                picker=[(module, [form[name] for name in names]) for module, names in form.picker_groups],
+            ),
         )
 
     # -- search CRM and import ---------------------------------------------------------------

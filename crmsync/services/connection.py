@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 
 from billing.models import Organisation
 from crmsync import crypto
+from crmsync.clients import http_timeout
 from crmsync.mapping import validate_mapping
 from crmsync.models import CrmConnection, SyncRun
-from crmsync.zoho import CrmAuthError, CrmError, ZohoClient
+from crmsync.zoho import ZOHO_SCOPE_STRING, CrmAuthError, CrmError, CrmScopeError, ZohoClient
 
 
 def connect_crm(
@@ -25,7 +26,9 @@ def connect_crm(
     """Connect (or update the credentials of) Zoho CRM after proving them with a token refresh.
 
     Blank secret or refresh token keep the stored ones (Update credentials). Secrets are stored
-    encrypted. Raises ValidationError when Zoho refuses them or cannot be reached.
+    encrypted. The base currencies are compared when the token may read the organisation
+    (ZohoCRM.org.READ); without that scope the check is skipped and `connect_warning` says so.
+    Raises ValidationError when Zoho refuses them, cannot be reached, or the currencies differ.
     """
     current = CrmConnection.current()
     client_secret = client_secret or current.client_secret
@@ -43,16 +46,28 @@ def connect_crm(
         refresh_token=refresh_token,
         max_retries=1,
         backoff_seconds=getattr(settings, "CRM_HTTP_BACKOFF_SECONDS", 1.0),
+        timeout=http_timeout(),
     )
+    ours = Organisation.current().base_currency
+    warning = ""
     try:
         with probe:
             probe.refresh_access_token()
-            crm_currency = probe.base_currency()
+            try:
+                crm_currency = probe.base_currency()
+            except CrmScopeError as exc:
+                # Without ZohoCRM.org.READ the organisation cannot be read: everything else works,
+                # only the currency check is skipped, and staff are told so.
+                crm_currency = ""
+                warning = _(
+                    "The base currencies were not compared: the refresh token was generated without the "
+                    "%(scope)s scope, so Zoho CRM's organisation details cannot be read. Make sure Zoho CRM's "
+                    "base currency is %(ours)s, or generate a new refresh token with the scopes %(scopes)s."
+                ) % {"scope": exc.scope, "ours": ours, "scopes": ZOHO_SCOPE_STRING}
     except CrmAuthError as exc:
         raise ValidationError(exc.reason, code="credentials_refused") from None
     except CrmError as exc:
         raise ValidationError(exc.reason, code="crm_unavailable") from None
-    ours = Organisation.current().base_currency
     if crm_currency and crm_currency != ours:
         # Zoho's prerequisite: with multi-currency on in the CRM, both base currencies must match.
         raise ValidationError(
@@ -72,6 +87,7 @@ def connect_crm(
         connection.access_token_encrypted = crypto.encrypt(probe.access_token)
         connection.access_token_expires_at = probe.access_token_expires_at
         connection.connected_at = timezone.now()
+        connection.connect_warning = warning
         connection.is_enabled = True
         if first_time:
             connection.accounts_synced_until = connection.contacts_synced_until = None
@@ -89,20 +105,25 @@ def configure_sync(
     duplicate_policy: str,
     account_view: dict | None,
     contact_view: dict | None,
-    field_mapping: dict,
-    crm_fields: dict[str, list[dict]],
+    field_mapping: dict | None,
+    crm_fields: dict[str, list[dict]] | None,
     sync_now: bool,
 ) -> CrmConnection:
     """Save the five set-up steps; with `sync_now` (Save and Sync) start the initial sync after commit.
 
     `account_view` / `contact_view` are {"id", "name"} from the CRM's view list. The mapping is
-    validated against `crm_fields` (the CRM's field lists). A change of module, view or mapping
+    validated against `crm_fields` (the CRM's field lists: names and types); when they could not
+    be read (`None`), the stored mapping (or the defaults) stays. A change of module, view or mapping
     makes the next run a full one. Raises ValidationError.
     """
     connection = CrmConnection.objects.select_for_update().get(pk=CrmConnection.current().pk)
     if not connection.has_credentials:
         raise ValidationError(_("Connect Zoho CRM before configuring the sync."), code="not_connected")
-    mapping = validate_mapping(mapping=field_mapping, crm_fields=crm_fields)
+    if field_mapping is None or crm_fields is None:
+        # Zoho's field list could not be read: the mapping in use stays (empty = the defaults).
+        mapping = connection.field_mapping
+    else:
+        mapping = validate_mapping(mapping=field_mapping, crm_fields=crm_fields)
     before = (
         connection.module,
         connection.account_view_id,

@@ -48,7 +48,7 @@ def sync_crm(*, trigger: str) -> SyncRun | None:
     """
     connection = CrmConnection.current()
     if not (connection.has_credentials and connection.is_enabled and connection.is_configured) or connection.is_paused:
-        logger.info("CRM sync (%s) not run: integration %s", trigger, connection.status_label)
+        logger.info("The CRM sync (%s) did not run: the integration is %s.", trigger, connection.status_label.lower())
         return None
     run = SyncRun.objects.create(trigger=trigger)
     if not cache.add(LOCK_KEY, run.pk, LOCK_TIMEOUT_SECONDS):
@@ -103,7 +103,7 @@ def _refresh_statistics() -> None:
             cursor.execute(f"ANALYZE {tables}")
     except DatabaseError:
         # Only the table owner may ANALYZE; autovacuum will catch up, the sync is just slower.
-        logger.warning("CRM sync could not ANALYZE %s; lookups may be slow until autovacuum runs", tables)
+        logger.warning("The CRM sync could not ANALYZE %s; lookups may be slow until autovacuum runs.", tables)
 
 
 def _commit_without_waiting_for_disk() -> None:

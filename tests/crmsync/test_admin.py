@@ -50,8 +50,7 @@ def test_connect_configure_save_and_sync_then_see_history(staff, fake_server, fa
                 "duplicate_policy": "skip",
                 "account_view": acme_view,
                 "contact_view": "",
-                "accounts_mapping": form.initial["accounts_mapping"],
-                "contacts_mapping": form.initial["contacts_mapping"],
+                **{name: picked for name, picked in form.initial.items() if "__" in name},
                 "save_and_sync": "1",
             },
         )
@@ -78,8 +77,8 @@ def test_save_and_sync_later_only_saves(staff, make_connection, django_capture_o
                 "duplicate_policy": "overwrite",
                 "account_view": "",
                 "contact_view": "",
-                "accounts_mapping": form.initial["accounts_mapping"],
-                "contacts_mapping": "Full_Name = display_name",
+                **{name: picked for name, picked in form.initial.items() if name.startswith("accounts__")},
+                "contacts__display_name": "Full_Name",
                 "save_later": "1",
             },
         )
@@ -99,13 +98,13 @@ def test_a_mapping_to_an_unknown_crm_field_is_shown_on_the_form(staff, make_conn
             "duplicate_policy": "skip",
             "account_view": "",
             "contact_view": "",
-            "accounts_mapping": "Account_Name = display_name\nNope_Field = phone",
-            "contacts_mapping": "",
+            "accounts__display_name": "Account_Name",
+            "accounts__phone": "Nope_Field",
             "save_later": "1",
         },
     )
     assert response.status_code == 200
-    assert "Zoho CRM has no field Nope_Field" in response.content.decode()
+    assert "Nope_Field is not one of the available choices" in response.content.decode()
 
 
 def test_instant_sync_pause_resume_and_disable_buttons(
@@ -262,3 +261,18 @@ def test_the_overview_names_itself_once_in_the_breadcrumbs_and_its_buttons_share
     rows = page.split('class="submit-row crm-actions"')[1:]
     assert len(rows) == 2
     assert "crm-actions" in staff.get(reverse("admin:crmsync_configure")).content.decode()
+
+
+def test_the_history_list_shows_why_each_run_ran_and_why_it_failed(staff, make_connection, fake):
+    make_connection()
+    fake.fail_next(1_000, status=429)
+    failed = sync_crm(trigger=SyncRun.Trigger.INSTANT)
+    fake.faults.clear()
+    SyncRun.objects.create(trigger=SyncRun.Trigger.SCHEDULED, status=SyncRun.Status.SUCCEEDED)
+
+    page = staff.get(reverse("admin:crmsync_syncrun_changelist")).content.decode()
+
+    assert "<th" in page and ">Reason<" in page
+    assert f"Instant Sync: {failed.message}" in page
+    assert "gave up after 4 attempts" in failed.message
+    assert "Scheduled (every 2 hours)" in page

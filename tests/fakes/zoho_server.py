@@ -90,7 +90,56 @@ _FIELD_DEFS = {
         ("Modified_Time", "Modified Time", "datetime", False),
     ],
 }
+_JSON_TYPES = {
+    "integer": "integer",
+    "bigint": "string",
+    "currency": "double",
+    "double": "double",
+    "boolean": "boolean",
+    "lookup": "jsonobject",
+    "multiselectpicklist": "jsonarray",
+}
+_CURRENCY_NAMES = {"USD": "US Dollar", "EUR": "Euro", "GBP": "Pound Sterling", "INR": "Indian Rupee"}
 _MANDATORY = {"Accounts": "Account_Name", "Contacts": "Last_Name", "Deals": "Deal_Name"}
+
+
+# -- OAuth scopes -------------------------------------------------------------------------------
+# Like Zoho, the fake knows which scopes each access token was granted (those of the refresh token
+# it came from, `FakeZoho.scopes`) and answers a call outside them with 401 OAUTH_SCOPE_MISMATCH,
+# which a token refresh does not cure. A scope "ZohoCRM.<a>.<b>.<OP>" covers every call under
+# <a>.<b> whose operation is OP, or any operation when OP is ALL (modules.ALL covers
+# modules.accounts.READ; settings.ALL covers settings.fields.READ).
+ALL_SCOPES = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.ALL,ZohoCRM.users.ALL"
+_OPERATIONS = {"GET": "READ", "POST": "CREATE", "PUT": "UPDATE", "PATCH": "UPDATE", "DELETE": "DELETE"}
+SCOPE_MISMATCH = {
+    "code": "OAUTH_SCOPE_MISMATCH",
+    "details": {},
+    "message": "invalid oauth scope to access this URL",
+    "status": "error",
+}
+
+
+def scope_needed(method: str, path: str) -> tuple[list[str], str]:
+    """(scope path, operation) a /crm/v8/ call needs, e.g. (["modules", "accounts"], "READ")."""
+    parts = path.removeprefix("/crm/v8/").strip("/").split("/")
+    operation = _OPERATIONS.get(method, "ALL")
+    if parts[0] in ("org", "users"):
+        return [parts[0]], operation
+    if parts[0] == "settings":
+        return ["settings", *parts[1:2]], operation
+    return ["modules", parts[0].lower().replace("_", "")], operation
+
+
+def scope_grants(granted: str, needed: tuple[list[str], str]) -> bool:
+    service, *rest = granted.strip().split(".")
+    if service != "ZohoCRM" or not rest:
+        return False
+    *scope_path, operation = rest
+    want_path, want_operation = needed
+    return want_path[: len(scope_path)] == [p.lower() for p in scope_path] and operation.upper() in (
+        "ALL",
+        want_operation,
+    )
 
 
 def _now_iso() -> str:
@@ -130,6 +179,9 @@ class FakeZoho:
         self.expire_tokens_after: int | None = None
         self.hooks: list = []  # callables (method, path, query) run before each API answer
         self.currency = "USD"  # the CRM organisation's base currency
+        self.scopes = ALL_SCOPES  # granted to the refresh token, comma separated; tests narrow it
+        self.token_scopes: dict[str, str] = {}
+        self.extra_fields: dict[str, list[tuple[str, str, str, bool]]] = {}  # see add_field
         self._ids = itertools.count(4150868000000000001)
         self._snapshots: dict[str, list[str]] = {}
         self._snapshot_ids = itertools.count(1)
@@ -214,6 +266,11 @@ class FakeZoho:
                 }
             )
 
+    def add_field(self, module: str, api_name: str, label: str, data_type: str) -> None:
+        """A custom field staff added in the CRM; settings/fields lists it after the standard ones."""
+        with self.lock:
+            self.extra_fields.setdefault(module, []).append((api_name, label, data_type, True))
+
     def fail_next(self, count: int, *, status: int = 429, path_contains: str = "") -> None:
         """The next `count` API requests (matching `path_contains`) answer `status`."""
         with self.lock:
@@ -270,6 +327,9 @@ class FakeZoho:
                     "message": "invalid oauth token",
                     "status": "error",
                 }
+            needed = scope_needed(method, path)
+            if not any(scope_grants(g, needed) for g in self.token_scopes.get(token, ALL_SCOPES).split(",")):
+                return 401, dict(SCOPE_MISMATCH)
         for hook in list(self.hooks):
             hook(method, path, query)
         parts = path.removeprefix("/crm/v8/").strip("/").split("/")
@@ -280,9 +340,15 @@ class FakeZoho:
                         {
                             "id": "4150868000000001",
                             "company_name": "Fake CRM Org",
-                            "currency": self.currency,
+                            "domain_name": "org0000001",
+                            # As Zoho: `currency` is the name, `iso_code` the code.
+                            "currency": _CURRENCY_NAMES.get(self.currency, self.currency),
                             "currency_symbol": "$",
+                            "currency_locale": "en_US",
                             "iso_code": self.currency,
+                            "country_code": "US",
+                            "time_zone": "UTC",
+                            "mc_status": False,
                         }
                     ]
                 }
@@ -334,6 +400,7 @@ class FakeZoho:
                 return 200, {"error": "invalid_code"}
             token = "1000." + secrets.token_hex(16)
             self.tokens[token] = time.monotonic() + self.token_lifetime
+            self.token_scopes[token] = self.scopes
         return 200, {
             "access_token": token,
             "api_domain": "",
@@ -367,7 +434,18 @@ class FakeZoho:
             }
         return 200, {
             "fields": [
-                {"api_name": a, "field_label": label, "data_type": t, "custom_field": c} for a, label, t, c in defs
+                {
+                    "id": str(4150868000000100000 + n),
+                    "api_name": a,
+                    "field_label": label,
+                    "display_label": label,
+                    "data_type": t,
+                    "json_type": _JSON_TYPES.get(t, "string"),
+                    "custom_field": c,
+                    "read_only": a in ("Created_Time", "Modified_Time", "Full_Name"),
+                    "visible": True,
+                }
+                for n, (a, label, t, c) in enumerate([*defs, *self.extra_fields.get(query["module"], [])])
             ]
         }
 
