@@ -246,7 +246,8 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
         )
 
     _read_deletions(run=run, connection=connection, client=client, modules=linked_at_start)
-    _sweep_unseen(run=run, connection=connection, listed=listed)
+    # Only links from before the run can be stale: whatever this run linked, it listed.
+    _sweep_unseen(run=run, connection=connection, listed={m: listed[m] for m in linked_at_start if m in listed})
 
     if connection.direction == CrmConnection.Direction.BOTH:
         if connection.syncs_accounts:
