@@ -20,6 +20,7 @@ from crmsync.mapping import (
     CONTACTS,
     DUPLICATE_CHECK_FIELD,
     EDIT_TOLERANCE,
+    NAME_FIELD,
     crm_fields_to_read,
     customer_to_crm,
     mapping_for,
@@ -245,9 +246,15 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
             ),
         )
 
-    _read_deletions(run=run, connection=connection, client=client, modules=linked_at_start)
+    deleted_mid_run = _read_deletions(run=run, connection=connection, client=client, modules=linked_at_start)
     # Only links from before the run can be stale: whatever this run linked, it listed.
-    _sweep_unseen(run=run, connection=connection, listed={m: listed[m] for m in linked_at_start if m in listed})
+    _sweep_unseen(
+        run=run,
+        connection=connection,
+        client=client,
+        listed={m: listed[m] for m in linked_at_start if m in listed},
+        shifted=deleted_mid_run,
+    )
 
     if connection.direction == CrmConnection.Direction.BOTH:
         if connection.syncs_accounts:
@@ -270,7 +277,7 @@ def _has_links(module: str) -> bool:
     )
 
 
-def _read_deletions(*, run: SyncRun, connection: CrmConnection, client: ZohoClient, modules: list[str]) -> None:
+def _read_deletions(*, run: SyncRun, connection: CrmConnection, client: ZohoClient, modules: list[str]) -> set[str]:
     """Every run, full or incremental: the deleted-records feed since the start of the last run
     that read it whole (its own cursor, which a change of set-up does not clear).
 
@@ -279,23 +286,50 @@ def _read_deletions(*, run: SyncRun, connection: CrmConnection, client: ZohoClie
     linked then has nothing to unlink from before the run, and what this run links is read
     next time (the cursor becomes this run's start). The cursor moves only when every feed was
     read, so a run failing before or during this step reads the same deletions again next time.
+    Returns the modules in which something was deleted while the run was listing them.
     """
     since = _since(connection.deletions_synced_until)
+    during_run: set[str] = set()
     for module in modules:
         _progress(run, _("Checking deletions in %(module)s") % {"module": module})
         for deleted in client.iter_deleted(module, since=since):
             if deleted:
+                if any(_deleted_during(d, run.started_at) for d in deleted):
+                    during_run.add(module)
                 with transaction.atomic():
                     _record(run, apply_deletions(deleted=deleted, module=module, now=timezone.now()))
     CrmConnection.objects.filter(pk=connection.pk).update(deletions_synced_until=run.started_at)
+    return during_run
 
 
-def _sweep_unseen(*, run: SyncRun, connection: CrmConnection, listed: dict[str, SeenIds]) -> None:
+def _deleted_during(entry: dict, started: datetime) -> bool:
+    """Whether a deleted-feed entry may have been deleted while this run was listing (a minute of
+    slack for clocks and Zoho's whole seconds); an entry without a readable time counts."""
+    try:
+        when = datetime.fromisoformat(str(entry.get("deleted_time")))
+    except ValueError:
+        return True
+    if when.tzinfo is None:
+        return True
+    return when >= started - timedelta(minutes=1)
+
+
+def _sweep_unseen(
+    *,
+    run: SyncRun,
+    connection: CrmConnection,
+    client: ZohoClient,
+    listed: dict[str, SeenIds],
+    shifted: set[str],
+) -> None:
     """After a complete full listing of a module: linked records it did not return lose their link
     (`apply_unseen`: the deletion rule, or unlink only when the listing was of a custom view).
 
     Only modules whose listing ended without an error are in `listed`, so a run that fails
-    midway unlinks nothing it simply did not reach.
+    midway unlinks nothing it simply did not reach. A deletion while a module was being listed
+    (`shifted`) moves later records up a page, so the listing may have missed some: then each
+    unseen record is looked up and only those the CRM no longer has lose their link (the others
+    are checked again by the next full run).
     """
     views = {
         ACCOUNTS: (connection.account_view_id, connection.account_view_name),
@@ -310,6 +344,8 @@ def _sweep_unseen(*, run: SyncRun, connection: CrmConnection, listed: dict[str, 
             linked_before=run.started_at,
             contact_persons=module == CONTACTS and connection.module == CrmConnection.Module.ACCOUNTS_AND_CONTACTS,
         )
+        if module in shifted:
+            ids = [i for i in ids if client.get_record(module, i, fields=[NAME_FIELD[module]]) is None]
         for at in range(0, len(ids), UNSEEN_BATCH):
             with transaction.atomic():
                 counts = apply_unseen(

@@ -2,6 +2,7 @@
 record vanishes without a deleted-feed entry, and never because a full run stopped midway."""
 
 import datetime as dt
+from dataclasses import replace
 
 from billing.models import ContactPerson, Customer
 from billing.models.ledger import Invoice
@@ -9,6 +10,7 @@ from crmsync.mapping import ACCOUNTS, DEFAULT_MAPPING
 from crmsync.models import CrmConnection, SyncFailure, SyncRun
 from crmsync.selectors import crm_fields
 from crmsync.services import configure_sync, sync_crm
+from crmsync.zoho import ZohoClient
 from tests.factories import UserFactory
 
 
@@ -252,3 +254,28 @@ def test_a_record_linked_after_the_run_started_is_not_swept(fake, make_connectio
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     assert (run.deleted, run.unlinked) == (0, 0)
     assert Customer.objects.get(pk=late.pk).crm_account_id == "999"
+
+
+def test_a_deletion_during_a_full_listing_does_not_unlink_the_record_it_shifted_off_a_page(
+    fake, make_connection, monkeypatch
+):
+    # Paged by number, not by page_token (as a server that gives no token): a deletion shifts pages.
+    page_of = ZohoClient._page
+    monkeypatch.setattr(ZohoClient, "_page", staticmethod(lambda body: replace(page_of(body), next_page_token=None)))
+    accounts = [fake.add_account(f"Co {i:03d}") for i in range(450)]
+    make_connection()
+    sync_crm(trigger=SyncRun.Trigger.INITIAL)
+    _edit()
+
+    def delete_from_page_one_before_page_two(method, path, query):
+        if path.endswith("/Accounts") and query.get("page") == "2" and accounts[0]["id"] in fake.records["Accounts"]:
+            fake.delete_record("Accounts", accounts[0]["id"])  # page 2 now starts one record later
+
+    fake.hooks.append(delete_from_page_one_before_page_two)
+    run = sync_crm(trigger=SyncRun.Trigger.INSTANT)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert run.records_seen == 449  # accounts[0] read before it went; accounts[200] shifted off page 2…
+    assert (run.deleted, run.unlinked) == (1, 0)  # …which is looked up and kept
+    assert Customer.objects.filter(crm_account_id=accounts[200]["id"]).exists()
+    assert Customer.objects.count() == 449
