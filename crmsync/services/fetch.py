@@ -344,19 +344,27 @@ class SeenIds:
     def add(self, records: list[dict[str, Any]]) -> None:
         for record in records:
             text = str(record["id"])
-            if text.isdigit() and len(text) < 20:
-                self._numbers.append(int(text))
-                self._sorted = False
-            else:
+            number = self._number(text)
+            if number is None:
                 self._others.add(text)
+            else:
+                self._numbers.append(number)
+                self._sorted = False
+
+    @staticmethod
+    def _number(text: str) -> int | None:
+        """The id as an unsigned 64-bit number when it is one written plainly (Zoho's are)."""
+        if text.isascii() and text.isdigit() and len(text) < 20 and (text == "0" or text[0] != "0"):
+            return int(text)
+        return None
 
     def __contains__(self, crm_id: str) -> bool:
-        if not (crm_id.isdigit() and len(crm_id) < 20):
+        number = self._number(crm_id)
+        if number is None:
             return crm_id in self._others
         if not self._sorted:
             self._numbers = array("Q", sorted(self._numbers))
             self._sorted = True
-        number = int(crm_id)
         at = bisect_left(self._numbers, number)
         return at < len(self._numbers) and self._numbers[at] == number
 

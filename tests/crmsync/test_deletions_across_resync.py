@@ -10,6 +10,7 @@ from crmsync.mapping import ACCOUNTS, DEFAULT_MAPPING
 from crmsync.models import CrmConnection, SyncFailure, SyncRun
 from crmsync.selectors import crm_fields
 from crmsync.services import configure_sync, sync_crm
+from crmsync.services.fetch import SeenIds
 from crmsync.zoho import ZohoClient
 from tests.factories import UserFactory
 
@@ -279,3 +280,12 @@ def test_a_deletion_during_a_full_listing_does_not_unlink_the_record_it_shifted_
     assert (run.deleted, run.unlinked) == (1, 0)  # …which is looked up and kept
     assert Customer.objects.filter(crm_account_id=accounts[200]["id"]).exists()
     assert Customer.objects.count() == 449
+
+
+def test_seen_ids_hold_numeric_and_other_ids_exactly():
+    seen = SeenIds()
+    seen.add([{"id": "4150868000000000003"}, {"id": 17}, {"id": "abc-1"}, {"id": "0042"}])
+    seen.add([{"id": "9999999999999999999"}])
+    assert "4150868000000000003" in seen and "17" in seen and "9999999999999999999" in seen
+    assert "abc-1" in seen and "0042" in seen
+    assert "42" not in seen and "4150868000000000004" not in seen and "abc" not in seen
