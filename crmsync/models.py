@@ -72,6 +72,10 @@ class CrmConnection(models.Model):
     # module, views or mapping change, so the next run is a full one.
     accounts_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
     contacts_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The deleted-records feed is read since this instant (the start of the last run that read it
+    # whole). Never cleared by a change of set-up: a deletion made before a full re-sync must
+    # still reach billing. None: read the whole feed (only when something is linked).
+    deletions_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -335,15 +335,17 @@ class ZohoClient:
             if not token and page_number > DISCRETE_PAGE_LIMIT:
                 raise CrmMalformedResponse("Zoho CRM stopped giving a page_token past 2,000 records.")
 
-    def iter_deleted(self, module: str, *, since: datetime) -> Iterator[list[dict[str, Any]]]:
-        """Ids of records deleted since `since` (recycle bin and permanently deleted)."""
+    def iter_deleted(self, module: str, *, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        """Ids of records deleted since `since` (recycle bin and permanently deleted); all of
+        them Zoho still knows of when `since` is None."""
+        headers = {"If-Modified-Since": _http_date(since)} if since else None
         page_number = 1
         while True:
             body = self.request(
                 "GET",
                 f"{module}/deleted",
                 params={"type": "all", "page": page_number, "per_page": PAGE_SIZE},
-                headers={"If-Modified-Since": _http_date(since)},
+                headers=headers,
             )
             page = self._page(body)
             yield page.records

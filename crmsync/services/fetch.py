@@ -6,10 +6,13 @@ failures; nothing here talks to the CRM.
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from billing.models import ContactPerson, Customer
@@ -316,8 +319,107 @@ def apply_deletions(*, deleted: list[dict[str, Any]], module: str, now: datetime
     """Records deleted in the CRM: delete their customers, except those with transactions or
     branches, which are unlinked with the reason recorded. Contact persons with a portal login
     are unlinked, others deleted."""
+    when = now.date().isoformat()
+    return _drop_links(
+        ids=[str(d["id"]) for d in deleted],
+        module=module,
+        now=now,
+        reasons={
+            "ledger": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has transactions.") % {"on": when},
+            "tree": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has branches.") % {"on": when},
+            "login": _("Deleted in Zoho CRM on %(on)s; contact person kept because it has a portal login.")
+            % {"on": when},
+        },
+    )
+
+
+class SeenIds:
+    """The CRM ids a full listing returned, compactly: 100,000 numeric Zoho ids take 800 kB."""
+
+    def __init__(self):
+        self._numbers = array("Q")
+        self._others: set[str] = set()
+        self._sorted = True
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            text = str(record["id"])
+            number = self._number(text)
+            if number is None:
+                self._others.add(text)
+            else:
+                self._numbers.append(number)
+                self._sorted = False
+
+    @staticmethod
+    def _number(text: str) -> int | None:
+        """The id as an unsigned 64-bit number when it is one written plainly (Zoho's are)."""
+        if text.isascii() and text.isdigit() and len(text) < 20 and (text == "0" or text[0] != "0"):
+            return int(text)
+        return None
+
+    def __contains__(self, crm_id: str) -> bool:
+        number = self._number(crm_id)
+        if number is None:
+            return crm_id in self._others
+        if not self._sorted:
+            self._numbers = array("Q", sorted(self._numbers))
+            self._sorted = True
+        at = bisect_left(self._numbers, number)
+        return at < len(self._numbers) and self._numbers[at] == number
+
+
+def unseen_links(*, module: str, seen: SeenIds, linked_before: datetime, contact_persons: bool) -> list[str]:
+    """CRM ids linked in billing before `linked_before` that a complete listing of `module` did
+    not return. Customers linked after it (a staff import during the run) are left alone."""
+    key = _key(module)
+    linked = Customer.objects.filter(**{f"{key}__isnull": False}).filter(
+        Q(crm_synced_at__isnull=True) | Q(crm_synced_at__lt=linked_before)
+    )
+    found = [crm_id for crm_id in linked.values_list(key, flat=True).iterator(chunk_size=2000) if crm_id not in seen]
+    if contact_persons:
+        people = ContactPerson.objects.filter(crm_contact_id__isnull=False).values_list("crm_contact_id", flat=True)
+        found += [crm_id for crm_id in people.iterator(chunk_size=2000) if crm_id not in seen]
+    return sorted(set(found))
+
+
+def apply_unseen(*, ids: list[str], module: str, view_name: str, now: datetime) -> Counts:
+    """Linked records a complete full listing did not return.
+
+    Without a view they are gone from the CRM (deleted and no longer in the deleted-records
+    feed): the deletion rule applies. With a custom view they may only have left the view and
+    still exist in the CRM, so nothing is deleted: every one is unlinked, with that reason.
+    """
+    when = now.date().isoformat()
+    if view_name:
+        why = _("Not in the Zoho CRM view “%(view)s” on %(on)s (left the view, or deleted); unlinked.") % {
+            "view": view_name,
+            "on": when,
+        }
+        return _drop_links(
+            ids=ids, module=module, now=now, reasons={"ledger": why, "tree": why, "login": why}, keep_all=True
+        )
+    return _drop_links(
+        ids=ids,
+        module=module,
+        now=now,
+        reasons={
+            "ledger": _("Not found in Zoho CRM on %(on)s; kept in billing because it has transactions.") % {"on": when},
+            "tree": _("Not found in Zoho CRM on %(on)s; kept in billing because it has branches.") % {"on": when},
+            "login": _("Not found in Zoho CRM on %(on)s; contact person kept because it has a portal login.")
+            % {"on": when},
+        },
+    )
+
+
+def _drop_links(
+    *, ids: list[str], module: str, now: datetime, reasons: dict[str, str], keep_all: bool = False
+) -> Counts:
+    """Remove the link of these CRM ids: customers with transactions ("ledger") or branches
+    ("tree") and contact persons with a portal login ("login") are unlinked with the reason
+    recorded (on the customer and in the history); the others are deleted, or unlinked too
+    when `keep_all`."""
     counts = Counts()
-    ids = [str(d["id"]) for d in deleted]
     key = _key(module)
     rows = {
         pk: (crm_id, name)
@@ -325,12 +427,8 @@ def apply_deletions(*, deleted: list[dict[str, Any]], module: str, now: datetime
     }
     keep_ledger = customers_with_transactions(customer_ids=rows)
     keep_tree = customers_with_branches(customer_ids=set(rows) - keep_ledger)
-    when = now.date().isoformat()
-    reasons = {
-        "ledger": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has transactions.") % {"on": when},
-        "tree": _("Deleted in Zoho CRM on %(on)s; kept in billing because it has branches.") % {"on": when},
-    }
-    for kind, kept in (("ledger", keep_ledger), ("tree", keep_tree)):
+    keep_rest = set(rows) - keep_ledger - keep_tree if keep_all else set()
+    for kind, kept in (("ledger", keep_ledger), ("tree", keep_tree), ("ledger", keep_rest)):
         if not kept:
             continue
         Customer.objects.filter(pk__in=kept).update(
@@ -348,13 +446,28 @@ def apply_deletions(*, deleted: list[dict[str, Any]], module: str, now: datetime
             )
             for pk in sorted(kept)
         ]
-    doomed = set(rows) - keep_ledger - keep_tree
+    doomed = set(rows) - keep_ledger - keep_tree - keep_rest
     if doomed:
         Customer.objects.filter(pk__in=doomed).delete()
         counts.deleted += len(doomed)
     if module == CONTACTS:
         people = ContactPerson.objects.filter(crm_contact_id__in=ids)
-        counts.unlinked += people.filter(user__isnull=False).update(crm_contact_id=None)
-        _total, removed = people.filter(user__isnull=True).delete()
-        counts.deleted += removed.get(ContactPerson._meta.label, 0)
+        kept_people = people.filter(user__isnull=False) if not keep_all else people
+        for crm_id, customer_id, first, last in kept_people.values_list(
+            "crm_contact_id", "customer_id", "first_name", "last_name"
+        ).order_by("pk"):
+            counts.failures.append(
+                SyncFailure(
+                    direction=SyncFailure.Direction.DELETE,
+                    module=module,
+                    crm_id=crm_id,
+                    customer_id=customer_id,
+                    record_name=f"{first} {last}".strip()[:255],
+                    reason=reasons["login"],
+                )
+            )
+        counts.unlinked += kept_people.update(crm_contact_id=None)
+        if not keep_all:
+            _total, removed = people.filter(user__isnull=True).delete()
+            counts.deleted += removed.get(ContactPerson._meta.label, 0)
     return counts

@@ -20,12 +20,21 @@ from crmsync.mapping import (
     CONTACTS,
     DUPLICATE_CHECK_FIELD,
     EDIT_TOLERANCE,
+    NAME_FIELD,
     crm_fields_to_read,
     customer_to_crm,
     mapping_for,
 )
 from crmsync.models import CrmConnection, SyncFailure, SyncRun
-from crmsync.services.fetch import Counts, apply_contact_person_page, apply_customer_page, apply_deletions
+from crmsync.services.fetch import (
+    Counts,
+    SeenIds,
+    apply_contact_person_page,
+    apply_customer_page,
+    apply_deletions,
+    apply_unseen,
+    unseen_links,
+)
 from crmsync.zoho import UPSERT_BATCH, CrmError, ZohoClient
 
 logger = logging.getLogger(__name__)
@@ -34,6 +43,7 @@ LOCK_KEY = "crmsync:sync-lock"
 # Longer than any run; if a worker dies holding the lock, the next trigger after this runs.
 LOCK_TIMEOUT_SECONDS = 3 * 60 * 60
 ANALYZE_FIRST_AT = 5_000
+UNSEEN_BATCH = 200
 
 
 def sync_crm(*, trigger: str) -> SyncRun | None:
@@ -165,14 +175,21 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
         connection.accounts_synced_until if connection.syncs_accounts else connection.contacts_synced_until
     ) is not None
     SyncRun.objects.filter(pk=run.pk).update(is_incremental=incremental)
+    linked_at_start = [module for module in (ACCOUNTS, CONTACTS) if _has_links(module)]
 
     added_in_run, analyze_at = 0, ANALYZE_FIRST_AT
+
+    # CRM ids returned by each complete full listing: linked records missing from them are swept.
+    listed: dict[str, SeenIds] = {}
 
     def fetch(module: str, view_id: str, since: datetime | None, apply) -> None:
         nonlocal added_in_run, analyze_at
         _progress(run, _("Fetching %(module)s") % {"module": module})
         fields = crm_fields_to_read(mapping, module)
+        seen = SeenIds() if since is None else None
         for page in client.iter_pages(module, fields=fields, cvid=view_id, modified_since=_since(since)):
+            if seen is not None:
+                seen.add(page.records)
             with transaction.atomic():
                 _commit_without_waiting_for_disk()
                 counts = apply(page.records)
@@ -183,6 +200,8 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
                 # (each ~0.2 s at 100,000 rows) however large the sync.
                 _refresh_statistics()
                 analyze_at = added_in_run * 2
+        if seen is not None:
+            listed[module] = seen  # reached only when the listing ended without an error
 
     if connection.syncs_accounts:
         fetch(
@@ -227,16 +246,15 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
             ),
         )
 
-    for module, since, wanted in (
-        (ACCOUNTS, connection.accounts_synced_until, connection.syncs_accounts),
-        (CONTACTS, connection.contacts_synced_until, connection.syncs_contacts),
-    ):
-        if wanted and since is not None:
-            _progress(run, _("Checking deletions in %(module)s") % {"module": module})
-            for deleted in client.iter_deleted(module, since=_since(since)):
-                if deleted:
-                    with transaction.atomic():
-                        _record(run, apply_deletions(deleted=deleted, module=module, now=timezone.now()))
+    deleted_mid_run = _read_deletions(run=run, connection=connection, client=client, modules=linked_at_start)
+    # Only links from before the run can be stale: whatever this run linked, it listed.
+    _sweep_unseen(
+        run=run,
+        connection=connection,
+        client=client,
+        listed={m: listed[m] for m in linked_at_start if m in listed},
+        shifted=deleted_mid_run,
+    )
 
     if connection.direction == CrmConnection.Direction.BOTH:
         if connection.syncs_accounts:
@@ -248,6 +266,95 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
         accounts_synced_until=started if connection.syncs_accounts else None,
         contacts_synced_until=started if connection.syncs_contacts else None,
     )
+
+
+def _has_links(module: str) -> bool:
+    if module == ACCOUNTS:
+        return Customer.objects.filter(crm_account_id__isnull=False).exists()
+    return (
+        Customer.objects.filter(crm_contact_id__isnull=False).exists()
+        or ContactPerson.objects.filter(crm_contact_id__isnull=False).exists()
+    )
+
+
+def _read_deletions(*, run: SyncRun, connection: CrmConnection, client: ZohoClient, modules: list[str]) -> set[str]:
+    """Every run, full or incremental: the deleted-records feed since the start of the last run
+    that read it whole (its own cursor, which a change of set-up does not clear).
+
+    `modules` are those billing had links to when the run started, synced or not (a module
+    dropped from the set-up keeps its links until the CRM deletes them). A module with nothing
+    linked then has nothing to unlink from before the run, and what this run links is read
+    next time (the cursor becomes this run's start). The cursor moves only when every feed was
+    read, so a run failing before or during this step reads the same deletions again next time.
+    Returns the modules in which something was deleted while the run was listing them.
+    """
+    since = _since(connection.deletions_synced_until)
+    during_run: set[str] = set()
+    for module in modules:
+        _progress(run, _("Checking deletions in %(module)s") % {"module": module})
+        for deleted in client.iter_deleted(module, since=since):
+            if deleted:
+                if any(_deleted_during(d, run.started_at) for d in deleted):
+                    during_run.add(module)
+                with transaction.atomic():
+                    _record(run, apply_deletions(deleted=deleted, module=module, now=timezone.now()))
+    CrmConnection.objects.filter(pk=connection.pk).update(deletions_synced_until=run.started_at)
+    return during_run
+
+
+def _deleted_during(entry: dict, started: datetime) -> bool:
+    """Whether a deleted-feed entry may have been deleted while this run was listing (a minute of
+    slack for clocks and Zoho's whole seconds); an entry without a readable time counts."""
+    try:
+        when = datetime.fromisoformat(str(entry.get("deleted_time")))
+    except ValueError:
+        return True
+    if when.tzinfo is None:
+        return True
+    return when >= started - timedelta(minutes=1)
+
+
+def _sweep_unseen(
+    *,
+    run: SyncRun,
+    connection: CrmConnection,
+    client: ZohoClient,
+    listed: dict[str, SeenIds],
+    shifted: set[str],
+) -> None:
+    """After a complete full listing of a module: linked records it did not return lose their link
+    (`apply_unseen`: the deletion rule, or unlink only when the listing was of a custom view).
+
+    Only modules whose listing ended without an error are in `listed`, so a run that fails
+    midway unlinks nothing it simply did not reach. A deletion while a module was being listed
+    (`shifted`) moves later records up a page, so the listing may have missed some: then each
+    unseen record is looked up and only those the CRM no longer has lose their link (the others
+    are checked again by the next full run).
+    """
+    views = {
+        ACCOUNTS: (connection.account_view_id, connection.account_view_name),
+        CONTACTS: (connection.contact_view_id, connection.contact_view_name),
+    }
+    for module, seen in listed.items():
+        _progress(run, _("Checking for records no longer in %(module)s") % {"module": module})
+        view_id, view_name = views[module]
+        ids = unseen_links(
+            module=module,
+            seen=seen,
+            linked_before=run.started_at,
+            contact_persons=module == CONTACTS and connection.module == CrmConnection.Module.ACCOUNTS_AND_CONTACTS,
+        )
+        if module in shifted:
+            ids = [i for i in ids if client.get_record(module, i, fields=[NAME_FIELD[module]]) is None]
+        for at in range(0, len(ids), UNSEEN_BATCH):
+            with transaction.atomic():
+                counts = apply_unseen(
+                    ids=ids[at : at + UNSEEN_BATCH],
+                    module=module,
+                    view_name=(view_name or view_id) if view_id else "",
+                    now=timezone.now(),
+                )
+                _record(run, counts)
 
 
 def push_customers(*, run: SyncRun, client: ZohoClient, module: str, pairs: list[tuple[str, str]]) -> None:
