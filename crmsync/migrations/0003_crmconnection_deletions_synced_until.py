@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crmsync", "0001_initial"),
+        ("crmsync", "0002_crmconnection_connect_warning"),
     ]
 
     operations = [
