@@ -149,6 +149,7 @@ class SyncRun(models.Model):
     duplicates_skipped = models.PositiveIntegerField(_("duplicates skipped"), default=0)
     pushed_added = models.PositiveIntegerField(_("pushed to CRM, added"), default=0)
     pushed_updated = models.PositiveIntegerField(_("pushed to CRM, updated"), default=0)
+    receivables_pushed = models.PositiveIntegerField(_("account receivables pushed to CRM"), default=0)
     # Progress of a running sync, updated once per page.
     records_seen = models.PositiveIntegerField(_("CRM records read"), default=0)
     pages_done = models.PositiveIntegerField(_("pages done"), default=0)
@@ -191,3 +192,23 @@ class SyncFailure(models.Model):
 
     def __str__(self):
         return f"{self.module} {self.record_name or self.crm_id}: {self.reason}"
+
+
+class ReceivablesPush(models.Model):
+    """What was last written to a linked CRM account's receivables fields, so that an unchanged
+    account is not pushed again (see `crmsync.services.receivables`)."""
+
+    customer = models.OneToOneField(
+        "billing.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    crm_id = models.CharField(_("CRM account id"), max_length=40)
+    # The figures as pushed, {CRM field api name: "12.50"}: compared as strings, exact.
+    figures = models.JSONField(_("figures pushed"), default=dict)
+    pushed_at = models.DateTimeField(_("pushed"))
+
+    class Meta:
+        verbose_name = _("receivables pushed to the CRM")
+        verbose_name_plural = _("receivables pushed to the CRM")
+
+    def __str__(self):
+        return f"{self.customer_id} → {self.crm_id}"

@@ -300,6 +300,8 @@ class FakeZoho:
                 }
             if len(parts) == 1 and method == "GET":
                 return self._list(module, query, headers)
+            if len(parts) == 1 and method == "PUT":
+                return self._update_records(module, json.loads(body or b"{}"))
             if parts[1:] == ["deleted"]:
                 return self._deleted(module, query, headers)
             if parts[1:] == ["search"]:
@@ -572,6 +574,42 @@ class FakeZoho:
             )
         return 200, {"data": results}
 
+    # -- Update Records (PUT /crm/v8/{module}): receivables pushed to Accounts ---------------------
+
+    def _update_records(self, module, body):
+        """Zoho's Update Records: up to 100 rows, each with the id of an existing record."""
+        data = body.get("data") or []
+        if len(data) > 100:
+            return 400, {
+                "code": "LIMIT_EXCEEDED",
+                "details": {"limit": 100},
+                "message": "Only 100 records can be updated at a time",
+                "status": "error",
+            }
+        results = []
+        for row in data:
+            record_id = str(row.get("id") or "")
+            if record_id not in self.records[module]:
+                results.append(
+                    {
+                        "code": "INVALID_DATA",
+                        "details": {"api_name": "id", "json_path": "$.data[0].id"},
+                        "message": "the id given seems to be invalid",
+                        "status": "error",
+                    }
+                )
+                continue
+            record = self.update_record(module, record_id, **{k: v for k, v in row.items() if k != "id"})
+            results.append(
+                {
+                    "code": "SUCCESS",
+                    "details": {"Modified_Time": record["Modified_Time"], "id": record_id},
+                    "message": "record updated",
+                    "status": "success",
+                }
+            )
+        return 200, {"data": results}
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as with the real API
@@ -601,6 +639,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802
         self._serve("POST")
+
+    def do_PUT(self):  # noqa: N802
+        self._serve("PUT")
 
     def log_message(self, format, *args):  # noqa: A002
         pass
