@@ -238,6 +238,12 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
                     with transaction.atomic():
                         _record(run, apply_deletions(deleted=deleted, module=module, now=timezone.now()))
 
+    if connection.syncs_accounts:
+        from crmsync.services.deals import sync_won_deals
+
+        _progress(run, _("Reading won deals"))
+        sync_won_deals(run=run, connection=connection, client=client, since=_since(connection.deals_synced_until))
+
     if connection.direction == CrmConnection.Direction.BOTH:
         if connection.syncs_accounts:
             push_customers(run=run, client=client, module=ACCOUNTS, pairs=mapping_for(mapping, ACCOUNTS))

@@ -191,6 +191,10 @@ class FakeZoho:
             **fields,
         )
 
+    def move_deal(self, deal_id: str, stage: str) -> dict[str, Any]:
+        """A salesperson moves a deal to another stage (Modified_Time moves with it)."""
+        return self.update_record("Deals", deal_id, Stage=stage)
+
     def update_record(self, module: str, record_id: str, **fields) -> dict[str, Any]:
         with self.lock:
             record = self.records[module][record_id]

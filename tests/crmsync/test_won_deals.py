@@ -1,0 +1,126 @@
+"""Won deal → draft invoice: once per deal, its products or amount as lines, staff notified."""
+
+from decimal import Decimal
+
+from billing.models import Customer, Invoice
+from crmsync.models import CrmConnection, SyncRun, WonDealInvoice
+from crmsync.services import sync_crm
+from portal.models import StaffNotification
+
+
+def _connected(fake, make_connection, **settings):
+    account = fake.add_account("Acme")
+    make_connection(**settings)
+    first = sync_crm(trigger=SyncRun.Trigger.INITIAL)
+    assert first.status == SyncRun.Status.SUCCEEDED, first.message
+    return account, Customer.objects.get(crm_account_id=account["id"])
+
+
+def test_a_deal_moved_to_closed_won_becomes_one_draft_invoice_of_its_amount(fake, make_connection):
+    account, acme = _connected(fake, make_connection)
+    deal = fake.add_deal(account, "Acme renewal", Stage="Negotiation", Amount=1250.5)
+    fake.move_deal(deal["id"], "Closed Won")
+
+    run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert run.invoices_from_deals == 1
+    invoice = Invoice.objects.get(crm_deal_id=deal["id"])
+    assert (invoice.customer, invoice.status, invoice.total) == (acme, Invoice.Status.DRAFT, Decimal("1250.50"))
+    assert invoice.crm_deal_name == "Acme renewal"
+    [line] = invoice.lines.all()
+    assert (line.description, line.quantity, line.rate) == ("Acme renewal", Decimal("1"), Decimal("1250.50"))
+    notice = StaffNotification.objects.get(kind=StaffNotification.Kind.WON_DEAL)
+    assert notice.invoice == invoice and invoice.number in notice.message
+
+
+def test_a_deal_seen_again_is_never_invoiced_twice(fake, make_connection):
+    account, _acme = _connected(fake, make_connection)
+    deal = fake.add_deal(account, "Big deal", Stage="Closed Won", Amount=100)
+    sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+    fake.move_deal(deal["id"], "Negotiation")
+    fake.move_deal(deal["id"], "Closed Won")
+    # Staff deleted the draft meanwhile: still not made again.
+    Invoice.objects.filter(crm_deal_id=deal["id"]).delete()
+
+    run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert run.invoices_from_deals == 0
+    assert not Invoice.objects.filter(crm_deal_id=deal["id"]).exists()
+    assert WonDealInvoice.objects.filter(crm_deal_id=deal["id"]).count() == 1
+
+
+def test_the_deal_products_become_the_lines(fake, make_connection):
+    account, _acme = _connected(fake, make_connection)
+    fake.add_deal(
+        account,
+        "Hardware",
+        Stage="Closed Won",
+        Amount=999,
+        Product_Details=[
+            {"product": {"name": "Router", "id": "1"}, "quantity": 2, "list_price": 150.25},
+            {"product": {"name": "Support", "id": "2"}, "quantity": 1, "list_price": 99.5},
+        ],
+    )
+
+    sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    invoice = Invoice.objects.get(crm_deal_name="Hardware")
+    lines = [(line.description, line.quantity, line.rate) for line in invoice.lines.order_by("pk")]
+    assert lines == [("Router", Decimal("2"), Decimal("150.25")), ("Support", Decimal("1"), Decimal("99.50"))]
+    assert invoice.total == Decimal("400.00")
+
+
+def test_won_stage_names_are_configurable(fake, make_connection):
+    account, _acme = _connected(fake, make_connection, won_deal_stages="Signed, Paid up front")
+    fake.add_deal(account, "Default name", Stage="Closed Won", Amount=10)
+    fake.add_deal(account, "Our name", Stage="signed", Amount=20)
+
+    sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert list(Invoice.objects.values_list("crm_deal_name", flat=True)) == ["Our name"]
+
+
+def test_staff_can_switch_it_off(fake, make_connection):
+    account, _acme = _connected(fake, make_connection, invoice_won_deals=False)
+    fake.add_deal(account, "Won", Stage="Closed Won", Amount=10)
+
+    run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert not Invoice.objects.exists()
+
+
+def test_deals_won_before_the_first_sync_and_deals_of_unlinked_accounts_are_not_invoiced(fake, make_connection):
+    account = fake.add_account("Acme")
+    fake.add_deal(account, "Old win", Stage="Closed Won", Amount=10)
+    make_connection()
+    sync_crm(trigger=SyncRun.Trigger.INITIAL)
+    stranger = {"Account_Name": "Not synced", "id": "999"}
+    fake.add_deal(stranger, "Elsewhere", Stage="Closed Won", Amount=10)
+
+    run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert run.invoices_from_deals == 0
+    assert not Invoice.objects.exists()
+
+
+def test_a_won_deal_without_amount_is_in_the_history_and_nothing_is_written(fake, make_connection):
+    account, _acme = _connected(fake, make_connection)
+    fake.add_deal(account, "No money", Stage="Closed Won")
+
+    run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    failure = run.failures.get()
+    assert failure.module == "Deals" and "neither products nor an amount" in failure.reason
+    assert not Invoice.objects.exists() and not WonDealInvoice.objects.exists()
+    assert not StaffNotification.objects.exists()
+
+
+def test_deals_are_read_only_when_accounts_are_synced(fake, make_connection):
+    make_connection(module=CrmConnection.Module.CONTACTS)
+    sync_crm(trigger=SyncRun.Trigger.INITIAL)
+    sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert not [p for _m, p, _q in fake.requests if p == "/crm/v8/Deals"]
