@@ -37,6 +37,27 @@ def _money(value: Any) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
+@transaction.atomic
+def configure_won_deal_invoicing(*, enabled: bool, stages: str) -> CrmConnection:
+    """Switch won-deal invoicing on or off and name the won stages (comma separated).
+
+    Writes only these two columns, so tokens refreshed by a running sync are not overwritten.
+    Raises ValidationError (code "no_stages") when switched on without a stage name.
+    """
+    names = [name.strip() for name in stages.split(",") if name.strip()]
+    if enabled and not names:
+        raise ValidationError(_("Name at least one deal stage that counts as won."), code="no_stages")
+    joined = ", ".join(dict.fromkeys(names))
+    if len(joined) > 255:
+        raise ValidationError(_("The stage names are too long; keep them under 255 characters."), code="too_long")
+    connection = CrmConnection.current()
+    CrmConnection.objects.filter(pk=connection.pk).update(
+        invoice_won_deals=enabled, won_deal_stages=joined or connection.won_deal_stages
+    )
+    connection.refresh_from_db()
+    return connection
+
+
 def deal_lines(deal: dict[str, Any]) -> list[LineInput]:
     """The invoice lines of a deal: its products (name, quantity, list price) or its Amount as one line.
 

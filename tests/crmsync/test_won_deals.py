@@ -2,10 +2,13 @@
 
 from decimal import Decimal
 
+from django.urls import reverse
+
 from billing.models import Customer, Invoice
 from crmsync.models import CrmConnection, SyncRun, WonDealInvoice
 from crmsync.services import sync_crm
 from portal.models import StaffNotification
+from tests.factories import StaffUserFactory
 
 
 def _connected(fake, make_connection, **settings):
@@ -124,3 +127,40 @@ def test_deals_are_read_only_when_accounts_are_synced(fake, make_connection):
     sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
 
     assert not [p for _m, p, _q in fake.requests if p == "/crm/v8/Deals"]
+
+
+def test_staff_switch_it_off_and_rename_the_stages_in_the_admin(client, fake, make_connection):
+    make_connection()
+    client.force_login(StaffUserFactory())
+    url = reverse("admin:crmsync_wondealinvoice_settings")
+    assert client.get(url).status_code == 200
+
+    response = client.post(url, {"won_deal_stages": "Signed ,  Won"})
+
+    assert response.status_code == 302
+    connection = CrmConnection.current()
+    assert (connection.invoice_won_deals, connection.won_deal_stages) == (False, "Signed, Won")
+    assert connection.has_credentials  # the rest of the connection untouched
+
+
+def test_switching_it_on_without_a_stage_is_refused_on_the_form(client, fake, make_connection):
+    make_connection(invoice_won_deals=False)
+    client.force_login(StaffUserFactory())
+
+    response = client.post(reverse("admin:crmsync_wondealinvoice_settings"), {"invoice_won_deals": "on"})
+
+    assert response.status_code == 200
+    assert "Name at least one deal stage" in response.content.decode()
+    assert CrmConnection.current().invoice_won_deals is False
+
+
+def test_the_invoices_from_won_deals_are_listed_for_staff(client, fake, make_connection):
+    account, _acme = _connected(fake, make_connection)
+    fake.add_deal(account, "Listed deal", Stage="Closed Won", Amount=10)
+    sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+    client.force_login(StaffUserFactory())
+
+    response = client.get(reverse("admin:crmsync_wondealinvoice_changelist"))
+
+    assert response.status_code == 200
+    assert "Listed deal" in response.content.decode()
