@@ -23,7 +23,7 @@ from billing.models import AccountBalance, Customer, Invoice
 from billing.money import ZERO
 from crmsync.mapping import ACCOUNTS
 from crmsync.models import ReceivablesPush, SyncFailure, SyncRun
-from crmsync.zoho import UPSERT_BATCH, CrmMalformedResponse, ZohoClient
+from crmsync.zoho import UPSERT_BATCH, CrmError, CrmMalformedResponse, ZohoClient
 
 # Our figure → the CRM Account field's API name. Overridable with settings.CRM_RECEIVABLE_FIELDS.
 DEFAULT_RECEIVABLE_FIELDS = {
@@ -102,6 +102,55 @@ def _figures(row: AccountReceivables, fields: dict[str, str]) -> dict[str, str]:
     return {api_name: str(getattr(row, name).quantize(Decimal("0.01"))) for name, api_name in fields.items()}
 
 
+def ensure_receivable_fields(*, run: SyncRun, client: ZohoClient) -> bool:
+    """Create the receivables fields missing from the CRM's Accounts (currency fields). True when all exist.
+
+    Zoho names a custom field after its label (spaces → underscores), so the label is the API name
+    with spaces. When the fields cannot be read or created (scope ZohoCRM.settings.fields.CREATE
+    missing, refused label), a note in the run's history says which and how to fix it.
+    """
+    wanted = list(receivable_fields().values())
+    try:
+        existing = {f.get("api_name") for f in client.fields(ACCOUNTS) if isinstance(f, dict)}
+        missing = [name for name in wanted if name not in existing]
+        if not missing:
+            return True
+        body = client.request(
+            "POST",
+            "settings/fields",
+            params={"module": ACCOUNTS},
+            json={"fields": [{"field_label": name.replace("_", " "), "data_type": "currency"} for name in missing]},
+        )
+        results = body.get("fields") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(missing):
+            raise CrmMalformedResponse("Zoho CRM answered the field creation without one result per field.")
+        refused = [
+            f"{name} ({r.get('code', 'ERROR') if isinstance(r, dict) else 'ERROR'})"
+            for name, r in zip(missing, results, strict=True)
+            if not (isinstance(r, dict) and r.get("status") == "success")
+        ]
+    except CrmError as exc:
+        refused, why = wanted, exc.reason
+    else:
+        why = ""
+    if not refused:
+        return True
+    reason = _(
+        "The Account fields %(fields)s could not be created in Zoho CRM%(why)s. Create them as currency fields "
+        "in Zoho (or name existing fields in CRM_RECEIVABLE_FIELDS); receivables are pushed once they exist."
+    ) % {"fields": ", ".join(refused), "why": f" ({why})" if why else ""}
+    with transaction.atomic():
+        SyncFailure.objects.create(
+            run=run,
+            direction=SyncFailure.Direction.PUSH,
+            module=ACCOUNTS,
+            record_name=_("Account fields"),
+            reason=reason,
+        )
+        SyncRun.objects.filter(pk=run.pk).update(failed=F("failed") + 1)
+    return False
+
+
 def push_receivables(*, run: SyncRun, client: ZohoClient) -> int:
     """Write linked accounts' receivables to their CRM Account fields; only changed ones, 100 per call.
 
@@ -112,6 +161,9 @@ def push_receivables(*, run: SyncRun, client: ZohoClient) -> int:
     written stay recorded.
     """
     fields = receivable_fields()
+    # Until a first push succeeded, make sure the fields exist (one field list read per run till then).
+    if not ReceivablesPush.objects.exists() and not ensure_receivable_fields(run=run, client=client):
+        return 0
     linked = (
         Customer.objects.filter(crm_account_id__isnull=False, crm_unlinked_reason="")
         .order_by("pk")

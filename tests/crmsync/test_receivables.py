@@ -127,3 +127,46 @@ def test_fetch_only_connections_push_no_receivables(fake, make_connection):
 
     assert run.receivables_pushed == 0
     assert _puts(fake) == []
+
+
+def test_missing_account_fields_are_created_before_the_first_push(fake, make_connection):
+    fake.add_account("Acme")
+    make_connection(direction=CrmConnection.Direction.BOTH)
+
+    sync_crm(trigger=SyncRun.Trigger.INITIAL)
+
+    created = [(api, label, kind) for api, label, kind, _custom in fake.created_fields["Accounts"]]
+    assert created == [
+        ("Outstanding_Receivables", "Outstanding Receivables", "currency"),
+        ("Overdue_Amount", "Overdue Amount", "currency"),
+        ("Unused_Credits", "Unused Credits", "currency"),
+        ("Sales_This_Year", "Sales This Year", "currency"),
+    ]
+    fake.reset_log()
+    sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+    assert not [p for _m, p, _q in fake.requests if p.startswith("/crm/v8/settings/fields")]
+
+
+def test_fields_that_cannot_be_created_are_a_note_in_the_history_and_nothing_is_pushed(fake, make_connection):
+    fake.add_account("Acme")
+    make_connection(direction=CrmConnection.Direction.BOTH)
+    fake.fail_next(5, status=400, path_contains="settings/fields")
+
+    run = sync_crm(trigger=SyncRun.Trigger.INITIAL)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    note = run.failures.get(record_name="Account fields")
+    assert "Outstanding_Receivables" in note.reason and "CRM_RECEIVABLE_FIELDS" in note.reason
+    assert run.receivables_pushed == 0 and _puts(fake) == []
+    assert not ReceivablesPush.objects.exists()
+
+
+def test_staff_can_name_existing_fields_instead(fake, make_connection, settings):
+    settings.CRM_RECEIVABLE_FIELDS = {"outstanding_receivables": "Description"}
+    crm = fake.add_account("Acme")
+    make_connection(direction=CrmConnection.Direction.BOTH)
+
+    sync_crm(trigger=SyncRun.Trigger.INITIAL)
+
+    assert fake.records["Accounts"][crm["id"]]["Description"] == "0.00"
+    assert "Outstanding_Receivables" not in [api for api, *_rest in fake.created_fields["Accounts"]]

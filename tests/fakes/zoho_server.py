@@ -130,6 +130,7 @@ class FakeZoho:
         self.expire_tokens_after: int | None = None
         self.hooks: list = []  # callables (method, path, query) run before each API answer
         self.currency = "USD"  # the CRM organisation's base currency
+        self.created_fields: dict[str, list[tuple[str, str, str, bool]]] = {}  # POST settings/fields
         self._ids = itertools.count(4150868000000000001)
         self._snapshots: dict[str, list[str]] = {}
         self._snapshot_ids = itertools.count(1)
@@ -292,6 +293,8 @@ class FakeZoho:
                 }
             if parts[0] == "settings" and parts[1:] == ["custom_views"]:
                 return self._custom_views(query)
+            if parts == ["settings", "fields"] and method == "POST":
+                return self._create_fields(query, json.loads(body or b"{}"))
             if parts[0] == "settings" and parts[1:] == ["fields"]:
                 return self._fields(query)
             module = parts[0]
@@ -364,6 +367,7 @@ class FakeZoho:
 
     def _fields(self, query):
         defs = _FIELD_DEFS.get(query.get("module", ""))
+        defs = None if defs is None else defs + self.created_fields.get(query.get("module", ""), [])
         if defs is None:
             return 400, {
                 "code": "INVALID_MODULE",
@@ -577,6 +581,34 @@ class FakeZoho:
                 }
             )
         return 200, {"data": results}
+
+    # -- Create Custom Fields (POST /crm/v8/settings/fields?module=): receivables fields -----------
+
+    def _create_fields(self, query, body):
+        """Zoho derives the api_name from the label (spaces → underscores); a label taken is refused."""
+        module = query.get("module", "")
+        if module not in _FIELD_DEFS:
+            return 400, {"code": "INVALID_MODULE", "status": "error", "message": "invalid module", "details": {}}
+        results = []
+        for field in body.get("fields") or []:
+            label = str(field.get("field_label") or "")
+            api_name = label.replace(" ", "_")
+            taken = {f[0] for f in _FIELD_DEFS[module] + self.created_fields.get(module, [])}
+            if not label or not field.get("data_type") or api_name in taken:
+                results.append(
+                    {
+                        "code": "DUPLICATE_DATA" if label else "MANDATORY_NOT_FOUND",
+                        "status": "error",
+                        "message": "field label already exists" if label else "field_label missing",
+                        "details": {"api_name": "field_label"},
+                    }
+                )
+                continue
+            self.created_fields.setdefault(module, []).append((api_name, label, field["data_type"], True))
+            results.append(
+                {"code": "SUCCESS", "status": "success", "message": "field created", "details": {"id": self.new_id()}}
+            )
+        return 201, {"fields": results}
 
     # -- Update Records (PUT /crm/v8/{module}): receivables pushed to Accounts ---------------------
 
