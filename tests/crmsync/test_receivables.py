@@ -4,13 +4,14 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Customer
 from crmsync.models import CrmConnection, ReceivablesPush, SyncFailure, SyncRun
 from crmsync.services import sync_crm
 from crmsync.services.receivables import account_receivables
-from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory
+from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, StaffUserFactory
 
 
 def _puts(fake):
@@ -170,3 +171,14 @@ def test_staff_can_name_existing_fields_instead(fake, make_connection, settings)
 
     assert fake.records["Accounts"][crm["id"]]["Description"] == "0.00"
     assert "Outstanding_Receivables" not in [api for api, *_rest in fake.created_fields["Accounts"]]
+
+
+def test_the_history_entry_shows_the_receivables_pushed(client, fake, make_connection):
+    fake.add_account("Acme")
+    make_connection(direction=CrmConnection.Direction.BOTH)
+    run = sync_crm(trigger=SyncRun.Trigger.INITIAL)
+    client.force_login(StaffUserFactory())
+
+    page = client.get(reverse("admin:crmsync_syncrun_change", args=[run.pk])).content.decode()
+
+    assert "ccount receivables pushed to CRM" in page
