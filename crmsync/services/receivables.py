@@ -201,9 +201,10 @@ def push_receivables(*, run: SyncRun, client: ZohoClient) -> int:
 
 
 def _push_batch(*, run: SyncRun, client: ZohoClient, batch: list[tuple[int, str, str, dict[str, str]]]) -> int:
-    body = client.request(
-        "PUT", ACCOUNTS, json={"data": [{"id": crm_id, **figures} for _pk, crm_id, _n, figures in batch]}
-    )
+    # Zoho's currency fields take JSON numbers. A 2-decimal amount below 10^13 survives the float
+    # exactly (its shortest repr is the same decimal); the exact strings stay in ReceivablesPush.
+    rows = [{"id": crm_id, **{k: float(Decimal(v)) for k, v in figures.items()}} for _pk, crm_id, _n, figures in batch]
+    body = client.request("PUT", ACCOUNTS, json={"data": rows})
     results = body.get("data") if isinstance(body, dict) else None
     if not isinstance(results, list) or len(results) != len(batch):
         raise CrmMalformedResponse("Zoho CRM answered an account update without one result per record.")

@@ -62,10 +62,10 @@ def test_linked_accounts_get_their_figures_in_the_crm(fake, make_connection):
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     record = fake.records["Accounts"][crm["id"]]
-    assert record["Outstanding_Receivables"] == "120.50"
-    assert record["Overdue_Amount"] == "0.00"
-    assert record["Unused_Credits"] == "20.00"
-    assert record["Sales_This_Year"] == "120.50"
+    assert record["Outstanding_Receivables"] == 120.5
+    assert record["Overdue_Amount"] == 0
+    assert record["Unused_Credits"] == 20
+    assert record["Sales_This_Year"] == 120.5
     assert run.receivables_pushed == 1
 
 
@@ -76,7 +76,7 @@ def test_receivables_go_100_per_call_and_an_unchanged_push_sends_nothing(fake, m
     first = sync_crm(trigger=SyncRun.Trigger.INITIAL)
     assert first.receivables_pushed == 250
     assert len(_puts(fake)) == math.ceil(250 / 100)
-    assert all(r["Outstanding_Receivables"] == "0.00" for r in fake.records["Accounts"].values())
+    assert all(r["Outstanding_Receivables"] == 0 for r in fake.records["Accounts"].values())
 
     fake.reset_log()
     second = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
@@ -97,8 +97,8 @@ def test_only_accounts_whose_figures_changed_are_pushed_again(fake, make_connect
 
     assert run.receivables_pushed == 1
     assert len(_puts(fake)) == 1
-    assert fake.records["Accounts"][crms[1]["id"]]["Outstanding_Receivables"] == "10.00"
-    assert fake.records["Accounts"][crms[0]["id"]]["Outstanding_Receivables"] == "0.00"
+    assert fake.records["Accounts"][crms[1]["id"]]["Outstanding_Receivables"] == 10
+    assert fake.records["Accounts"][crms[0]["id"]]["Outstanding_Receivables"] == 0
     assert ReceivablesPush.objects.get(customer=changed).figures["Outstanding_Receivables"] == "10.00"
 
 
@@ -169,7 +169,7 @@ def test_staff_can_name_existing_fields_instead(fake, make_connection, settings)
 
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
 
-    assert fake.records["Accounts"][crm["id"]]["Description"] == "0.00"
+    assert fake.records["Accounts"][crm["id"]]["Description"] == 0
     assert "Outstanding_Receivables" not in [api for api, *_rest in fake.created_fields["Accounts"]]
 
 
