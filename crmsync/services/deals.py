@@ -2,9 +2,10 @@
 
 Read during the sync: Deals modified since the last deal cursor (`CrmConnection.deals_synced_until`).
 A deal in one of the connection's won stages whose account is linked to a customer becomes one draft
-invoice, made by billing's `create_invoice`: the deal's products as lines when the CRM sends them
-(`Product_Details`), otherwise its Amount as one line. `WonDealInvoice` (unique deal id) makes it
-once per deal, ever; staff get a StaffNotification. Off with `CrmConnection.invoice_won_deals`.
+invoice, made by billing's `create_invoice`: the products associated with the deal (its Products
+related list, one line each at their unit price) as lines, otherwise its Amount as one line.
+`WonDealInvoice` (unique deal id) makes it once per deal, ever; staff get a StaffNotification.
+Off with `CrmConnection.invoice_won_deals`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from django.utils.translation import gettext as _
 from billing.models import Customer, Invoice
 from billing.services import LineInput, create_invoice
 from crmsync.models import CrmConnection, SyncFailure, SyncRun, WonDealInvoice
-from crmsync.zoho import ZohoClient
+from crmsync.zoho import CrmMalformedResponse, CrmRequestError, ZohoClient
 from portal.models import StaffNotification
 
 DEALS = "Deals"
-DEAL_FIELDS = ["Deal_Name", "Stage", "Amount", "Account_Name", "Closing_Date", "Product_Details", "Modified_Time"]
+DEAL_FIELDS = ["Deal_Name", "Stage", "Amount", "Account_Name", "Closing_Date", "Modified_Time"]
+PRODUCT_FIELDS = "Product_Name,Unit_Price"
 
 
 def _money(value: Any) -> Decimal | None:
@@ -58,22 +60,18 @@ def configure_won_deal_invoicing(*, enabled: bool, stages: str) -> CrmConnection
     return connection
 
 
-def deal_lines(deal: dict[str, Any]) -> list[LineInput]:
-    """The invoice lines of a deal: its products (name, quantity, list price) or its Amount as one line.
+def deal_lines(deal: dict[str, Any], products: list[dict[str, Any]]) -> list[LineInput]:
+    """The invoice lines of a deal: its products (name, unit price) or its Amount as one line.
 
     Raises ValidationError (code "no_amount") when the deal has neither.
     """
     lines = []
-    for product in deal.get("Product_Details") or []:
-        if not isinstance(product, dict):
-            continue
-        ref = product.get("product") if isinstance(product.get("product"), dict) else {}
-        name = str(ref.get("name") or product.get("product_description") or _("Product"))
-        quantity = _money(product.get("quantity")) or Decimal("1")
-        rate = _money(product.get("list_price"))
+    for product in products:
+        rate = _money(product.get("Unit_Price"))
         if rate is None:
             continue
-        lines.append(LineInput(description=name[:255], quantity=quantity, rate=rate, discount_percent=Decimal("0")))
+        name = str(product.get("Product_Name") or _("Product"))
+        lines.append(LineInput(description=name[:255], quantity=Decimal("1"), rate=rate, discount_percent=Decimal("0")))
     if lines:
         return lines
     amount = _money(deal.get("Amount"))
@@ -83,7 +81,18 @@ def deal_lines(deal: dict[str, Any]) -> list[LineInput]:
     return [LineInput(description=name[:255], quantity=Decimal("1"), rate=amount, discount_percent=Decimal("0"))]
 
 
-def invoice_won_deal(*, deal: dict[str, Any], customer: Customer) -> Invoice | None:
+def deal_products(*, client: ZohoClient, deal_id: str) -> list[dict[str, Any]]:
+    """The products associated with a deal (its Products related list; Zoho answers 204 for none)."""
+    body = client.request("GET", f"{DEALS}/{deal_id}/Products", params={"fields": PRODUCT_FIELDS})
+    if body is None:
+        return []
+    rows = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        raise CrmMalformedResponse("Zoho CRM sent a deal's products in an unknown shape.")
+    return [r for r in rows if isinstance(r, dict)]
+
+
+def invoice_won_deal(*, deal: dict[str, Any], products: list[dict[str, Any]], customer: Customer) -> Invoice | None:
     """Make the draft invoice of one won deal, once: None when this deal was already invoiced.
 
     Atomic: the deal's `WonDealInvoice` row, the invoice and the staff notification are written
@@ -98,7 +107,7 @@ def invoice_won_deal(*, deal: dict[str, Any], customer: Customer) -> Invoice | N
             return None
         invoice = create_invoice(
             customer=customer,
-            lines=deal_lines(deal),
+            lines=deal_lines(deal, products),
             reference=name[:60],
             crm_deal_id=deal_id,
             crm_deal_name=name,
@@ -149,7 +158,15 @@ def invoice_won_deals(*, run: SyncRun, connection: CrmConnection, client: ZohoCl
             if str(deal["id"]) in done or customer is None:
                 continue
             try:
-                invoice = invoice_won_deal(deal=deal, customer=customer)
+                products = deal_products(client=client, deal_id=str(deal["id"]))
+            except CrmRequestError as exc:
+                reason = exc.reason
+            else:
+                reason = ""
+            try:
+                if reason:
+                    raise ValidationError(reason, code="products_unreadable")
+                invoice = invoice_won_deal(deal=deal, products=products, customer=customer)
             except ValidationError as exc:
                 SyncFailure.objects.create(
                     run=run,

@@ -55,23 +55,29 @@ def test_a_deal_seen_again_is_never_invoiced_twice(fake, make_connection):
 
 def test_the_deal_products_become_the_lines(fake, make_connection):
     account, _acme = _connected(fake, make_connection)
-    fake.add_deal(
-        account,
-        "Hardware",
-        Stage="Closed Won",
-        Amount=999,
-        Product_Details=[
-            {"product": {"name": "Router", "id": "1"}, "quantity": 2, "list_price": 150.25},
-            {"product": {"name": "Support", "id": "2"}, "quantity": 1, "list_price": 99.5},
-        ],
-    )
+    deal = fake.add_deal(account, "Hardware", Stage="Negotiation", Amount=999)
+    fake.add_deal_product(deal["id"], "Router", 150.25)
+    fake.add_deal_product(deal["id"], "Support", 99.5)
+    fake.move_deal(deal["id"], "Closed Won")
 
     sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
 
     invoice = Invoice.objects.get(crm_deal_name="Hardware")
     lines = [(line.description, line.quantity, line.rate) for line in invoice.lines.order_by("pk")]
-    assert lines == [("Router", Decimal("2"), Decimal("150.25")), ("Support", Decimal("1"), Decimal("99.50"))]
-    assert invoice.total == Decimal("400.00")
+    assert lines == [("Router", Decimal("1"), Decimal("150.25")), ("Support", Decimal("1"), Decimal("99.50"))]
+    assert invoice.total == Decimal("249.75")
+
+
+def test_a_deal_whose_products_cannot_be_read_is_in_the_history_not_invoiced_from_its_amount(fake, make_connection):
+    account, _acme = _connected(fake, make_connection)
+    deal = fake.add_deal(account, "Hardware", Stage="Closed Won", Amount=999)
+    fake.fail_next(1, status=400, path_contains="/Products")
+
+    run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert run.failures.get().crm_id == deal["id"]
+    assert not Invoice.objects.exists() and not WonDealInvoice.objects.filter(crm_deal_id=deal["id"]).exists()
 
 
 def test_won_stage_names_are_configurable(fake, make_connection):

@@ -131,6 +131,7 @@ class FakeZoho:
         self.hooks: list = []  # callables (method, path, query) run before each API answer
         self.currency = "USD"  # the CRM organisation's base currency
         self.created_fields: dict[str, list[tuple[str, str, str, bool]]] = {}  # POST settings/fields
+        self.deal_products: dict[str, list[dict[str, Any]]] = {}  # GET Deals/{id}/Products
         self._ids = itertools.count(4150868000000000001)
         self._snapshots: dict[str, list[str]] = {}
         self._snapshot_ids = itertools.count(1)
@@ -191,6 +192,24 @@ class FakeZoho:
             Account_Name={"name": account["Account_Name"], "id": account["id"]},
             **fields,
         )
+
+    def add_deal_product(self, deal_id: str, name: str, unit_price: float) -> dict[str, Any]:
+        """Associate a product with a deal (the deal's Products related list)."""
+        product = {"id": self.new_id(), "Product_Name": name, "Unit_Price": unit_price}
+        with self.lock:
+            self.deal_products.setdefault(deal_id, []).append(product)
+        return product
+
+    def _deal_products(self, deal_id: str, query) -> tuple[int, Any]:
+        if not query.get("fields"):
+            return 400, {
+                "code": "REQUIRED_PARAM_MISSING",
+                "details": {"param": "fields"},
+                "status": "error",
+                "message": "One of the expected parameter is missing",
+            }
+        rows = [self._project(p, query) for p in self.deal_products.get(deal_id, [])]
+        return self._answer(rows, query, 1, False, None)
 
     def move_deal(self, deal_id: str, stage: str) -> dict[str, Any]:
         """A salesperson moves a deal to another stage (Modified_Time moves with it)."""
@@ -315,6 +334,8 @@ class FakeZoho:
                 return self._search(module, query)
             if parts[1:] == ["upsert"] and method == "POST":
                 return self._upsert(module, json.loads(body or b"{}"))
+            if module == "Deals" and len(parts) == 3 and parts[2] == "Products":
+                return self._deal_products(parts[1], query)
             if len(parts) == 3 and parts[2] == "Deals":
                 deals = [
                     d for d in self.records["Deals"].values() if (d.get("Account_Name") or {}).get("id") == parts[1]
