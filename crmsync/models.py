@@ -68,6 +68,22 @@ class CrmConnection(models.Model):
     # {"Accounts": [[crm_api_name, billing_target], ...], "Contacts": [...]}; see crmsync.mapping.
     field_mapping = models.JSONField(_("field mapping"), default=dict, blank=True)
 
+    # Won deal → draft invoice (crmsync.services.deals)
+    invoice_won_deals = models.BooleanField(
+        _("create a draft invoice when a deal is won"),
+        default=True,
+        help_text=_("Deals of linked accounts that reach a won stage become draft invoices, once per deal."),
+    )
+    won_deal_stages = models.CharField(
+        _("won stages"),
+        max_length=255,
+        default="Closed Won",
+        help_text=_("Deal stage names that count as won, separated by commas."),
+    )
+    # Deals modified since this instant are read; set by the first run, so deals won before the
+    # integration invoiced nothing.
+    deals_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
+
     # Incremental sync: records modified since these instants are fetched. Cleared when the
     # module, views or mapping change, so the next run is a full one.
     accounts_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -105,6 +121,10 @@ class CrmConnection(models.Model):
     @property
     def has_credentials(self) -> bool:
         return bool(self.client_id and self.client_secret_encrypted and self.refresh_token_encrypted)
+
+    @property
+    def won_stages(self) -> set[str]:
+        return {name.strip().casefold() for name in self.won_deal_stages.split(",") if name.strip()}
 
     @property
     def syncs_accounts(self) -> bool:
@@ -155,6 +175,8 @@ class SyncRun(models.Model):
     duplicates_skipped = models.PositiveIntegerField(_("duplicates skipped"), default=0)
     pushed_added = models.PositiveIntegerField(_("pushed to CRM, added"), default=0)
     pushed_updated = models.PositiveIntegerField(_("pushed to CRM, updated"), default=0)
+    receivables_pushed = models.PositiveIntegerField(_("account receivables pushed to CRM"), default=0)
+    invoices_from_deals = models.PositiveIntegerField(_("draft invoices from won deals"), default=0)
     # Progress of a running sync, updated once per page.
     records_seen = models.PositiveIntegerField(_("CRM records read"), default=0)
     pages_done = models.PositiveIntegerField(_("pages done"), default=0)
@@ -203,3 +225,43 @@ class SyncFailure(models.Model):
 
     def __str__(self):
         return f"{self.module} {self.record_name or self.crm_id}: {self.reason}"
+
+
+class ReceivablesPush(models.Model):
+    """What was last written to a linked CRM account's receivables fields, so that an unchanged
+    account is not pushed again (see `crmsync.services.receivables`)."""
+
+    customer = models.OneToOneField(
+        "billing.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    crm_id = models.CharField(_("CRM account id"), max_length=40)
+    # The figures as pushed, {CRM field api name: "12.50"}: compared as strings, exact.
+    figures = models.JSONField(_("figures pushed"), default=dict)
+    pushed_at = models.DateTimeField(_("pushed"))
+
+    class Meta:
+        verbose_name = _("receivables pushed to the CRM")
+        verbose_name_plural = _("receivables pushed to the CRM")
+
+    def __str__(self):
+        return f"{self.customer_id} → {self.crm_id}"
+
+
+class WonDealInvoice(models.Model):
+    """The draft invoice made from a won CRM deal. One per deal, ever: the unique deal id is what
+    keeps a deal seen twice (overlapping runs, a stage moved back and forth) from invoicing twice."""
+
+    crm_deal_id = models.CharField(_("CRM deal id"), max_length=40, unique=True)
+    deal_name = models.CharField(_("deal"), max_length=255, blank=True)
+    # Kept when staff delete the draft: the deal is not invoiced again.
+    invoice = models.OneToOneField(
+        "billing.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invoice from a won deal")
+        verbose_name_plural = _("invoices from won deals")
+
+    def __str__(self):
+        return f"{self.deal_name or self.crm_deal_id}"

@@ -91,6 +91,7 @@ class StaffNotification(models.Model):
         FIRST_VIEW = "first_view", _("Viewed for the first time")
         COMMENT = "comment", _("New comment")
         FORWARD = "forward", _("Forwarded")
+        WON_DEAL = "won_deal", _("Won deal invoiced")
 
     kind = models.CharField(_("what"), max_length=12, choices=Kind.choices)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")

@@ -1,3 +1,3 @@
 """Staff pages for the Zoho CRM integration. Importing the modules registers the ModelAdmins."""
 
-from . import history, integration  # noqa: F401
+from . import deals, history, integration  # noqa: F401

@@ -256,11 +256,22 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
         shifted=deleted_mid_run,
     )
 
+    if connection.syncs_accounts:
+        from crmsync.services.deals import sync_won_deals
+
+        _progress(run, _("Reading won deals"))
+        sync_won_deals(run=run, connection=connection, client=client, since=_since(connection.deals_synced_until))
+
     if connection.direction == CrmConnection.Direction.BOTH:
         if connection.syncs_accounts:
             push_customers(run=run, client=client, module=ACCOUNTS, pairs=mapping_for(mapping, ACCOUNTS))
         if connection.syncs_contacts:
             push_customers(run=run, client=client, module=CONTACTS, pairs=mapping_for(mapping, CONTACTS))
+        if connection.syncs_accounts:
+            from crmsync.services.receivables import push_receivables
+
+            _progress(run, _("Pushing account receivables"))
+            push_receivables(run=run, client=client)
 
     CrmConnection.objects.filter(pk=connection.pk).update(
         accounts_synced_until=started if connection.syncs_accounts else None,

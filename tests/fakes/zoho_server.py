@@ -182,6 +182,8 @@ class FakeZoho:
         self.scopes = ALL_SCOPES  # granted to the refresh token, comma separated; tests narrow it
         self.token_scopes: dict[str, str] = {}
         self.extra_fields: dict[str, list[tuple[str, str, str, bool]]] = {}  # see add_field
+        self.created_fields: dict[str, list[tuple[str, str, str, bool]]] = {}  # POST settings/fields
+        self.deal_products: dict[str, list[dict[str, Any]]] = {}  # GET Deals/{id}/Products
         self._ids = itertools.count(4150868000000000001)
         self._snapshots: dict[str, list[str]] = {}
         self._snapshot_ids = itertools.count(1)
@@ -242,6 +244,28 @@ class FakeZoho:
             Account_Name={"name": account["Account_Name"], "id": account["id"]},
             **fields,
         )
+
+    def add_deal_product(self, deal_id: str, name: str, unit_price: float) -> dict[str, Any]:
+        """Associate a product with a deal (the deal's Products related list)."""
+        product = {"id": self.new_id(), "Product_Name": name, "Unit_Price": unit_price}
+        with self.lock:
+            self.deal_products.setdefault(deal_id, []).append(product)
+        return product
+
+    def _deal_products(self, deal_id: str, query) -> tuple[int, Any]:
+        if not query.get("fields"):
+            return 400, {
+                "code": "REQUIRED_PARAM_MISSING",
+                "details": {"param": "fields"},
+                "status": "error",
+                "message": "One of the expected parameter is missing",
+            }
+        rows = [self._project(p, query) for p in self.deal_products.get(deal_id, [])]
+        return self._answer(rows, query, 1, False, None)
+
+    def move_deal(self, deal_id: str, stage: str) -> dict[str, Any]:
+        """A salesperson moves a deal to another stage (Modified_Time moves with it)."""
+        return self.update_record("Deals", deal_id, Stage=stage)
 
     def update_record(self, module: str, record_id: str, **fields) -> dict[str, Any]:
         with self.lock:
@@ -354,6 +378,8 @@ class FakeZoho:
                 }
             if parts[0] == "settings" and parts[1:] == ["custom_views"]:
                 return self._custom_views(query)
+            if parts == ["settings", "fields"] and method == "POST":
+                return self._create_fields(query, json.loads(body or b"{}"))
             if parts[0] == "settings" and parts[1:] == ["fields"]:
                 return self._fields(query)
             module = parts[0]
@@ -366,12 +392,16 @@ class FakeZoho:
                 }
             if len(parts) == 1 and method == "GET":
                 return self._list(module, query, headers)
+            if len(parts) == 1 and method == "PUT":
+                return self._update_records(module, json.loads(body or b"{}"))
             if parts[1:] == ["deleted"]:
                 return self._deleted(module, query, headers)
             if parts[1:] == ["search"]:
                 return self._search(module, query)
             if parts[1:] == ["upsert"] and method == "POST":
                 return self._upsert(module, json.loads(body or b"{}"))
+            if module == "Deals" and len(parts) == 3 and parts[2] == "Products":
+                return self._deal_products(parts[1], query)
             if len(parts) == 3 and parts[2] == "Deals":
                 deals = [
                     d for d in self.records["Deals"].values() if (d.get("Account_Name") or {}).get("id") == parts[1]
@@ -425,6 +455,7 @@ class FakeZoho:
 
     def _fields(self, query):
         defs = _FIELD_DEFS.get(query.get("module", ""))
+        defs = None if defs is None else defs + self.created_fields.get(query.get("module", ""), [])
         if defs is None:
             return 400, {
                 "code": "INVALID_MODULE",
@@ -650,6 +681,70 @@ class FakeZoho:
             )
         return 200, {"data": results}
 
+    # -- Create Custom Fields (POST /crm/v8/settings/fields?module=): receivables fields -----------
+
+    def _create_fields(self, query, body):
+        """Zoho derives the api_name from the label (spaces → underscores); a label taken is refused."""
+        module = query.get("module", "")
+        if module not in _FIELD_DEFS:
+            return 400, {"code": "INVALID_MODULE", "status": "error", "message": "invalid module", "details": {}}
+        results = []
+        for field in body.get("fields") or []:
+            label = str(field.get("field_label") or "")
+            api_name = label.replace(" ", "_")
+            taken = {f[0] for f in _FIELD_DEFS[module] + self.created_fields.get(module, [])}
+            if not label or not field.get("data_type") or api_name in taken:
+                results.append(
+                    {
+                        "code": "DUPLICATE_DATA" if label else "MANDATORY_NOT_FOUND",
+                        "status": "error",
+                        "message": "field label already exists" if label else "field_label missing",
+                        "details": {"api_name": "field_label"},
+                    }
+                )
+                continue
+            self.created_fields.setdefault(module, []).append((api_name, label, field["data_type"], True))
+            results.append(
+                {"code": "SUCCESS", "status": "success", "message": "field created", "details": {"id": self.new_id()}}
+            )
+        return 201, {"fields": results}
+
+    # -- Update Records (PUT /crm/v8/{module}): receivables pushed to Accounts ---------------------
+
+    def _update_records(self, module, body):
+        """Zoho's Update Records: up to 100 rows, each with the id of an existing record."""
+        data = body.get("data") or []
+        if len(data) > 100:
+            return 400, {
+                "code": "LIMIT_EXCEEDED",
+                "details": {"limit": 100},
+                "message": "Only 100 records can be updated at a time",
+                "status": "error",
+            }
+        results = []
+        for row in data:
+            record_id = str(row.get("id") or "")
+            if record_id not in self.records[module]:
+                results.append(
+                    {
+                        "code": "INVALID_DATA",
+                        "details": {"api_name": "id", "json_path": "$.data[0].id"},
+                        "message": "the id given seems to be invalid",
+                        "status": "error",
+                    }
+                )
+                continue
+            record = self.update_record(module, record_id, **{k: v for k, v in row.items() if k != "id"})
+            results.append(
+                {
+                    "code": "SUCCESS",
+                    "details": {"Modified_Time": record["Modified_Time"], "id": record_id},
+                    "message": "record updated",
+                    "status": "success",
+                }
+            )
+        return 200, {"data": results}
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as with the real API
@@ -679,6 +774,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802
         self._serve("POST")
+
+    def do_PUT(self):  # noqa: N802
+        self._serve("PUT")
 
     def log_message(self, format, *args):  # noqa: A002
         pass
