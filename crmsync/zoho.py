@@ -38,7 +38,7 @@ DISCRETE_PAGE_LIMIT = 10
 # list and views are read for the set-up steps; the organisation for its base currency.
 ZOHO_SCOPES = (
     "ZohoCRM.modules.ALL",
-    "ZohoCRM.settings.fields.READ",
+    "ZohoCRM.settings.fields.ALL",  # read the field list; create the receivables fields
     "ZohoCRM.settings.custom_views.READ",
     "ZohoCRM.org.READ",
 )

@@ -38,7 +38,7 @@ def test_without_the_field_list_configure_keeps_the_default_mapping_and_syncs_wi
 
     assert page.status_code == 200
     html = page.content.decode()
-    assert "field list could not be read" in html and "ZohoCRM.settings.fields.READ" in html
+    assert "field list could not be read" in html and "ZohoCRM.settings.fields.ALL" in html
     assert 'id="mapping-in-use"' in html and "Account_Name → display_name" in html
     assert not page.context["form"].picker_groups
     assert saved.status_code == 302

@@ -10,7 +10,7 @@ from crmsync.services import connect_crm, sync_crm
 from crmsync.zoho import ZOHO_SCOPE_STRING, CrmScopeError, ZohoClient
 from tests.factories import StaffUserFactory
 
-WITHOUT_ORG = "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.custom_views.READ"
+WITHOUT_ORG = "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.ALL,ZohoCRM.settings.custom_views.READ"
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_the_connect_form_lists_every_scope_as_one_string_to_paste(staff):
     page = staff.get(reverse("admin:crmsync_credentials")).content.decode()
 
     assert ZOHO_SCOPE_STRING == (
-        "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.custom_views.READ,ZohoCRM.org.READ"
+        "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.ALL,ZohoCRM.settings.custom_views.READ,ZohoCRM.org.READ"
     )
     assert f'value="{ZOHO_SCOPE_STRING}"' in page
     assert "settings.ALL scopes" not in page
@@ -141,7 +141,7 @@ def test_the_fake_refuses_field_metadata_without_a_settings_scope(fake_server, f
         client_secret=fake.client_secret,
         refresh_token=fake.refresh_token,
     ) as client:
-        with pytest.raises(CrmScopeError, match="ZohoCRM.settings.fields.READ"):
+        with pytest.raises(CrmScopeError, match="ZohoCRM.settings.fields.ALL"):
             client.fields("Accounts")
         with pytest.raises(CrmScopeError, match="ZohoCRM.org.READ"):
             client.base_currency()

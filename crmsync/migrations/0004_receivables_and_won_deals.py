@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("billing", "0015_disputes_refund_status"),
-        ("crmsync", "0001_initial"),
+        ("crmsync", "0003_crmconnection_deletions_synced_until"),
     ]
 
     operations = [
