@@ -42,6 +42,21 @@ def _refund_lines(customer):
     return [line for line in lines.lines if line.kind == LineKind.REFUND]
 
 
+def _disputed_portal_payment(client, callbacks, amount=10000) -> Payment:
+    """A contact's 100.00 card payment with a dispute of `amount` cents, the contact logged in."""
+    contact = ContactPersonFactory()
+    attempt = CheckoutAttemptFactory(payer=contact.customer)
+    CheckoutLineFactory(attempt=attempt, invoice=InvoiceFactory(customer=attempt.payer, total=Decimal("100.00")))
+    deliver(
+        client,
+        callbacks,
+        event("payment_intent.succeeded", payment_intent(attempt.gateway_intent_id, amount=10000, status="succeeded")),
+        _dispute(attempt, amount=amount),
+    )
+    client.force_login(contact.user)
+    return Payment.objects.get()
+
+
 def test_a_dispute_opened_takes_the_money_off_the_invoice_and_marks_the_payment_disputed(
     client, paid, django_capture_on_commit_callbacks
 ):
@@ -201,17 +216,7 @@ def test_staff_see_disputes_with_their_evidence_due_date(client, paid, django_ca
 
 
 def test_the_customer_sees_the_payment_as_disputed(client, django_capture_on_commit_callbacks):
-    contact = ContactPersonFactory()
-    attempt = CheckoutAttemptFactory(payer=contact.customer)
-    CheckoutLineFactory(attempt=attempt, invoice=InvoiceFactory(customer=attempt.payer, total=Decimal("100.00")))
-    deliver(
-        client,
-        django_capture_on_commit_callbacks,
-        event("payment_intent.succeeded", payment_intent(attempt.gateway_intent_id, amount=10000, status="succeeded")),
-        _dispute(attempt),
-    )
-    client.force_login(contact.user)
-    payment = Payment.objects.get()
+    payment = _disputed_portal_payment(client, django_capture_on_commit_callbacks)
 
     listing = client.get(reverse("portal:payment-list")).content.decode()
     receipt = client.get(reverse("portal:payment-detail", args=[payment.pk])).content.decode()
@@ -256,17 +261,7 @@ def test_check_ledger_finds_a_disputed_flag_that_disagrees_with_the_disputes(
 
 
 def test_the_receipt_reads_disputed_money_as_disputed_not_refunded(client, django_capture_on_commit_callbacks):
-    contact = ContactPersonFactory()
-    attempt = CheckoutAttemptFactory(payer=contact.customer)
-    CheckoutLineFactory(attempt=attempt, invoice=InvoiceFactory(customer=attempt.payer, total=Decimal("100.00")))
-    deliver(
-        client,
-        django_capture_on_commit_callbacks,
-        event("payment_intent.succeeded", payment_intent(attempt.gateway_intent_id, amount=10000, status="succeeded")),
-        _dispute(attempt, amount=4000),
-    )
-    client.force_login(contact.user)
-    payment = Payment.objects.get()
+    payment = _disputed_portal_payment(client, django_capture_on_commit_callbacks, amount=4000)
 
     receipt = client.get(reverse("portal:payment-detail", args=[payment.pk])).content.decode()
     pdf = client.get(reverse("portal:payment-pdf", args=[payment.pk]))
