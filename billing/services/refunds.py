@@ -48,18 +48,20 @@ def refund_payment(
             return existing
     payment = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=payment.pk)
     check_amount(amount, payment.currency)
+    refund = Refund(
+        customer=payment.customer,
+        payment=payment,
+        currency=payment.currency,
+        amount=amount,
+        refunded_on=refunded_on or timezone.localdate(),
+        method=method or payment.method,
+        reference=reference,
+        gateway_refund_id=gateway_refund_id,
+        status=status,
+    )
     if status not in Refund.COUNTED:
-        return Refund.objects.create(
-            customer=payment.customer,
-            payment=payment,
-            currency=payment.currency,
-            amount=amount,
-            refunded_on=refunded_on or timezone.localdate(),
-            method=method or payment.method,
-            reference=reference,
-            gateway_refund_id=gateway_refund_id,
-            status=status,
-        )
+        refund.save()
+        return refund
     if payment.status != Payment.Status.SUCCEEDED:
         raise ValidationError(
             _("Payment %(pay)s is %(status)s; only received money can be refunded."),
@@ -89,17 +91,7 @@ def refund_payment(
         )
     from_excess = min(payment.unallocated, amount)
     to_reverse = amount - from_excess
-    refund = Refund.objects.create(
-        customer=payment.customer,
-        payment=payment,
-        currency=payment.currency,
-        amount=amount,
-        refunded_on=refunded_on or timezone.localdate(),
-        method=method or payment.method,
-        reference=reference,
-        gateway_refund_id=gateway_refund_id,
-        status=status,
-    )
+    refund.save()
     if to_reverse > 0:
         _reverse_allocations(payment, refund, to_reverse)
     payment.unallocated -= from_excess
