@@ -5,3 +5,6 @@ class CrmsyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "crmsync"
     verbose_name = "CRM sync"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the receivers)

@@ -80,6 +80,12 @@ class CrmConnection(models.Model):
         default="Closed Won",
         help_text=_("Deal stage names that count as won, separated by commas."),
     )
+    # Transactions → the CRM's Invoices and Sales_Orders modules (crmsync.services.documents)
+    push_transactions = models.BooleanField(
+        _("push invoices and sales orders to the CRM"),
+        default=False,
+        help_text=_("Invoices and sales orders of linked accounts, and their changes, reach Zoho CRM."),
+    )
     # Deals modified since this instant are read; set by the first run, so deals won before the
     # integration invoiced nothing.
     deals_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -177,6 +183,7 @@ class SyncRun(models.Model):
     pushed_updated = models.PositiveIntegerField(_("pushed to CRM, updated"), default=0)
     receivables_pushed = models.PositiveIntegerField(_("account receivables pushed to CRM"), default=0)
     invoices_from_deals = models.PositiveIntegerField(_("draft invoices from won deals"), default=0)
+    documents_pushed = models.PositiveIntegerField(_("invoices and sales orders pushed to CRM"), default=0)
     # Progress of a running sync, updated once per page.
     records_seen = models.PositiveIntegerField(_("CRM records read"), default=0)
     pages_done = models.PositiveIntegerField(_("pages done"), default=0)
@@ -265,3 +272,22 @@ class WonDealInvoice(models.Model):
 
     def __str__(self):
         return f"{self.deal_name or self.crm_deal_id}"
+
+
+class DocumentPush(models.Model):
+    """What was last written to the CRM for one invoice or sales order, so that an unchanged
+    document is not sent again (see `crmsync.services.documents`)."""
+
+    kind = models.CharField(_("document"), max_length=12)  # "invoice" or "salesorder"
+    document_id = models.BigIntegerField(_("document id"))
+    crm_id = models.CharField(_("CRM record id"), max_length=40)
+    digest = models.CharField(_("hash of the record pushed"), max_length=64)
+    pushed_at = models.DateTimeField(_("pushed"))
+
+    class Meta:
+        verbose_name = _("document pushed to the CRM")
+        verbose_name_plural = _("documents pushed to the CRM")
+        constraints = [models.UniqueConstraint(fields=["kind", "document_id"], name="crmsync_documentpush_unique")]
+
+    def __str__(self):
+        return f"{self.kind} {self.document_id} → {self.crm_id}"

@@ -55,7 +55,7 @@ class SyncRunAdmin(admin.ModelAdmin):
                     ("added", "updated", "deleted", "unlinked"),
                     ("skipped", "failed"),
                     ("duplicates_cloned", "duplicates_overwritten", "duplicates_skipped"),
-                    ("pushed_added", "pushed_updated", "receivables_pushed", "invoices_from_deals"),
+                    ("pushed_added", "pushed_updated", "receivables_pushed", "invoices_from_deals", "documents_pushed"),
                 )
             },
         ),

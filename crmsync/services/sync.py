@@ -273,6 +273,12 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
             _progress(run, _("Pushing account receivables"))
             push_receivables(run=run, client=client)
 
+    if connection.push_transactions and connection.syncs_accounts:
+        from crmsync.services.documents import push_documents
+
+        _progress(run, _("Pushing invoices and sales orders"))
+        push_documents(run=run, client=client)
+
     CrmConnection.objects.filter(pk=connection.pk).update(
         accounts_synced_until=started if connection.syncs_accounts else None,
         contacts_synced_until=started if connection.syncs_contacts else None,

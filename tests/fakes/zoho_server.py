@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-MODULES = ("Accounts", "Contacts", "Deals")
+MODULES = ("Accounts", "Contacts", "Deals", "Invoices", "Sales_Orders")
 DEMO_CLIENT_ID = "1000.DEMOCLIENT"
 DEMO_CLIENT_SECRET = "demo-client-secret"
 DEMO_REFRESH_TOKEN = "1000.demo-refresh-token"
@@ -100,7 +100,14 @@ _JSON_TYPES = {
     "multiselectpicklist": "jsonarray",
 }
 _CURRENCY_NAMES = {"USD": "US Dollar", "EUR": "Euro", "GBP": "Pound Sterling", "INR": "Indian Rupee"}
-_MANDATORY = {"Accounts": "Account_Name", "Contacts": "Last_Name", "Deals": "Deal_Name"}
+_MANDATORY = {
+    "Accounts": "Account_Name",
+    "Contacts": "Last_Name",
+    "Deals": "Deal_Name",
+    # Transactions pushed from billing, upserted by their Billing_Document_Id.
+    "Invoices": "Subject",
+    "Sales_Orders": "Subject",
+}
 
 
 # -- OAuth scopes -------------------------------------------------------------------------------
