@@ -31,9 +31,9 @@ def test_picking_an_item_on_a_draft_invoice_shows_the_partner_rate_and_discount(
     page.locator(".select2-search__field").fill("Edge")
     page.locator(".select2-results__option", has_text="Edge router").click()
 
-    page.wait_for_function(
-        "(document.getElementById('id_lines-0-item-effective') || {textContent: ''}).textContent.includes('$391.02')"
-    )
+    # A locator wait, not wait_for_function: a string predicate is evaluated as JavaScript, which the
+    # admin's Content-Security-Policy (no 'unsafe-eval') may refuse.
+    page.locator("#id_lines-0-item-effective", has_text="$391.02").wait_for()
     note = page.locator("#id_lines-0-item-effective")
     assert page.get_attribute("#id_lines-0-rate", "placeholder") == "399.00"
     assert page.get_attribute("#id_lines-0-discount_percent", "placeholder") == "2.00"
