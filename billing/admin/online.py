@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin.ledger.common import call_service_for_each
 from billing.gateways import GatewayError
 from billing.models import CheckoutAttempt, CheckoutLine, Dispute, GatewayEvent, Payment, SavedPaymentMethod
 from billing.money import MoneyFormField
@@ -127,34 +128,25 @@ class OnlinePaymentMixin:
         )
         return format_html("{} · {}", base, link) if base else link
 
-    def _sandbox_each(self, request, queryset, func, done):
-        count = 0
-        for payment in queryset:
-            try:
-                func(payment)
-            except ValidationError as exc:
-                self.message_user(request, f"{payment}: {' '.join(exc.messages)}", messages.ERROR)
-            else:
-                count += 1
-        if count:
-            self.message_user(request, done % {"n": count})
-
     @admin.action(description=_("Sandbox: the payer's bank opens a dispute"))
     def open_dispute_sandbox(self, request, queryset):
-        self._sandbox_each(
-            request, queryset, lambda p: open_sandbox_dispute(payment=p), _("%(n)d sandbox dispute(s) opened.")
+        call_service_for_each(
+            self, request, lambda p: open_sandbox_dispute(payment=p), queryset,
+            _("%(count)d sandbox dispute(s) opened.")
         )
 
     @admin.action(description=_("Sandbox: close the dispute as won"))
     def win_dispute_sandbox(self, request, queryset):
-        self._sandbox_each(
-            request, queryset, lambda p: close_sandbox_dispute(payment=p, won=True), _("%(n)d dispute(s) won.")
+        call_service_for_each(
+            self, request, lambda p: close_sandbox_dispute(payment=p, won=True), queryset,
+            _("%(count)d dispute(s) won.")
         )
 
     @admin.action(description=_("Sandbox: close the dispute as lost"))
     def lose_dispute_sandbox(self, request, queryset):
-        self._sandbox_each(
-            request, queryset, lambda p: close_sandbox_dispute(payment=p, won=False), _("%(n)d dispute(s) lost.")
+        call_service_for_each(
+            self, request, lambda p: close_sandbox_dispute(payment=p, won=False), queryset,
+            _("%(count)d dispute(s) lost.")
         )
 
     @admin.action(description=_("Sandbox: the latest refund fails"))
@@ -165,7 +157,7 @@ class OnlinePaymentMixin:
                 raise ValidationError(_("No refund of this payment can fail."))
             fail_sandbox_refund(refund=refund)
 
-        self._sandbox_each(request, queryset, fail, _("%(n)d sandbox refund(s) failed."))
+        call_service_for_each(self, request, fail, queryset, _("%(count)d sandbox refund(s) failed."))
 
     @admin.action(description=_("Refund through the payment gateway (full or partial)"))
     def refund_through_gateway(self, request, queryset):
