@@ -12,6 +12,27 @@ from .clients import client_for
 from .models import CrmConnection, SyncRun
 from .zoho import CrmError
 
+# -- where billing's objects stand in the CRM ---------------------------------------------------
+# The only places the transaction push reads a customer's or a document's CRM link: the link's
+# storage can change (a table of crmsync's own) without touching the push.
+
+
+def account_crm_id(customer: Customer) -> str | None:
+    """The CRM account id the customer is linked to, None when it is not (or no longer) linked."""
+    if customer.crm_account_id and not customer.crm_unlinked_reason:
+        return customer.crm_account_id
+    return None
+
+
+def deal_crm_id(document) -> str:
+    """The CRM deal (potential) an invoice or sales order is linked to, "" when none."""
+    return document.crm_deal_id or ""
+
+
+def of_linked_accounts(documents: QuerySet) -> QuerySet:
+    """Invoices or sales orders (a queryset) narrowed to those of customers linked to a CRM account."""
+    return documents.filter(customer__crm_account_id__isnull=False, customer__crm_unlinked_reason="")
+
 
 def customers_with_transactions(*, customer_ids: Iterable[int]) -> set[int]:
     """Ids among `customer_ids` that have any ledger row (invoice, payment, credit note…).
@@ -140,6 +161,9 @@ def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
 
 __all__ = [
     "CrmError",
+    "account_crm_id",
+    "deal_crm_id",
+    "of_linked_accounts",
     "crm_deals",
     "crm_fields",
     "crm_search",
