@@ -114,6 +114,8 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                     self.message_user(request, _("Connected to Zoho CRM."), messages.SUCCESS)
                     if connected.connect_warning:
                         self.message_user(request, connected.connect_warning, messages.WARNING)
+                    for problem in services.prepare_transaction_push(connection=connected):
+                        self.message_user(request, problem, messages.WARNING)
                     target = (
                         "admin:crmsync_crmconnection_changelist"
                         if connection.is_configured
@@ -174,7 +176,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                 data = form.cleaned_data
                 sync_now = "save_and_sync" in request.POST
                 try:
-                    services.configure_sync(
+                    configured = services.configure_sync(
                         module=data["module"],
                         include_orphan_contacts=data["include_orphan_contacts"],
                         direction=data["direction"],
@@ -184,10 +186,13 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                         field_mapping=data["field_mapping"],
                         crm_fields=crm_fields,
                         sync_now=sync_now,
+                        push_transactions=data["push_transactions"],
                     )
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
+                    for problem in services.prepare_transaction_push(connection=configured):
+                        self.message_user(request, problem, messages.WARNING)
                     done = (
                         _("Settings saved; the initial sync has started.")
                         if sync_now
