@@ -239,8 +239,8 @@ def instant_push_run() -> SyncRun:
         started_at=now,
         finished_at=now,
         message=_(
-            "Invoices and sales orders pushed to Zoho CRM as they changed. What Zoho CRM refused is listed with "
-            "its reason; the next scheduled sync tries it again."
+            "Invoices and sales orders pushed as they changed; what Zoho CRM refused is listed with its reason "
+            "and retried by the next scheduled sync."
         ),
     )
     try:
