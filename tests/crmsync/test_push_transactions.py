@@ -6,7 +6,7 @@ from decimal import Decimal
 from billing.models import Customer
 from billing.models.ledger import Invoice, InvoiceLine, SalesOrder
 from crmsync.models import CrmConnection, DocumentPush, ProductPush, SyncFailure, SyncRun
-from crmsync.services import sync_crm
+from crmsync.services import link_deal, sync_crm
 from crmsync.services.documents import push_document
 from tests.factories import (
     InvoiceFactory,
@@ -25,7 +25,7 @@ def _linked_account(fake, make_connection, **settings):
     crm = fake.add_account("Acme")
     make_connection(push_transactions=True, **settings)
     sync_crm(trigger=SyncRun.Trigger.INITIAL)  # links Acme and creates the CRM fields the push needs
-    return crm, Customer.objects.get(crm_account_id=crm["id"])
+    return crm, Customer.objects.get(display_name="Acme")
 
 
 def _invoice_with_lines(customer, **fields):
@@ -65,7 +65,9 @@ def test_a_sent_invoice_reaches_the_crm_with_its_account_deal_and_line_items(
     crm, acme = _linked_account(fake, make_connection)
     deal = fake.add_deal(crm, "Acme renewal", Stage="Negotiation")
     with django_capture_on_commit_callbacks(execute=True):
-        invoice, item = _invoice_with_lines(acme, crm_deal_id=deal["id"])
+        invoice, item = _invoice_with_lines(acme)
+    with django_capture_on_commit_callbacks(execute=True):
+        link_deal(kind="invoice", document_id=invoice.pk, deal_id=deal["id"])
 
     [record] = fake.records["Invoices"].values()
     assert record["Billing_Document_Id"] == f"invoice-{invoice.pk}"
@@ -209,10 +211,10 @@ def test_a_sales_order_reaches_sales_orders_with_its_rows(fake, make_connection,
 def test_nothing_is_pushed_when_transactions_are_off_drafts_or_unlinked(
     fake, make_connection, django_capture_on_commit_callbacks
 ):
-    crm = fake.add_account("Acme")
+    fake.add_account("Acme")
     make_connection()  # push_transactions off by default
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    acme = Customer.objects.get(crm_account_id=crm["id"])
+    acme = Customer.objects.get(display_name="Acme")
     with django_capture_on_commit_callbacks(execute=True):
         InvoiceFactory(customer=acme)
         SalesOrderFactory(customer=acme)

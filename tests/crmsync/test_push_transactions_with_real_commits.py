@@ -25,10 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def acme(fake, make_connection):
-    crm = fake.add_account("Acme")
+    fake.add_account("Acme")
     make_connection(push_transactions=True)
     sync_crm(trigger=SyncRun.Trigger.INITIAL)  # links Acme and creates the CRM fields the push needs
-    return Customer.objects.get(crm_account_id=crm["id"])
+    return Customer.objects.get(display_name="Acme")
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def test_fields_that_exist_are_not_created_again(staff, fake, make_connection):
 def test_without_the_scope_to_create_fields_staff_read_which_field_and_scope_and_nothing_is_pushed(
     staff, fake, make_connection
 ):
-    crm = fake.add_account("Acme")
+    fake.add_account("Acme")
     make_connection()
     fake.scopes = "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.custom_views.READ"
     fake.expire_tokens()
@@ -86,7 +86,7 @@ def test_without_the_scope_to_create_fields_staff_read_which_field_and_scope_and
     assert fake.created_fields == {}
 
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    InvoiceFactory(customer=Customer.objects.get(crm_account_id=crm["id"]))
+    InvoiceFactory(customer=Customer.objects.get(display_name="Acme"))
     run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
 
     notes = dict(SyncFailure.objects.filter(run=run).values_list("record_name", "reason"))
