@@ -1,6 +1,7 @@
 """Transactions in the CRM: invoices and sales orders upserted to Invoices / Sales_Orders by our id,
 with their line items pointing at CRM Products."""
 
+import math
 from decimal import Decimal
 
 from billing.models import Customer
@@ -298,3 +299,18 @@ def test_an_unknown_field_fails_the_record_with_its_name_and_the_next_run_retrie
 
     assert (run.documents_pushed, run.failed) == (1, 0)
     assert invoice.number in [r["Subject"] for r in fake.records["Invoices"].values()]
+
+
+def test_pushing_n_documents_takes_at_most_n_over_100_plus_5_requests(fake, make_connection):
+    _crm, acme = _linked_account(fake, make_connection)
+    items = ItemFactory.create_batch(3)
+    for n in range(250):
+        invoice = InvoiceFactory(customer=acme, line=None)
+        InvoiceLineFactory(invoice=invoice, item=items[n % 3])
+    fake.reset_log()
+
+    run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
+
+    assert run.documents_pushed == 250
+    pushing = [p for _m, p, _q in fake.requests if "Invoices" in p or "Products" in p or "settings/fields" in p]
+    assert len(pushing) <= math.ceil(250 / 100) + 5
