@@ -99,6 +99,16 @@ class ConfigureForm(forms.Form):
     )
     account_view = forms.ChoiceField(label=gettext_lazy("Step 4: account view"), required=False)
     contact_view = forms.ChoiceField(label=gettext_lazy("Step 4: contact view"), required=False)
+    push_transactions = forms.BooleanField(
+        label=gettext_lazy("Transactions: push invoices and sales orders to Zoho CRM"),
+        required=False,
+        help_text=gettext_lazy(
+            "Invoices and sales orders reach Zoho CRM's Invoices and Sales_Orders modules within seconds of each "
+            "change (sent, paid, partly paid, void), with their line items and balance due, for customers linked "
+            "to a CRM account. Billing adds the fields it needs to Zoho CRM (Billing_Document_Id, Balance_Due, "
+            "and Billing_Item_Id on Products) when you save."
+        ),
+    )
 
     def __init__(
         self,
@@ -164,6 +174,7 @@ class ConfigureForm(forms.Form):
             "duplicate_policy": connection.duplicate_policy,
             "account_view": connection.account_view_id,
             "contact_view": connection.contact_view_id,
+            "push_transactions": connection.push_transactions,
         }
         for module in (ACCOUNTS, CONTACTS):
             for crm, target in mapping.get(module, []):

@@ -12,6 +12,27 @@ from .clients import client_for
 from .models import CrmConnection, SyncRun
 from .zoho import CrmError
 
+# -- where billing's objects stand in the CRM ---------------------------------------------------
+# The only places the transaction push reads a customer's or a document's CRM link: the link's
+# storage can change (a table of crmsync's own) without touching the push.
+
+
+def account_crm_id(customer: Customer) -> str | None:
+    """The CRM account id the customer is linked to, None when it is not (or no longer) linked."""
+    if customer.crm_account_id and not customer.crm_unlinked_reason:
+        return customer.crm_account_id
+    return None
+
+
+def deal_crm_id(document) -> str:
+    """The CRM deal (potential) an invoice or sales order is linked to, "" when none."""
+    return document.crm_deal_id or ""
+
+
+def of_linked_accounts(documents: QuerySet) -> QuerySet:
+    """Invoices or sales orders (a queryset) narrowed to those of customers linked to a CRM account."""
+    return documents.filter(customer__crm_account_id__isnull=False, customer__crm_unlinked_reason="")
+
 
 def customers_with_transactions(*, customer_ids: Iterable[int]) -> set[int]:
     """Ids among `customer_ids` that have any ledger row (invoice, payment, credit note…).
@@ -117,6 +138,77 @@ def crm_search(*, connection: CrmConnection, word: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r["customer_id"] is not None, r["name"].lower()))
 
 
+def _amount(value) -> Decimal | None:
+    """A CRM currency value (a JSON number) as money, 2 places."""
+    return None if value is None or value == "" else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _quantity(value) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value)).normalize()
+
+
+def _name(lookup) -> str:
+    """The name Zoho shows with a lookup ({"name", "id"})."""
+    return str(lookup.get("name") or "") if isinstance(lookup, dict) else ""
+
+
+def demo_crm_contents(*, connection: CrmConnection) -> dict[str, list[dict]]:
+    """What the CRM holds, for the offline demo's "Demo Zoho CRM" page: accounts with their
+    receivables fields, invoices and sales orders with their item rows (the first 200 of each),
+    read through the API like any CRM. Raises CrmError."""
+    from crmsync.services.receivables import receivable_fields
+
+    figures = receivable_fields()
+    documents = {
+        "invoices": ("Invoices", "Invoiced_Items", ["Invoice_Date", "Due_Date", "Balance_Due"]),
+        "sales_orders": ("Sales_Orders", "Ordered_Items", ["Due_Date"]),
+    }
+    contents: dict[str, list[dict]] = {}
+    with client_for(connection) as client:
+        page = next(client.iter_pages("Accounts", fields=["Account_Name", *figures.values()]), None)
+        accounts = [
+            {
+                "id": str(record["id"]),
+                "name": record.get("Account_Name") or "",
+                **{figure: _amount(record.get(api_name)) for figure, api_name in figures.items()},
+            }
+            for record in (page.records if page else [])
+        ]
+        # Accounts with money on them first, then by name.
+        accounts.sort(key=lambda a: (not any(a[f] for f in figures), a["name"].lower()))
+        contents["accounts"] = accounts
+        for key, (module, items, extra) in documents.items():
+            fields = ["Subject", "Account_Name", "Status", "Grand_Total", "Billing_Document_Id", items, *extra]
+            page = next(client.iter_pages(module, fields=fields), None)
+            contents[key] = [
+                {
+                    "id": str(record["id"]),
+                    "subject": record.get("Subject") or "",
+                    "account": _name(record.get("Account_Name")),
+                    "status": record.get("Status") or "",
+                    "grand_total": _amount(record.get("Grand_Total")),
+                    "balance_due": _amount(record.get("Balance_Due")),
+                    "date": record.get("Invoice_Date") or "",
+                    "due_date": record.get("Due_Date") or "",
+                    "items": [
+                        {
+                            "product": _name(row.get("Product_Name")),
+                            "description": row.get("Description") or "",
+                            "quantity": _quantity(row.get("Quantity")),
+                            "list_price": _amount(row.get("List_Price")),
+                            "discount": _amount(row.get("Discount")),
+                            "tax": _amount(row.get("Tax")),
+                            "total": _amount(row.get("Net_Total")),
+                        }
+                        for row in (record.get(items) or [])
+                        if isinstance(row, dict)
+                    ],
+                }
+                for record in (page.records if page else [])
+            ]
+    return contents
+
+
 def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
     """The potentials (Deals) of the customer's CRM account; empty when it has no account.
 
@@ -140,6 +232,10 @@ def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
 
 __all__ = [
     "CrmError",
+    "account_crm_id",
+    "deal_crm_id",
+    "demo_crm_contents",
+    "of_linked_accounts",
     "crm_deals",
     "crm_fields",
     "crm_search",

@@ -12,6 +12,7 @@ from .connection import (
     resume_sync,
 )
 from .sync import sync_crm
+from .transaction_fields import prepare_transaction_push
 from .transactions import dissociate_deal, import_crm_record, link_deal
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "import_crm_record",
     "link_deal",
     "pause_sync",
+    "prepare_transaction_push",
     "request_instant_sync",
     "resume_sync",
     "sync_crm",
