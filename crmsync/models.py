@@ -91,6 +91,9 @@ class CrmConnection(models.Model):
             "Billing_Item_Id on Products) when this is switched on."
         ),
     )
+    # Receivables figure → the Account field staff mapped it to; a figure left out goes to the
+    # custom field billing creates (crmsync.services.receivables.DEFAULT_RECEIVABLE_FIELDS).
+    receivable_field_mapping = models.JSONField(_("receivables field mapping"), default=dict, blank=True)
     # Deals modified since this instant are read; set by the first run, so deals won before the
     # integration invoiced nothing.
     deals_synced_until = models.DateTimeField(null=True, blank=True, editable=False)

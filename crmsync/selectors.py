@@ -158,7 +158,7 @@ def demo_crm_contents(*, connection: CrmConnection) -> dict[str, list[dict]]:
     read through the API like any CRM. Raises CrmError."""
     from crmsync.services.receivables import receivable_fields
 
-    figures = receivable_fields()
+    figures = receivable_fields(connection)
     documents = {
         "invoices": ("Invoices", "Invoiced_Items", ["Invoice_Date", "Due_Date", "Balance_Due"]),
         "sales_orders": ("Sales_Orders", "Ordered_Items", ["Due_Date"]),

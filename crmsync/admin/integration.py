@@ -117,7 +117,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                     self.message_user(request, _("Connected to Zoho CRM."), messages.SUCCESS)
                     if connected.connect_warning:
                         self.message_user(request, connected.connect_warning, messages.WARNING)
-                    for problem in services.prepare_transaction_push(connection=connected):
+                    for problem in services.prepare_crm_fields(connection=connected):
                         self.message_user(request, problem, messages.WARNING)
                     target = (
                         "admin:crmsync_crmconnection_changelist"
@@ -190,11 +190,12 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                         crm_fields=crm_fields,
                         sync_now=sync_now,
                         push_transactions=data["push_transactions"],
+                        receivable_field_mapping=data["receivable_field_mapping"],
                     )
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
-                    for problem in services.prepare_transaction_push(connection=configured):
+                    for problem in services.prepare_crm_fields(connection=configured):
                         self.message_user(request, problem, messages.WARNING)
                     done = (
                         _("Settings saved; the initial sync has started.")
@@ -223,6 +224,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                 mapping_in_use=mapping_in_use if crm_fields is None else None,
                 steps=[form[name] for name in form.fields if "__" not in name],
                 picker=[(module, [form[name] for name in names]) for module, names in form.picker_groups],
+                receivables_picker=[form[name] for name in form.receivables_picker],
             ),
         )
 

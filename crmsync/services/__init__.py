@@ -11,8 +11,8 @@ from .connection import (
     request_instant_sync,
     resume_sync,
 )
+from .crm_fields import prepare_crm_fields
 from .sync import sync_crm
-from .transaction_fields import prepare_transaction_push
 from .transactions import dissociate_deal, import_crm_record, link_deal
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
     "import_crm_record",
     "link_deal",
     "pause_sync",
-    "prepare_transaction_push",
+    "prepare_crm_fields",
     "request_instant_sync",
     "resume_sync",
     "sync_crm",
