@@ -25,6 +25,7 @@ urlpatterns = [
     path("payments/<int:payment_id>/receipt.pdf", payments.payment_pdf, name="payment-pdf"),
     path("statement/", statement.statement_page, name="statement"),
     path("statement/pdf/", statement.statement_pdf, name="statement-pdf"),
+    path("statement/accounts/", statement.statement_accounts, name="statement-accounts"),
     path("my-details/", details.my_details, name="my-details"),
     path("documents/", details.document_list, name="document-list"),
     path("documents/<int:document_id>/download/", details.document_download, name="document-download"),

@@ -22,16 +22,18 @@ applied), and a refund of an unused retainer as a refund.
 from .kinds import MOVEMENTS, LineKind
 from .page import StatementPage, statement_page
 from .results import AccountSubtotals, CustomerStatement, Statement, StatementLine
-from .whole import statement
+from .whole import Person, statement, statement_customers
 
 __all__ = [
     "MOVEMENTS",
     "AccountSubtotals",
     "CustomerStatement",
     "LineKind",
+    "Person",
     "Statement",
     "StatementLine",
     "StatementPage",
     "statement",
+    "statement_customers",
     "statement_page",
 ]

@@ -18,10 +18,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.db import models
 from django.db.models import Q
 from django.utils.dateformat import format as date_format
+from django.utils.translation import get_language
 
 from billing.models import (
     Allocation,
@@ -66,11 +68,27 @@ class LineKind:
         REFUND: "refunded",
     }
     RANK = {kind: i for i, kind in enumerate(ORDER)}
+    # The per-account table's columns, in the order a reader adds them up, and what each heading says.
+    COLUMNS = (INVOICE, PAYMENT, CREDIT_NOTE, REFUND, TRANSFER_IN, TRANSFER_OUT)
+    HEADINGS = {
+        INVOICE: "Invoiced",
+        PAYMENT: "Paid",
+        CREDIT_NOTE: "Credit notes",
+        REFUND: "Refunded",
+        TRANSFER_IN: "From other accounts",
+        TRANSFER_OUT: "To other accounts",
+    }
 
 
 def _due(on: date | str) -> str:
     """A due date as the portal shows dates ("26 Sep 2026"), from a date or its ISO text (raw SQL rows)."""
-    return date_format(on if isinstance(on, date) else date.fromisoformat(on), "j M Y")
+    return _day(on if isinstance(on, date) else date.fromisoformat(on), get_language())
+
+
+@lru_cache(maxsize=4096)
+def _day(on: date, language: str) -> str:
+    # a page's hundred lines fall on a few days: Django's date format costs ~50 µs a call
+    return date_format(on, "j M Y")
 
 
 def _ref(reference: str | None) -> str:

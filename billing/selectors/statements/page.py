@@ -230,7 +230,9 @@ class _WholeStatementPage(StatementPage):
         return [accounts[pk] for pk, _name, _currency in people]
 
 
-def statement_page(*, customers: QuerySet[Customer] | Iterable[Customer], start: date, end: date) -> StatementPage:
+def statement_page(
+    *, customers: QuerySet[Customer] | Iterable[Customer | Person], start: date, end: date
+) -> StatementPage:
     """The statement of these customers from `start` to `end` for a page that shows a slice of it.
 
     Same figures as `statement(...)`, but the lines and the per-account subtotals are read one slice

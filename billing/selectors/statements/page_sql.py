@@ -17,17 +17,16 @@ from functools import cache
 
 from django.db import models
 
-from .kinds import DOCUMENTS, MOVEMENTS, SIDES, TRANSFERS, DocumentKind, LineKind, Side, path_sql
+from .kinds import DOCUMENTS, MOVEMENTS, TRANSFERS, DocumentKind, LineKind, Side, path_sql
 from .months import column, conditions_sql
 
 # The customers of the statement, sent as one bigint[] literal: compared as bigint with the bigint columns,
 # so the plans are the same whatever the ids (a list of small ints would go as int2[]). Each time a query
-# names it, PostgreSQL estimates the condition id by id (~0.2–0.9 ms for a thousand ids), so only the
-# documents' lines use it, where the estimate picks the plan (by date, or by customer for a few); sums and
-# transfers test membership in `IDS_CTE`, planned once.
+# names it on a table's column, PostgreSQL estimates the condition id by id from the column's statistics
+# (~0.3–1 ms of planning for a thousand ids); on a column without statistics (a transfer's sides, `_sides_sql`)
+# it costs nothing. So the customers' columns are named where the estimate picks the plan: by date, or by
+# customer for a few.
 IN_IDS = "= ANY(%(ids)s::bigint[])"
-IN_SET = "IN (SELECT id FROM ids)"
-IDS_CTE = "ids AS MATERIALIZED (SELECT unnest(%(ids)s::bigint[]) AS id)"
 # A statement of a few customers (a page of accounts, one branch) finds their transfers from their own rows
 # (the foreign-key indexes on the payer and the invoice's customer); of more, from the period's transfers
 # (the partial indexes on the date columns of migration 0011 hold transfers only).
@@ -64,7 +63,8 @@ def _branches(window: str, *, few: bool) -> list[tuple[int, str, str, str]]:
     `%(ids)s` and dates `d {window}`. The sort key (`{dir}` = ASC or DESC) orders the branch's rows as
     `ORDER` orders all of them, spelled so that an index on the date column can serve it; `internal` is
     the SELECT's internal column as a condition of its WHERE. With `few`, a transfer's two sides are two
-    branches that start from the customers (`FEW_CUSTOMERS`)."""
+    branches that start from the customers (`FEW_CUSTOMERS`); else every transfer is in one part (src
+    "transfers", `_transfers_branch`)."""
     parts = []
     for kind in DOCUMENTS:
         (side,) = kind.sides
@@ -79,36 +79,52 @@ def _branches(window: str, *, few: bool) -> list[tuple[int, str, str, str]]:
             f'{on} {{dir}}, {number} COLLATE "C" {{dir}}, t.id {{dir}}',
             "false",
         ))
+    if not few:
+        parts.append(_transfers_branch(window))
+        return parts
     for kind in TRANSFERS:
-        out, into = kind.sides
-        on, number, between = column(out, kind.on), _number(kind), kind.between_sql("t")
-        if few:
-            for side in (out, into):
-                debit, credit = _amounts(side)
-                cid, other = column(side, side.customer), column(side, side.other)
-                parts.append((
-                    kind.src,
-                    f"""SELECT {kind.src}, t.id, {on}, {LineKind.RANK[side.line_kind]}, {number}, {cid}, {debit},
-                           {credit}, {other} {IN_IDS}
-                    FROM {_table(side)} t WHERE {cid} {IN_IDS} AND {on} {window} AND {between}""",
-                    f'{on} {{dir}}, {number} COLLATE "C" {{dir}}, t.id {{dir}}',
-                    f"{other} {IN_IDS}",
-                ))
-            continue
-        giver, taker, amount = column(out, out.customer), column(into, into.customer), column(out, kind.amount)
-        # One pass over the period's transfers gives both sides: the giver's out, the taker's in.
-        parts.append((
-            kind.src,
-            f"""SELECT {kind.src}, t.id, {on}, x.rank, {number}, x.cid, x.debit, x.credit, x.other {IN_SET}
-            FROM {_table(out)} t CROSS JOIN LATERAL (
-                VALUES ({LineKind.RANK[out.line_kind]}, {giver}, {amount}, 0::numeric, {taker}),
-                       ({LineKind.RANK[into.line_kind]}, {taker}, 0::numeric, {amount}, {giver})
-            ) x(rank, cid, debit, credit, other)
-            WHERE {on} {window} AND {between} AND x.cid {IN_SET}""",
-            f'{on} {{dir}}, x.rank {{dir}}, {number} COLLATE "C" {{dir}}, t.id {{dir}}',
-            f"x.other {IN_SET}",
-        ))
+        on, number, between = column(kind.sides[0], kind.on), _number(kind), kind.between_sql("t")
+        for side in kind.sides:
+            debit, credit = _amounts(side)
+            cid, other = column(side, side.customer), column(side, side.other)
+            parts.append((
+                kind.src,
+                f"""SELECT {kind.src}, t.id, {on}, {LineKind.RANK[side.line_kind]}, {number}, {cid}, {debit},
+                       {credit}, {other} {IN_IDS}
+                FROM {_table(side)} t WHERE {cid} {IN_IDS} AND {on} {window} AND {between}""",
+                f'{on} {{dir}}, {number} COLLATE "C" {{dir}}, t.id {{dir}}',
+                f"{other} {IN_IDS}",
+            ))
     return parts
+
+
+def _transfers_branch(window: str) -> tuple[str, str, str, str]:
+    """Every kind of transfer of the customers `%(ids)s` dated `d {window}` as one `_branches` part: one pass
+    over each table's transfers of those dates gives both sides (the giver's out, the taker's in), and the
+    customers are tested once, outside (OFFSET 0 keeps PostgreSQL from copying the test into each table's
+    scan, where planning it costs ~0.2 ms each time). A line's number is looked up for its own rows only."""
+    tables = " UNION ALL ".join(
+        f"""SELECT {kind.src} AS src, t.id AS pk, {column(kind.sides[0], kind.on)} AS d, x.rank, x.cid, x.debit,
+               x.credit, x.other
+        FROM {_table(kind.sides[0])} t {_sides_sql(kind)[0]}
+        WHERE {column(kind.sides[0], kind.on)} {window} AND {kind.between_sql("t")}"""
+        for kind in TRANSFERS
+    )
+    numbers = " ".join(
+        f"WHEN {kind.src} THEN (SELECT {path_sql(kind.model, 'n', kind.numbers[0])} FROM {_table(kind.sides[0])} n "
+        f"WHERE n.id = s.pk)"
+        for kind in TRANSFERS
+    )
+    return (
+        "transfers",
+        f"""SELECT * FROM (
+            SELECT s.src, s.pk, s.d, s.rank, (CASE s.src {numbers} END)::text AS number, s.cid, s.debit, s.credit,
+                   s.other {IN_IDS} AS internal
+            FROM ({tables} OFFSET 0) s WHERE s.cid {IN_IDS}
+        ) tr WHERE true""",
+        'd {dir}, rank {dir}, number COLLATE "C" {dir}, pk {dir}, src {dir}',
+        "internal",
+    )
 
 
 @cache
@@ -135,7 +151,7 @@ def first_lines_sql(*, descending: bool, few: bool) -> str:
         for src, sql, key, internal in _branches(upto, few=few)
         if src not in plain
     ]
-    return f"""WITH {IDS_CTE}, documents AS ({" UNION ALL ".join(documents)}),
+    return f"""WITH documents AS ({" UNION ALL ".join(documents)}),
         upto AS (SELECT COALESCE((SELECT d FROM documents ORDER BY d {way} OFFSET GREATEST(%(first)s - 1, 0) LIMIT 1),
                                  {"%(from)s" if descending else "%(end)s"}) AS d)
         SELECT * FROM documents UNION ALL {" UNION ALL ".join(others)}"""
@@ -193,18 +209,43 @@ def lines_sql(*, backward: bool, few: bool) -> str:
         ORDER BY m.d, m.rank, m.number COLLATE "C", m.pk, m.src"""
 
 
+def _sides_sql(kind, alias: str = "t") -> tuple[str, str]:
+    """A transfer row's two sides as rows of a LATERAL VALUES `x(rank, cid, debit, credit, other)`: the
+    giver's out, the taker's in. Its `x.cid` carries no statistics, so naming the customers' array on it costs
+    the planner nothing (on a table's customer column it estimates the condition id by id)."""
+    out, into = kind.sides
+    giver, taker = column(out, out.customer, alias), column(into, into.customer, alias)
+    amount = column(out, kind.amount, alias)
+    return (
+        f"""CROSS JOIN LATERAL (
+                VALUES ({LineKind.RANK[out.line_kind]}, '{out.line_kind}', {giver}, {amount}, 0::numeric, {taker}),
+                       ({LineKind.RANK[into.line_kind]}, '{into.line_kind}', {taker}, 0::numeric, {amount}, {giver})
+            ) x(rank, kind, cid, debit, credit, other)""",
+        "x.cid",
+    )
+
+
 def _scan(start: str, stop: str, part: str, *, per_account: bool) -> list[str]:
     """Every kind's movements of the customers dated from `start` to the day before `stop`, summed by kind
     (and account): rows of `figures_sql`, counted in its since-the-start sums (`part` "a") or its
     since-the-day-after-the-end sums ("b")."""
     parts = []
-    for side in SIDES:
-        cid, on = column(side, side.customer), column(side, side.kind.on)
-        where = " AND ".join([f"{cid} {IN_SET}", *conditions_sql(side), f"{on} >= {start}", f"{on} < {stop}"])
-        amount = f"SUM({column(side, side.kind.amount)})"
-        sums = f"{amount}, COUNT(*), 0, 0" if part == "a" else f"0, 0, {amount}, COUNT(*)"
-        who, grouped = (cid, f" GROUP BY {cid}") if per_account else ("NULL::bigint", "")
-        parts.append(f"SELECT {who}, '{side.line_kind}', {sums} FROM {_table(side)} t WHERE {where}{grouped}")
+    for kind in MOVEMENTS:
+        side = kind.sides[0]
+        on = column(side, kind.on)
+        if isinstance(kind, DocumentKind):
+            joins, cid, what = "", column(side, side.customer), f"'{side.line_kind}'"
+            amount = column(side, kind.amount)
+        else:
+            (joins, cid), what, amount = _sides_sql(kind), "x.kind", "x.debit + x.credit"
+        where = " AND ".join([f"{cid} {IN_IDS}", *conditions_sql(side), f"{on} >= {start}", f"{on} < {stop}"])
+        sums = f"SUM({amount}), COUNT(*), 0, 0" if part == "a" else f"0, 0, SUM({amount}), COUNT(*)"
+        who = cid if per_account else "NULL::bigint"
+        grouped = ", ".join(g for g in (cid if per_account else "", what if joins else "") if g)
+        parts.append(
+            f"SELECT {who}, {what}, {sums} FROM {_table(side)} t {joins} WHERE {where}"
+            + (f" GROUP BY {grouped}" if grouped else "")
+        )
     return parts
 
 
@@ -213,32 +254,38 @@ def figures_sql(*, per_account: bool, head: bool, tail: bool) -> str:
     """SQL for rows (cid, kind, a, a_lines, b, b_lines) of the customers `%(ids)s`: for each kind of line
     (and each account, with `per_account`; else cid is NULL), the sum and number of its movements dated
     from `%(from)s` on (a) and from `%(after)s` (the day after the period) on (b). Rows of kind '' carry the
-    kept statement balance in a; without `per_account`, rows of kind 'internal' the transfers between two
+    kept statement balance in a; without `per_account`, a row of kind 'internal' the transfers between two
     of the customers in the period (amount in a, how many in a_lines).
 
     Whole months come from `StatementMonth` (`%(a_month)s`, `%(b_month)s`: the first month starting on or
     after `from`, after `after`); the days before them (`head`: `from` … `a_month`, `tail`: `after` …
     `b_month`) from the documents."""
     who = "m.customer_id" if per_account else "NULL::bigint"
+    by_account = "m.customer_id, " if per_account else ""
     parts = [
         f"""SELECT {who}, '', SUM(m.statement_balance), 0, 0, 0 FROM billing_accountbalance m
-        WHERE m.customer_id {IN_SET}{" GROUP BY m.customer_id" if per_account else ""}""",
+        WHERE m.customer_id {IN_IDS}{" GROUP BY m.customer_id" if per_account else ""}""",
         f"""SELECT {who}, m.kind, SUM(m.amount), SUM(m.lines),
                SUM(m.amount) FILTER (WHERE m.month >= %(b_month)s), SUM(m.lines) FILTER (WHERE m.month >= %(b_month)s)
-        FROM billing_statementmonth m WHERE m.customer_id {IN_SET} AND m.month >= %(a_month)s
-        GROUP BY {"m.customer_id, " if per_account else ""}m.kind""",
+        FROM billing_statementmonth m WHERE m.customer_id {IN_IDS} AND m.month >= %(a_month)s
+        GROUP BY {by_account}m.kind""",
     ]
     if head:
         parts += _scan("%(from)s", "%(a_month)s", "a", per_account=per_account)
     if tail:
         parts += _scan("%(after)s", "%(b_month)s", "b", per_account=per_account)
     if not per_account:
-        for kind in TRANSFERS:
-            out, into = kind.sides
-            on = column(out, kind.on)
-            parts.append(
-                f"""SELECT NULL::bigint, 'internal', SUM({column(out, kind.amount)}), COUNT(*), 0, 0
-                FROM {_table(out)} t WHERE {on} {PERIOD} AND {kind.between_sql("t")}
-                  AND {column(out, out.customer)} {IN_SET} AND {column(into, into.customer)} {IN_SET}"""
-            )
-    return f"WITH {IDS_CTE}\n" + "\nUNION ALL\n".join(parts)
+        # both customers of a transfer in the statement: read from the transfer rows of the period alone
+        transfers = " UNION ALL ".join(
+            f"""SELECT {column(out, kind.payer)} AS payer, {column(out, kind.receiver)} AS receiver,
+                   {column(out, kind.amount)} AS amount
+            FROM {_table(out)} t WHERE {column(out, kind.on)} {PERIOD} AND {kind.between_sql("t")}"""
+            for kind in TRANSFERS
+            for out in kind.sides[:1]
+        )
+        # OFFSET 0: the customers are tested once here, not copied into each table's scan (`_transfers_branch`)
+        parts.append(
+            f"""SELECT NULL::bigint, 'internal', SUM(p.amount), COUNT(*), 0, 0 FROM ({transfers} OFFSET 0) p
+            WHERE p.payer {IN_IDS} AND p.receiver {IN_IDS}"""
+        )
+    return "\nUNION ALL\n".join(parts)
