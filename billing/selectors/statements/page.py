@@ -78,6 +78,8 @@ class StatementPage:
     totals: AccountSubtotals
     transfers_between_accounts: Decimal
     _people: list[Person]
+    _kinds: frozenset[int] = frozenset()  # the kinds of movement (`src`) the consolidated list has lines of
+    _ids: Ids | None = None
     lines: _Lines = field(init=False)
     accounts: _Accounts = field(init=False)
 
@@ -99,6 +101,10 @@ class StatementPage:
         return self._people[0][1] if self._people else ""
 
     def _params(self, people: list[Person], **more) -> dict:
+        if people is self._people:  # the statement's own customers: their array literal, built once
+            if self._ids is None:
+                self._ids = Ids(pk for pk, _name, _cur in people)
+            return _params(self._ids, self.start, self.end) | more
         return _params([pk for pk, _name, _cur in people], self.start, self.end) | more
 
     def _lines(self, offset: int, limit: int) -> tuple[list[StatementLine], Decimal]:
@@ -107,6 +113,8 @@ class StatementPage:
         after each one), so a page costs O(lines before it or after it), never O(period)."""
         names = {pk: name for pk, name, _cur in self._people}
         limit = max(min(limit, self.line_count - offset), 0)
+        if not limit:
+            return [], self.opening_balance if offset <= 0 else self.closing_balance
         backward = self.line_count - offset < offset + limit
         if backward:
             first, skip = self.line_count - offset, self.line_count - offset - limit
@@ -115,7 +123,8 @@ class StatementPage:
         params = self._params(self._people, opening=self.opening_balance, closing=self.closing_balance, first=first,
                               limit=limit, skip=skip)
         with connection.cursor() as cursor:
-            cursor.execute(page_sql.lines_sql(backward=backward, few=len(names) <= page_sql.FEW_CUSTOMERS), params)
+            sql = page_sql.lines_sql(backward=backward, few=len(names) <= page_sql.FEW_CUSTOMERS, kinds=self._kinds)
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         lines = []
         for src, _pk, on, rank, number, cid, debit, credit, balance, *details in rows:
@@ -144,9 +153,23 @@ class _Figures:
     balance: dict = field(default_factory=lambda: defaultdict(lambda: ZERO))
     since_start: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(lambda: ZERO)))
     in_period: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(lambda: ZERO)))
-    lines: int = 0
+    lines: dict = field(default_factory=lambda: defaultdict(int))  # the period's, by kind (all accounts)
     internal: Decimal = ZERO
     internal_lines: int = 0
+
+    @property
+    def line_count(self) -> int:
+        """Lines of the consolidated list: each transfer between two of its accounts is two lines less."""
+        return sum(self.lines.values()) - 2 * self.internal_lines
+
+    @property
+    def kinds(self) -> frozenset[int]:
+        """The kinds of movement (`src`) the consolidated list has lines of."""
+        transfers = self.lines[LineKind.TRANSFER_IN] + self.lines[LineKind.TRANSFER_OUT] > 2 * self.internal_lines
+        return frozenset(
+            kind.src for kind in MOVEMENTS
+            if (transfers if isinstance(kind, TransferKind) else self.lines[kind.line_kind] > 0)
+        )
 
     def of(self, cid) -> tuple[Decimal, dict[str, Decimal]]:
         """(opening balance, the period's amounts by kind) of the account `cid`."""
@@ -172,7 +195,7 @@ def _figures(params: dict, *, per_account: bool) -> _Figures:
         else:
             figures.since_start[cid][kind] += a or 0
             figures.in_period[cid][kind] += (a or 0) - (b or 0)
-            figures.lines += (a_lines or 0) - (b_lines or 0)
+            figures.lines[kind] += (a_lines or 0) - (b_lines or 0)
     return figures
 
 
@@ -183,12 +206,12 @@ def _first_whole_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _params(ids: list[int], start: date, end: date) -> dict:
+def _params(ids: Iterable[int], start: date, end: date) -> dict:
     """The query parameters. The ids go as one array literal: psycopg adapts a list of a thousand ints again
     at each place a query names it, a string it only quotes."""
     after = end + timedelta(days=1)
     return {
-        "ids": Ids(ids).array_literal,
+        "ids": (ids if isinstance(ids, Ids) else Ids(ids)).array_literal,
         "from": start,
         "end": end,
         "after": after,
@@ -245,7 +268,8 @@ def statement_page(
         return _WholeStatementPage.of(statement(customers=customers, start=start, end=end))
     people = statement_customers(customers)
     currency = currency_of(people)
-    figures = _figures(_params([pk for pk, _name, _cur in people], start, end), per_account=False)
+    ids = Ids(pk for pk, _name, _cur in people)
+    figures = _figures(_params(ids, start, end), per_account=False)
     totals = AccountSubtotals.of(None, "Total", currency, *figures.of(None))
     return StatementPage(
         start=start,
@@ -255,8 +279,10 @@ def statement_page(
         total_debits=totals.total_debits - figures.internal,
         total_credits=totals.total_credits - figures.internal,
         closing_balance=totals.closing_balance,
-        line_count=figures.lines - 2 * figures.internal_lines,
+        line_count=figures.line_count,
         totals=totals,
         transfers_between_accounts=ZERO + figures.internal,
         _people=people,
+        _kinds=figures.kinds,
+        _ids=ids,
     )

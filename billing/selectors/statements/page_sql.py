@@ -55,7 +55,7 @@ def _amounts(side: Side) -> tuple[str, str]:
     return (amount, "0::numeric") if side.is_debit else ("0::numeric", amount)
 
 
-def _branches(window: str, *, few: bool) -> list[tuple[int, str, str, str]]:
+def _branches(window: str, *, few: bool, kinds: frozenset[int]) -> list[tuple[int | str, str, str, str]]:
     """Each kind of movement as (src, SELECT, sort key, internal): the lines' SQL reads it in UNION ALL branches.
 
     Columns (`COLUMNS`): src (the kind), pk, d (date), rank (LineKind.ORDER index), number, cid (whose
@@ -64,9 +64,11 @@ def _branches(window: str, *, few: bool) -> list[tuple[int, str, str, str]]:
     `ORDER` orders all of them, spelled so that an index on the date column can serve it; `internal` is
     the SELECT's internal column as a condition of its WHERE. With `few`, a transfer's two sides are two
     branches that start from the customers (`FEW_CUSTOMERS`); else every transfer is in one part (src
-    "transfers", `_transfers_branch`)."""
+    "transfers", `_transfers_branch`). Only the kinds (`src`) in `kinds` are read."""
     parts = []
     for kind in DOCUMENTS:
+        if kind.src not in kinds:
+            continue
         (side,) = kind.sides
         on, cid, number = column(side, kind.on), column(side, side.customer), _number(kind)
         debit, credit = _amounts(side)
@@ -79,10 +81,11 @@ def _branches(window: str, *, few: bool) -> list[tuple[int, str, str, str]]:
             f'{on} {{dir}}, {number} COLLATE "C" {{dir}}, t.id {{dir}}',
             "false",
         ))
-    if not few:
-        parts.append(_transfers_branch(window))
+    transfers = [kind for kind in TRANSFERS if kind.src in kinds]
+    if transfers and not few:
+        parts.append(_transfers_branch(window, transfers))
         return parts
-    for kind in TRANSFERS:
+    for kind in transfers:
         on, number, between = column(kind.sides[0], kind.on), _number(kind), kind.between_sql("t")
         for side in kind.sides:
             debit, credit = _amounts(side)
@@ -98,7 +101,7 @@ def _branches(window: str, *, few: bool) -> list[tuple[int, str, str, str]]:
     return parts
 
 
-def _transfers_branch(window: str) -> tuple[str, str, str, str]:
+def _transfers_branch(window: str, transfers) -> tuple[str, str, str, str]:
     """Every kind of transfer of the customers `%(ids)s` dated `d {window}` as one `_branches` part: one pass
     over each table's transfers of those dates gives both sides (the giver's out, the taker's in), and the
     customers are tested once, outside (OFFSET 0 keeps PostgreSQL from copying the test into each table's
@@ -108,12 +111,12 @@ def _transfers_branch(window: str) -> tuple[str, str, str, str]:
                x.credit, x.other
         FROM {_table(kind.sides[0])} t {_sides_sql(kind)[0]}
         WHERE {column(kind.sides[0], kind.on)} {window} AND {kind.between_sql("t")}"""
-        for kind in TRANSFERS
+        for kind in transfers
     )
     numbers = " ".join(
         f"WHEN {kind.src} THEN (SELECT {path_sql(kind.model, 'n', kind.numbers[0])} FROM {_table(kind.sides[0])} n "
         f"WHERE n.id = s.pk)"
-        for kind in TRANSFERS
+        for kind in transfers
     )
     return (
         "transfers",
@@ -127,8 +130,13 @@ def _transfers_branch(window: str) -> tuple[str, str, str, str]:
     )
 
 
+# No document kind in the period: the documents' part reads nothing (`first_lines_sql`).
+_NO_DOCUMENTS = f"""SELECT * FROM (VALUES (0, 0::bigint, NULL::date, 0, ''::text, 0::bigint, 0::numeric,
+    0::numeric, false)) v({COLUMNS}) WHERE false"""
+
+
 @cache
-def first_lines_sql(*, descending: bool, few: bool) -> str:
+def first_lines_sql(*, descending: bool, few: bool, kinds: frozenset[int]) -> str:
     """SQL for the first `%(first)s` lines of the list in `ORDER` (`internal` transfers left out), or the
     last `%(first)s` in reverse order when `descending`. Columns `COLUMNS`.
 
@@ -143,18 +151,16 @@ def first_lines_sql(*, descending: bool, few: bool) -> str:
     plain = {kind.src for kind in DOCUMENTS if kind.numbers == ("number",)}  # their number needs no lookup
     documents = [
         f"({sql} ORDER BY {key.format(dir=way)} LIMIT %(first)s)"
-        for src, sql, key, _internal in _branches(PERIOD, few=few)
-        if src in plain
+        for src, sql, key, _internal in _branches(PERIOD, few=few, kinds=kinds & plain)
     ]
     others = [
         f"({sql} AND NOT {internal} ORDER BY {key.format(dir=way)} LIMIT %(first)s)"
-        for src, sql, key, internal in _branches(upto, few=few)
-        if src not in plain
+        for src, sql, key, internal in _branches(upto, few=few, kinds=kinds - plain)
     ]
-    return f"""WITH documents AS ({" UNION ALL ".join(documents)}),
+    return f"""WITH documents AS ({" UNION ALL ".join(documents) or _NO_DOCUMENTS}),
         upto AS (SELECT COALESCE((SELECT d FROM documents ORDER BY d {way} OFFSET GREATEST(%(first)s - 1, 0) LIMIT 1),
                                  {"%(from)s" if descending else "%(end)s"}) AS d)
-        SELECT * FROM documents UNION ALL {" UNION ALL ".join(others)}"""
+        SELECT * FROM documents{"".join(f" UNION ALL {part}" for part in others)}"""
 
 
 def _detail_sql(kind, path: str) -> str:
@@ -169,11 +175,13 @@ def _detail_sql(kind, path: str) -> str:
 
 
 @cache
-def details_sql() -> str:
+def details_sql(kinds: frozenset[int]) -> str:
     """A LATERAL subquery: a1 … a`DETAILS` for the description of the line `m` (src, pk, rank): the kind's
-    `details`, and for a transfer the name of the account on the other side."""
+    `details`, and for a transfer the name of the account on the other side (the kinds in `kinds`)."""
     parts = []
     for kind in MOVEMENTS:
+        if kind.src not in kinds:
+            continue
         if isinstance(kind, DocumentKind):
             values = [_detail_sql(kind, path) for path in kind.details]
         else:
@@ -189,9 +197,10 @@ def details_sql() -> str:
 
 
 @cache
-def lines_sql(*, backward: bool, few: bool) -> str:
+def lines_sql(*, backward: bool, few: bool, kinds: frozenset[int]) -> str:
     """Lines `%(skip)s` + 1 … + `%(limit)s` of the consolidated list (from the end when `backward`), with
-    their running balance: `%(opening)s` plus each line, or `%(closing)s` less the lines after each one."""
+    their running balance: `%(opening)s` plus each line, or `%(closing)s` less the lines after each one.
+    `kinds`: the kinds of movement (`src`) the period has lines of, at least one."""
     order = ORDER_DESC if backward else ORDER
     running = f"SUM(debit - credit) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING)"
     # the balance after a line: opening + the lines up to it, or closing − the lines after it
@@ -201,11 +210,11 @@ def lines_sql(*, backward: bool, few: bool) -> str:
         SELECT m.src, m.pk, m.d, m.rank, m.number, m.cid, m.debit, m.credit, m.balance, {details}
         FROM (
             SELECT *, {balance} AS balance
-            FROM ({first_lines_sql(descending=backward, few=few)}) lines
+            FROM ({first_lines_sql(descending=backward, few=few, kinds=kinds)}) lines
             ORDER BY {order}
             LIMIT %(limit)s OFFSET %(skip)s
         ) m
-        LEFT JOIN LATERAL ({details_sql()}) x ON true
+        LEFT JOIN LATERAL ({details_sql(kinds)}) x ON true
         ORDER BY m.d, m.rank, m.number COLLATE "C", m.pk, m.src"""
 
 

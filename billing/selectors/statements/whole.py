@@ -36,9 +36,7 @@ def statement_customers(customers: QuerySet[Customer] | Iterable[Customer | Pers
     if isinstance(customers, People):
         return customers
     if isinstance(customers, QuerySet):
-        rows = Customer.objects.filter(pk__in=customers.values("pk")).order_by().values_list(
-            "pk", "display_name", "currency"
-        )
+        rows = customers.order_by().values_list("pk", "display_name", "currency")
         people = list(map(Person._make, rows))
     else:
         people = [Person(c.pk, c.display_name, c.currency) for c in customers]
