@@ -6,6 +6,21 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def create_month_index(apps, schema_editor):
+    # The statement page of a thousand accounts reads a range of months of all of them: by month, with the
+    # figures in the index (index-only). PostgreSQL only, in plain SQL as in 0008 (SQLite has no INCLUDE).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "CREATE INDEX statement_month_by_month ON billing_statementmonth (month, customer_id) "
+            "INCLUDE (kind, amount, lines)"
+        )
+
+
+def drop_month_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX statement_month_by_month")
+
+
 def compute_existing_accounts(apps, schema_editor):
     from billing.services.account_totals import rebuild_account_totals
 
@@ -31,9 +46,9 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'statement month',
-                'indexes': [models.Index(fields=['month', 'customer'], include=('kind', 'amount', 'lines'), name='statement_month_by_month')],
-                'constraints': [models.UniqueConstraint(fields=('customer', 'month', 'kind'), include=('amount', 'lines'), name='statement_month_unique')],
+                'constraints': [models.UniqueConstraint(fields=('customer', 'month', 'kind'), name='statement_month_unique')],
             },
         ),
+        migrations.RunPython(create_month_index, drop_month_index),
         migrations.RunPython(compute_existing_accounts, migrations.RunPython.noop),
     ]
