@@ -85,7 +85,7 @@ def measure(lines: int, mode: str) -> dict:
     django.setup()
     from django.template import engines
 
-    from portal.pdf import _weasy, render_statement_pdf
+    from portal.pdf import html_to_pdf, render_statement_pdf
 
     statement = make_statement(lines)
     organisation = SimpleNamespace(name="Acme Networks", address="500 Market Street\nSan Francisco, CA 94105",
@@ -95,7 +95,7 @@ def measure(lines: int, mode: str) -> dict:
     started = time.perf_counter()
     cpu_started = _cpu_seconds()
     if mode == "naive":
-        pdf = _weasy(engines["django"].from_string(NAIVE).render({"statement": statement}))
+        pdf = html_to_pdf(engines["django"].from_string(NAIVE).render({"statement": statement}))
     else:
         pdf = render_statement_pdf({"statement": statement, "customer": customer, "organisation": organisation,
                                     "logo": ""})
