@@ -3,6 +3,7 @@
 import base64
 import io
 import mimetypes
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -49,17 +50,21 @@ def pdf_response(template: str, context: dict, *, filename: str, inline: bool = 
     return response
 
 
-def render_statement_pdf(context: dict) -> bytes:
+def render_statement_pdf(context: dict, *, progress: Callable[[int, int], None] | None = None) -> bytes:
     """The statement PDF, in this process and no other: `context` holds `statement` (a Statement from
     billing.selectors.statements) and `customer` (the addressee), optionally `organisation` and `logo`.
 
     Laid out by portal.pdf.statement; a long one is rendered in parts of whole pages one after the other
-    (so memory stays that of one part) and joined with pypdf. A long statement belongs in a task
-    (portal.tasks), never in a web request.
+    (so memory stays that of one part) and joined with pypdf; `progress(pages done, pages)` is called
+    after each part. A long statement belongs in a task (portal.tasks), never in a web request.
     """
     from .statement import statement_documents
 
-    parts = [html_to_pdf(html) for html in statement_documents(_with_letterhead(context))]
+    parts = []
+    for html, done, total in statement_documents(_with_letterhead(context)):
+        parts.append(html_to_pdf(html))
+        if progress is not None:
+            progress(done, total)
     if len(parts) == 1:
         return parts[0]
     from pypdf import PdfReader, PdfWriter

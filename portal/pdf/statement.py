@@ -421,8 +421,10 @@ class _Pager:
         for p in placed:
             lines = p.column.label.split("\n")
             top = self.y + (height - len(lines) * LABEL_LINE_PT) / 2
-            css = "th num" if p.column.numeric else "th"
-            page.boxes.append(Box(css, PAD_PT + p.x, top, p.right - p.x, _text(lines)))
+            if p.column.numeric:  # letter-spacing trails the last letter too: the box ends that much further
+                page.boxes.append(Box("th num", PAD_PT + p.x, top, p.right - p.x + LABEL_SPACING_PT, _text(lines)))
+            else:
+                page.boxes.append(Box("th", PAD_PT + p.x, top, p.right - p.x, _text(lines)))
         self.y += height
         self.under_heading = True
 
@@ -458,12 +460,12 @@ def statement_pages(statement, *, top: float) -> list[Page]:
     return pager.pages
 
 
-def statement_documents(context: dict) -> Iterator[str]:
+def statement_documents(context: dict) -> Iterator[tuple[str, int, int]]:
     """The statement's HTML for WeasyPrint, as documents of at most PAGES_PER_DOCUMENT whole pages, to be
     rendered one after the other and joined: WeasyPrint keeps a document's whole layout until it is
     written, so a 10,000-line statement in one document would hold ~200 pages of it. Each page names its
     own number and the total ("Page 3 of 190"), so the parts need no renumbering. `context` has
-    statement, customer, organisation and logo."""
+    statement, customer, organisation and logo. Yields (html, pages up to the end of this part, pages)."""
     statement = context["statement"]
     top = first_page_top(organisation=context["organisation"], customer=context.get("customer"),
                          statement=statement, logo=context.get("logo", ""))
@@ -479,4 +481,5 @@ def statement_documents(context: dict) -> Iterator[str]:
         "account_count": len(statement.sections),
     }
     for start in range(0, len(pages), PAGES_PER_DOCUMENT):
-        yield render_to_string("pdf/statement.html", {**shared, "pages": pages[start:start + PAGES_PER_DOCUMENT]})
+        part = pages[start:start + PAGES_PER_DOCUMENT]
+        yield render_to_string("pdf/statement.html", {**shared, "pages": part}), start + len(part), len(pages)
