@@ -276,3 +276,21 @@ def test_rendering_a_statement_in_a_request_never_forks(client, head_office, mon
     response = client.get(reverse("portal:statement-pdf"), PERIOD)
 
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+def test_a_web_process_has_loaded_weasyprint_before_its_first_request_so_no_pdf_starts_a_process():
+    import subprocess
+    import sys
+
+    check = (
+        "import subprocess, config.wsgi\n"
+        "def refuse(*args, **kwargs): raise AssertionError('a PDF started a process')\n"
+        "subprocess.Popen.__init__ = refuse\n"
+        "from portal.pdf import html_to_pdf\n"
+        "assert html_to_pdf('<p>Statement</p>').startswith(b'%PDF')\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+
+    finished = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    assert finished.returncode == 0, finished.stderr[-2000:]
