@@ -294,3 +294,15 @@ def test_a_web_process_has_loaded_weasyprint_before_its_first_request_so_no_pdf_
     finished = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True)
 
     assert finished.returncode == 0, finished.stderr[-2000:]
+
+
+@pytest.mark.django_db
+def test_the_admin_statement_page_offers_its_statement_as_a_pdf(client, head_office, staff_user):
+    client.force_login(staff_user)
+
+    page = client.get(reverse("admin:billing_customer_statement", args=[head_office["parent"].pk]),
+                      {"start": "2026-01-01", "end": "2026-06-30", "branches": "1"}).content.decode()
+
+    form = page[page.index(reverse("admin:portal_statementpdf_request")):]
+    assert 'name="start" value="2026-01-01"' in form and 'name="end" value="2026-06-30"' in form
+    assert 'name="branches" value="1"' in form and f'name="customer" value="{head_office["parent"].pk}"' in form
