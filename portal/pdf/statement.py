@@ -1,21 +1,23 @@
 """The statement PDF: laid out here, drawn by WeasyPrint.
 
-WeasyPrint's time and memory follow the boxes and lines it lays out, whatever is in them: a table cell is
-a cell, a line and a text box (~0.8 ms), an empty positioned block ~0.6 ms, one printed line ~0.3 ms plus
-~5 µs a character. A six-column table of 1,000 lines is ~20,000 boxes. So the statement is laid out in
+WeasyPrint's time and memory follow the lines and boxes it lays out and the glyphs it draws (one by one,
+in Python): measured here, a printed line ~0.3 ms plus ~5 µs a glyph, an empty positioned block ~0.6 ms,
+a table cell ~0.8 ms; a six-column table of 1,000 lines is 6,000 cells. So the statement is laid out in
 Python, and WeasyPrint gets, for each page:
 
-- the rows as ONE block of preformatted text, one printed line per row (a wrapped description adds a
-  line): each cell starts at a tab stop (tabs every `TAB_PT`, column edges on those stops, spaces to
-  come close, one tab to land exactly) and each amount ends on its column's right edge (digits, the
-  currency sign, "," and "." are each one or two spaces wide in this typeface, so spaces right-align
-  amounts exactly). Widths come from the typeface's own metrics (metrics.py), kerning and ligatures off;
-- every rule, band and heading bar of the page drawn by ONE SVG image;
-- the column headings (a block each) and page one's letterhead.
+- the rows as ONE block of preformatted text, one printed line per row (a wrapped description or
+  account name adds a line). Each cell is placed exactly with few glyphs (`_Line`): em spaces, spaces,
+  then a tab or three onto a 1-px grid of tab stops; an amount then ends on its column's edge with
+  spaces ("$", digits, "," and "." are whole multiples of a space in this typeface). Widths come from
+  the typeface's own metrics (metrics.py), kerning and ligatures off; columns are sized to their content;
+- every rule, total band and heading bar of the page as ONE SVG image;
+- the heading labels (a block each) and page one's letterhead.
 
-Page breaks are ours (a row never splits; every page repeats its table's headings), so "Page X of Y" is
-WeasyPrint's own counter. The look is the invoice's (templates/pdf/_base.html): its letterhead, typeface,
-colours, dark heading bar, amounts as its `money` filter writes them, dates as the portal writes them.
+Page breaks are ours: a row never splits, every page repeats its table's headings and names its own
+number and the total ("Page 3 of 19"), so a long statement is rendered in parts of whole pages one after
+the other (`statement_documents`) and joined, its memory that of one part. The look is the invoice's
+(templates/pdf/_base.html): letterhead, typeface, colours, dark heading bar, amounts as its `money` filter
+writes them; dates as the portal writes them.
 """
 
 import math
@@ -43,7 +45,7 @@ PAD_PT = 6.0  # a cell's inner space either side, as in the invoice's table
 # (v70) draws a tab 2.4 % wider than it lays it out, an error that would grow with longer tabs.
 TAB_PT = 0.75
 EM_SPACE = "\u2003"  # Pango sets it one em wide in any font, drawn as the font's space widened
-EM_PT = 8.5  # = FONT_PT
+EM_PT = FONT_PT
 MAX_TAIL = 5  # spaces after the last tab that put an amount's end within 0.06 pt of its column's edge
 MIN_TEXT_PT = 120.0  # the narrowest the description column may get
 PAGES_PER_DOCUMENT = 40  # a long statement is rendered in parts this long, one after the other
@@ -57,7 +59,7 @@ NOTE_FONT_PT = 7.5
 NOTE_LINE_PT = 10.5
 NOTE_GAP_PT = 6.0
 DATE_FORMAT = "j M Y"  # as the portal writes dates
-_SLACK_PT = 0.75  # how far Pango may land from our measure and a tab still reach the intended stop
+_SLACK_PT = 0.75  # how far text may run past where the next cell starts before it is an error
 
 # The letterhead on page one, in the invoice's sizes (font size × 1.4 line height, its paddings).
 _ORG_NAME_PT, _ORG_LINE_PT, _LOGO_PT = 19.6, 11.9, 54.0

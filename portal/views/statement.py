@@ -60,7 +60,6 @@ def statement_page(request):
             "customer": own,
             "show_branch": len(customers) > 1,
             "query": request.GET.urlencode(),
-            "can_email": bool(request.user.email),
         },
         status=200 if result is not None else 400 if request.GET else 200,
     )
