@@ -1,43 +1,63 @@
-"""Reads for the CRM pages: sync history, the running sync, and what the CRM offers (views, fields,
-search results, deals). CRM reads go through crmsync.zoho; nothing here writes."""
+"""Reads for the CRM pages and the sync: the links between billing's objects and CRM records, sync
+history, the running sync, and what the CRM offers (views, fields, search results, deals). CRM reads
+go through crmsync.zoho; nothing here writes."""
 
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet, Subquery
 
-from billing.models import ContactPerson, Customer
+from billing.models import Customer, Invoice, SalesOrder
 
 from .clients import client_for
-from .models import CrmConnection, SyncRun
+from .models import CrmConnection, CrmLink, SyncRun
 from .zoho import CrmError
 
-
-def customers_with_transactions(*, customer_ids: Iterable[int]) -> set[int]:
-    """Ids among `customer_ids` that have any ledger row (invoice, payment, credit note…).
-
-    Generic on purpose: every reverse relation on Customer counts except contact persons and
-    branches, so a ledger model added later protects customers without a change here.
-    One query per related model, whatever the number of customers.
-    """
-    ids = set(customer_ids)
-    found: set[int] = set()
-    if not ids:
-        return found
-    for relation in Customer._meta.related_objects:
-        model = relation.related_model
-        if model in (ContactPerson, Customer) or model._meta.app_label == "crmsync":
-            continue
-        name = relation.field.name
-        found.update(model._base_manager.filter(**{f"{name}__in": ids - found}).values_list(name, flat=True).distinct())
-        if found >= ids:
-            break
-    return found
+ACCOUNTS, CONTACTS, DEALS = CrmLink.Module.ACCOUNTS, CrmLink.Module.CONTACTS, CrmLink.Module.DEALS
+# The CrmLink column of each kind of document.
+DOCUMENT_FIELD = {Invoice: "invoice", SalesOrder: "sales_order"}
 
 
-def customers_with_branches(*, customer_ids: Iterable[int]) -> set[int]:
-    """Ids among `customer_ids` that are the parent of another customer (deleting them is refused)."""
-    return set(Customer.objects.filter(parent_id__in=list(customer_ids)).values_list("parent_id", flat=True))
+def document_field(document_or_model) -> str:
+    """"invoice" or "sales_order": the link column of this document (a retainer invoice is an invoice)."""
+    return DOCUMENT_FIELD[document_or_model._meta.concrete_model]
+
+
+def linked_customer_ids(*, module: str, crm_ids: Iterable[str]) -> dict[str, int]:
+    """CRM id → customer id, for the records of `crm_ids` linked to a customer. One query."""
+    return dict(
+        CrmLink.objects.active()
+        .of_customers(module)
+        .filter(crm_id__in=list(crm_ids))
+        .values_list("crm_id", "customer_id")
+    )
+
+
+def account_crm_id(customer: Customer) -> str | None:
+    """The id of the CRM account linked to this customer, if any."""
+    links = CrmLink.objects.active().of_customers(ACCOUNTS).filter(customer=customer)
+    return links.values_list("crm_id", flat=True).first()
+
+
+def deal_link(document: Model) -> CrmLink | None:
+    """The CRM deal (potential) linked to an invoice or sales order, if any."""
+    return CrmLink.objects.active().filter(module=DEALS, **{document_field(document): document}).first()
+
+
+def documents_for_crm(model: type[Model]) -> QuerySet:
+    """The invoices or sales orders that belong in the CRM: not drafts, of a customer linked to an
+    account. Each carries `account_crm_id` and `deal_crm_id` (None without a deal)."""
+    accounts = CrmLink.objects.active().of_customers(ACCOUNTS).filter(customer_id=OuterRef("customer_id"))
+    deals = CrmLink.objects.active().filter(module=DEALS, **{document_field(model): OuterRef("pk")})
+    return (
+        model.objects.exclude(status="draft")
+        .filter(Exists(accounts))
+        .annotate(
+            account_crm_id=Subquery(accounts.values("crm_id")[:1]),
+            deal_crm_id=Subquery(deals.values("crm_id")[:1]),
+        )
+        .select_related("customer")
+    )
 
 
 def sync_history() -> QuerySet[SyncRun]:
@@ -86,12 +106,8 @@ def crm_search(*, connection: CrmConnection, word: str) -> list[dict]:
     with client_for(connection) as client:
         accounts = client.search("Accounts", word, fields=["Account_Name", "Email", "Phone"])
         contacts = client.search("Contacts", word, fields=["Full_Name", "Email", "Phone", "Account_Name"])
-    linked_accounts = dict(
-        Customer.objects.filter(crm_account_id__in=[str(r["id"]) for r in accounts]).values_list("crm_account_id", "pk")
-    )
-    linked_contacts = dict(
-        Customer.objects.filter(crm_contact_id__in=[str(r["id"]) for r in contacts]).values_list("crm_contact_id", "pk")
-    )
+    linked_accounts = linked_customer_ids(module=ACCOUNTS, crm_ids=[str(r["id"]) for r in accounts])
+    linked_contacts = linked_customer_ids(module=CONTACTS, crm_ids=[str(r["id"]) for r in contacts])
     for record in accounts:
         rows.append(
             {
@@ -122,10 +138,11 @@ def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
 
     Raises CrmError.
     """
-    if not customer.crm_account_id:
+    account_id = account_crm_id(customer)
+    if not account_id:
         return []
     with client_for(connection) as client:
-        deals = client.deals_of_account(customer.crm_account_id)
+        deals = client.deals_of_account(account_id)
     return [
         {
             "id": str(d["id"]),
@@ -140,12 +157,15 @@ def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
 
 __all__ = [
     "CrmError",
+    "account_crm_id",
     "crm_deals",
     "crm_fields",
     "crm_search",
     "crm_views",
-    "customers_with_branches",
-    "customers_with_transactions",
+    "deal_link",
+    "document_field",
+    "documents_for_crm",
+    "linked_customer_ids",
     "running_sync",
     "stored_views",
     "sync_history",

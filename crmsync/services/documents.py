@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from billing.models.ledger import Invoice, SalesOrder
 from crmsync.clients import client_for
 from crmsync.models import CrmConnection, DocumentPush, SyncFailure, SyncRun
+from crmsync.selectors import documents_for_crm
 from crmsync.zoho import UPSERT_BATCH, ZohoClient
 
 logger = logging.getLogger(__name__)
@@ -41,13 +42,9 @@ def pushes_transactions(connection: CrmConnection) -> bool:
 
 
 def _documents(kind: str):
-    """The documents of `kind` that belong in the CRM: not drafts, of a linked account."""
-    model = MODELS[kind]
-    return (
-        model.objects.exclude(status="draft")
-        .filter(customer__crm_account_id__isnull=False, customer__crm_unlinked_reason="")
-        .select_related("customer")
-    )
+    """The documents of `kind` that belong in the CRM: not drafts, of a linked account (with the
+    account's and the deal's CRM ids)."""
+    return documents_for_crm(MODELS[kind])
 
 
 def _money(value: Decimal) -> float:
@@ -60,12 +57,12 @@ def document_record(kind: str, document, *, today=None) -> dict[str, Any]:
     record: dict[str, Any] = {
         ID_FIELD: f"{kind}-{document.pk}",
         "Subject": document.number,
-        "Account_Name": {"id": document.customer.crm_account_id},
+        "Account_Name": {"id": document.account_crm_id},
         "Currency": document.currency,
         "Grand_Total": _money(document.total),
     }
-    if document.crm_deal_id:
-        record["Deal_Name"] = {"id": document.crm_deal_id}
+    if document.deal_crm_id:
+        record["Deal_Name"] = {"id": document.deal_crm_id}
     if kind == INVOICE:
         today = today or timezone.localdate()
         overdue = (

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import InvoiceFactory, SalesOrderFactory, StaffUserFactory
+from tests.factories import DealLinkFactory, InvoiceFactory, SalesOrderFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,8 @@ def staff_client(client):
 
 
 def test_an_invoice_page_links_to_its_crm_potential(staff_client):
-    invoice = InvoiceFactory(crm_deal_id="D-1", crm_deal_name="Q4 network refresh")
+    invoice = InvoiceFactory()
+    DealLinkFactory(invoice=invoice, crm_id="D-1", crm_name="Q4 network refresh")
 
     page = staff_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
 

@@ -2,12 +2,11 @@
 
 from decimal import Decimal
 
-from billing.models import Customer
 from billing.models.ledger import Invoice, SalesOrder
 from crmsync.models import CrmConnection, DocumentPush, SyncFailure, SyncRun
 from crmsync.services import sync_crm
 from crmsync.services.documents import push_document
-from tests.factories import InvoiceFactory, SalesOrderFactory
+from tests.factories import DealLinkFactory, InvoiceFactory, SalesOrderFactory, linked_customer
 
 
 def _upserts(fake, module):
@@ -18,7 +17,7 @@ def _linked_account(fake, make_connection, **settings):
     crm = fake.add_account("Acme")
     make_connection(push_transactions=True, **settings)
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    return crm, Customer.objects.get(crm_account_id=crm["id"])
+    return crm, linked_customer(crm["id"])
 
 
 def test_a_sent_invoice_reaches_the_crm_with_its_account_and_deal(
@@ -26,7 +25,8 @@ def test_a_sent_invoice_reaches_the_crm_with_its_account_and_deal(
 ):
     crm, acme = _linked_account(fake, make_connection)
     with django_capture_on_commit_callbacks(execute=True):
-        invoice = InvoiceFactory(customer=acme, total=Decimal("120.50"), crm_deal_id="777")
+        invoice = InvoiceFactory(customer=acme, total=Decimal("120.50"))
+        DealLinkFactory(invoice=invoice, crm_id="777")
 
     [record] = fake.records["Invoices"].values()
     assert record["Billing_Document_Id"] == f"invoice-{invoice.pk}"
@@ -104,7 +104,7 @@ def test_nothing_is_pushed_when_transactions_are_off_drafts_or_unlinked(
     crm = fake.add_account("Acme")
     make_connection()  # push_transactions off by default
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    acme = Customer.objects.get(crm_account_id=crm["id"])
+    acme = linked_customer(crm["id"])
     with django_capture_on_commit_callbacks(execute=True):
         InvoiceFactory(customer=acme)
         SalesOrderFactory(customer=acme)

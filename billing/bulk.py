@@ -1,6 +1,6 @@
 """One INSERT for a page of new rows, without building model instances.
 
-Why not bulk_create here: for a first sync of 30,000 records, building 30,000 model instances
+Why not bulk_create here: for a first CRM sync of 30,000 records, building 30,000 model instances
 and letting the compiler prepare every column of every row took about a third of the run
 (profiled: Model.__init__ plus 570,000 prepare_value calls). On PostgreSQL the page goes in as
 one `INSERT … SELECT … FROM json_to_recordset(%s)` with the columns read from the model's own
@@ -10,6 +10,9 @@ Why one JSON parameter and not one array per column: Django's psycopg cursor bin
 client, and quoting twenty arrays of 200 values element by element in Python was a quarter of
 the first sync's CPU (profiled, 2026-11-25); `json.dumps` of the page is done in C and the
 string is escaped once by libpq. Elsewhere (SQLite in `make run`) it is plain bulk_create.
+
+Used by `billing.services.customer_pages` (customers and contact persons a page at a time) and by
+integrations for their own bookkeeping rows (the CRM sync's links).
 """
 
 import json
@@ -41,35 +44,27 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot go into a bulk insert")
 
 
-def insert_rows(
-    model: type[models.Model],
-    rows: Sequence[dict[str, Any]],
-    *,
-    unique_field: str | None = None,
-    update_fields: Sequence[str] = (),
-) -> None:
-    """Insert `rows` (field attname → value, the same names in every row); fields left out get
-    their default. With `unique_field`, a row whose value is already taken updates `update_fields`."""
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert `rows` (field attname → value, the same names in every row) and return their primary
+    keys, in the order of `rows`. Fields left out get their default (auto_now fields: now).
+
+    Runs no model validation and sends no signal: callers check the values first.
+    """
     if not rows:
-        return
+        return []
     if connection.vendor != "postgresql":
-        conflict = (
-            dict(update_conflicts=True, unique_fields=[unique_field], update_fields=list(update_fields))
-            if unique_field
-            else {}
-        )
-        model._default_manager.bulk_create([model(**row) for row in rows], **conflict)
-        return
+        created = model._default_manager.bulk_create([model(**row) for row in rows])
+        return [obj.pk for obj in created]
     quote = connection.ops.quote_name
     now = timezone.now()
     given = rows[0].keys()
-    columns, expressions, record_columns, params = [], [], [], []
+    columns, expressions, record_columns, names, params = [], [], [], [], []
     prepared = {
         field.attname: field
         for field in model._meta.concrete_fields
         if field.attname in given and not isinstance(field, _PASS_THROUGH)
     }
-    if prepared:  # a field whose Python value is not its database value (none in the sync today)
+    if prepared:  # a field whose Python value is not its database value
         rows = [
             {k: (prepared[k].get_db_prep_save(v, connection) if k in prepared else v) for k, v in row.items()}
             for row in rows
@@ -82,6 +77,7 @@ def insert_rows(
         if field.attname in given:
             # A JSON null is SQL NULL, a JSON object in a jsonb column is kept as it is.
             record_columns.append(f"{quote(field.attname)} {cast}")
+            names.append(quote(field.attname))
             expressions.append(f"r.{quote(field.attname)}")
             continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
@@ -95,16 +91,16 @@ def insert_rows(
             params.append(field.get_db_prep_save(value, connection))
             expressions.append(f"%s::{cast}")
     params.append(json.dumps(rows, default=_json_value, separators=(",", ":")))  # FROM follows SELECT
+    pk = quote(model._meta.pk.column)
+    # Inserted in the order of the JSON array (WITH ORDINALITY … ORDER BY), so RETURNING gives the
+    # keys in the caller's order, as bulk_create does.
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(expressions)} FROM json_to_recordset(%s::json) AS r({', '.join(record_columns)})"
+        f"SELECT {', '.join(expressions)} "
+        f"FROM ROWS FROM (json_to_recordset(%s::json) AS ({', '.join(record_columns)})) "
+        f"WITH ORDINALITY AS r({', '.join(names)}, _position) ORDER BY r._position "
+        f"RETURNING {pk}"
     )
-    if unique_field:
-        target = quote(model._meta.get_field(unique_field).column)
-        assignments = ", ".join(
-            f"{quote(model._meta.get_field(f).column)} = EXCLUDED.{quote(model._meta.get_field(f).column)}"
-            for f in update_fields
-        )
-        sql += f" ON CONFLICT ({target}) DO UPDATE SET {assignments}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
