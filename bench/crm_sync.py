@@ -11,7 +11,9 @@ Each size runs in a fresh process (so peak RSS is its own) against its own fake 
 and a fresh database `crm_bench`. The 30,000 run measures, in order: a first full sync, its
 floor (downloading the same pages with the same client; one bare INSERT … ON CONFLICT of the
 same 30,000 rows through psycopg), a second full run with nothing changed, and an unchanged
-incremental run; writes are counted from the SQL actually sent.
+incremental run; writes are counted from the SQL actually sent. Then 10,000 sent invoices of
+linked accounts are pushed to the CRM's Invoices (with their products) by the scheduled catch-up,
+and its HTTP requests are counted against ceil(n/100) + 5.
 """
 
 import argparse
@@ -29,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PG = "postgres://postgres@127.0.0.1:5432"
-DB = "crm_bench"
+DB = os.environ.get("CRM_BENCH_DB", "crm_bench")
+PUSHED_INVOICES = int(os.environ.get("CRM_BENCH_PUSHED_INVOICES", "10000"))
 SIZES = {
     30_000: dict(accounts=10_000, contacts=20_000, orphans=2_000),
     100_000: dict(accounts=33_334, contacts=66_666, orphans=6_666),
@@ -192,7 +195,74 @@ def measure(size: int, url: str) -> dict:
         incremental_counts=[third.added, third.updated, third.deleted, third.records_seen],
         incremental_requests=third.http_requests,
     )
+    out.update(measure_invoice_push(PUSHED_INVOICES))
     return out
+
+
+def measure_invoice_push(count: int) -> dict:
+    """Push `count` sent invoices of linked accounts (each with one item line; three items, so
+    three CRM products) through the scheduled catch-up, as the first push after set-up: HTTP
+    requests against the bound ceil(n/100) + 5, and the time it took."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from billing.models import Customer, Invoice, InvoiceLine, Item
+    from crmsync.clients import client_for
+    from crmsync.models import CrmConnection, SyncRun
+    from crmsync.services import prepare_crm_fields
+    from crmsync.services.documents import push_documents
+
+    items = Item.objects.bulk_create([Item(name=f"Bench item {n}", rate=Decimal("100.00")) for n in range(3)])
+    customers = list(
+        Customer.objects.filter(customer_type=Customer.Type.BUSINESS).order_by("pk").values_list("pk", flat=True)
+    )
+    today = dt.date.today()
+    invoices = Invoice.objects.bulk_create(
+        [
+            Invoice(
+                customer_id=customers[n % len(customers)],
+                number=f"BENCH-{n:06d}",
+                status=Invoice.Status.SENT,
+                currency="USD",
+                issued_on=today,
+                due_on=today + dt.timedelta(days=30),
+                subtotal=Decimal("100.00"),
+                total=Decimal("100.00"),
+                balance_due=Decimal("100.00"),
+            )
+            for n in range(count)
+        ]
+    )
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoice,
+                item=items[n % len(items)],
+                description=items[n % len(items)].name,
+                quantity=Decimal("1"),
+                rate=Decimal("100.00"),
+                amount=Decimal("100.00"),
+            )
+            for n, invoice in enumerate(invoices)
+        ]
+    )
+    # As staff switching transactions on in the set-up page: the CRM fields are created at save.
+    CrmConnection.objects.filter(pk=1).update(push_transactions=True)
+    connection = CrmConnection.current()
+    assert prepare_crm_fields(connection=connection) == []
+    run = SyncRun.objects.create(trigger=SyncRun.Trigger.SCHEDULED)
+    with client_for(connection) as client:
+        t0 = time.perf_counter()
+        pushed = push_documents(run=run, client=client)
+        seconds = time.perf_counter() - t0
+        requests = client.request_count
+    return {
+        "push_invoices": count,
+        "push_pushed": pushed,
+        "push_requests": requests,
+        "push_request_bound": math.ceil(count / 100) + 5,
+        "push_s": seconds,
+    }
 
 
 def run_size(size: int) -> dict:
@@ -263,6 +333,11 @@ def main() -> None:
                 f"second full {result['second_full_s']:.2f}s = {result['second_full_s'] / result['floor_s']:.1f}x, "
                 f"{result['second_full_write_statements']} writes; incremental {result['incremental_s']:.2f}s, "
                 f"{result['incremental_write_statements']} writes"
+            )
+            print(
+                f"push of {result['push_invoices']} invoices: {result['push_pushed']} pushed with "
+                f"{result['push_requests']} HTTP requests (bound {result['push_request_bound']}) "
+                f"in {result['push_s']:.2f}s"
             )
         print(
             f"{size} records: peak RSS {result['rss_after_first_mib']:.0f} MiB after the first sync, "

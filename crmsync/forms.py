@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 
 from .mapping import ACCOUNTS, CONTACTS, CUSTOM_PREFIX, CUSTOMER_TARGETS, type_problem
 from .models import CrmConnection
+from .services.receivables import DEFAULT_RECEIVABLE_FIELDS, RECEIVABLE_LABELS
 from .zoho import ZOHO_SCOPE_STRING
 
 ZOHO_DATA_CENTRES = [
@@ -60,6 +61,9 @@ class CredentialsForm(forms.Form):
 JOINED_TARGETS = ("billing_address", "shipping_address")
 CUSTOM_PICKER = "custom"
 MODULE_PREFIX = {ACCOUNTS: "accounts", CONTACTS: "contacts"}
+RECEIVABLES_PREFIX = "receivables__"
+# Zoho field types that hold an amount (the data types of crmsync.mapping).
+RECEIVABLE_FIELD_TYPES = ("currency", "double", "decimal")
 
 
 def picker_name(module: str, target: str) -> str:
@@ -99,6 +103,16 @@ class ConfigureForm(forms.Form):
     )
     account_view = forms.ChoiceField(label=gettext_lazy("Step 4: account view"), required=False)
     contact_view = forms.ChoiceField(label=gettext_lazy("Step 4: contact view"), required=False)
+    push_transactions = forms.BooleanField(
+        label=gettext_lazy("Transactions: push invoices and sales orders to Zoho CRM"),
+        required=False,
+        help_text=gettext_lazy(
+            "Invoices and sales orders reach Zoho CRM's Invoices and Sales_Orders modules within seconds of each "
+            "change (sent, paid, partly paid, void), with their line items and balance due, for customers linked "
+            "to a CRM account. Billing adds the fields it needs to Zoho CRM (Billing_Document_Id, Balance_Due, "
+            "and Billing_Item_Id on Products) when you save."
+        ),
+    )
 
     def __init__(
         self,
@@ -120,6 +134,7 @@ class ConfigureForm(forms.Form):
         self.fields["account_view"].choices = all_views + [(v["id"], v["name"]) for v in views.get(ACCOUNTS, [])]
         self.fields["contact_view"].choices = all_views + [(v["id"], v["name"]) for v in views.get(CONTACTS, [])]
         self.picker_groups: list[tuple[str, list[str]]] = []
+        self.receivables_picker: list[str] = []
         if crm_fields is None:
             return
         for module in (ACCOUNTS, CONTACTS):
@@ -153,6 +168,27 @@ class ConfigureForm(forms.Form):
             )
             names.append(name)
             self.picker_groups.append((module, names))
+        self.receivables_picker = self._add_receivables_picker(crm_fields.get(ACCOUNTS, []))
+
+    def _add_receivables_picker(self, account_fields: list[dict]) -> list[str]:
+        """Per receivables figure, the Account field it is written to: one billing creates, or an
+        existing currency or decimal field (the only types that can hold an amount)."""
+        options = [
+            (f["api_name"], f"{f.get('field_label') or f['api_name']} ({f['api_name']}, {f.get('data_type')})")
+            for f in account_fields
+            if f.get("data_type") in RECEIVABLE_FIELD_TYPES and f["api_name"] not in DEFAULT_RECEIVABLE_FIELDS.values()
+        ]
+        names = []
+        for figure, label in RECEIVABLE_LABELS.items():
+            name = f"{RECEIVABLES_PREFIX}{figure}"
+            default = DEFAULT_RECEIVABLE_FIELDS[figure]
+            self.fields[name] = forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[("", _("%(field)s (billing creates it if missing)") % {"field": default}), *options],
+            )
+            names.append(name)
+        return names
 
     @staticmethod
     def initial_for(connection: CrmConnection, default_mapping: dict) -> dict:
@@ -164,6 +200,11 @@ class ConfigureForm(forms.Form):
             "duplicate_policy": connection.duplicate_policy,
             "account_view": connection.account_view_id,
             "contact_view": connection.contact_view_id,
+            "push_transactions": connection.push_transactions,
+            **{
+                f"{RECEIVABLES_PREFIX}{figure}": api_name
+                for figure, api_name in (connection.receivable_field_mapping or {}).items()
+            },
         }
         for module in (ACCOUNTS, CONTACTS):
             for crm, target in mapping.get(module, []):
@@ -215,9 +256,27 @@ class ConfigureForm(forms.Form):
             ):
                 self.add_error(display, _("Map at least the account name to the display name."))
             data["field_mapping"] = mapping
+        data["receivable_field_mapping"] = self._receivable_mapping(data)
         data["account_view_obj"] = self._view(ACCOUNTS, data.get("account_view"))
         data["contact_view_obj"] = self._view(CONTACTS, data.get("contact_view"))
         return data
+
+    def _receivable_mapping(self, data: dict) -> dict[str, str] | None:
+        """Figure → existing Account field picked by staff; None when the field list was unreadable."""
+        if not self.receivables_picker:
+            return None
+        mapping, used = {}, {}
+        for name in self.receivables_picker:
+            api_name = data.get(name)
+            if not api_name:
+                continue
+            if api_name in used:
+                self.add_error(
+                    name, _("%(field)s already holds %(figure)s.") % {"field": api_name, "figure": used[api_name]}
+                )
+            used[api_name] = self.fields[name].label
+            mapping[name.removeprefix(RECEIVABLES_PREFIX)] = api_name
+        return mapping
 
     def _view(self, module: str, view_id: str | None) -> dict | None:
         return next((v for v in self.views.get(module, []) if v["id"] == view_id), None) if view_id else None

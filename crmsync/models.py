@@ -86,8 +86,16 @@ class CrmConnection(models.Model):
     push_transactions = models.BooleanField(
         _("push invoices and sales orders to the CRM"),
         default=False,
-        help_text=_("Invoices and sales orders of linked accounts, and their changes, reach Zoho CRM."),
+        help_text=_(
+            "Invoices and sales orders reach Zoho CRM's Invoices and Sales_Orders modules within seconds of "
+            "each change (sent, paid, partly paid, void), with their line items, for customers linked to a CRM "
+            "account. Billing creates the fields it needs in Zoho (Billing_Document_Id, Balance_Due, "
+            "Billing_Item_Id on Products) when this is switched on."
+        ),
     )
+    # Receivables figure → the Account field staff mapped it to; a figure left out goes to the
+    # custom field billing creates (crmsync.services.receivables.DEFAULT_RECEIVABLE_FIELDS).
+    receivable_field_mapping = models.JSONField(_("receivables field mapping"), default=dict, blank=True)
     # Deals modified since this instant are read; set by the first run, so deals won before the
     # integration invoiced nothing.
     deals_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -160,6 +168,9 @@ class SyncRun(models.Model):
         INITIAL = "initial", _("Save and Sync")
         SCHEDULED = "scheduled", _("Scheduled (every 2 hours)")
         INSTANT = "instant", _("Instant Sync")
+        # One row per day collects the invoices and sales orders pushed as they changed (the fast
+        # path), with the reason of each one Zoho refused; see crmsync.services.documents.
+        PUSH = "push", _("Instant pushes of the day")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -192,12 +203,19 @@ class SyncRun(models.Model):
     current_step = models.CharField(_("step"), max_length=100, blank=True)
     http_requests = models.PositiveIntegerField(_("HTTP requests"), default=0)
     message = models.TextField(_("reason / message"), blank=True)
+    # Instant pushes only: the day this row collects (unique, so concurrent pushes share one row).
+    push_day = models.DateField(_("day of instant pushes"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
         verbose_name = _("sync history entry")
         verbose_name_plural = _("sync history")
         indexes = [models.Index(fields=["status"], name="crmsync_run_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["push_day"], condition=models.Q(push_day__isnull=False), name="crmsync_run_one_push_row_a_day"
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_trigger_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
@@ -284,6 +302,10 @@ class DocumentPush(models.Model):
     document_id = models.BigIntegerField(_("document id"))
     crm_id = models.CharField(_("CRM record id"), max_length=40)
     digest = models.CharField(_("hash of the record pushed"), max_length=64)
+    # The line items alone: Zoho keeps a record's item rows on update (it appends the rows sent),
+    # so rows are sent only when they changed, and then the old ones are removed by their ids.
+    # Empty: the CRM rows are unknown (the record existed before our first push); replace them.
+    lines_digest = models.CharField(_("hash of the line items pushed"), max_length=64, blank=True)
     pushed_at = models.DateTimeField(_("pushed"))
 
     class Meta:
@@ -293,6 +315,24 @@ class DocumentPush(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.document_id} → {self.crm_id}"
+
+
+class ProductPush(models.Model):
+    """A CRM Products record that billing keeps for line items: one per item, plus one generic product
+    for free-text lines. `key` is the product's `Billing_Item_Id` in Zoho ("item-12", "free-text"), the
+    upsert's duplicate check field; `crm_id` is what line items point at. See crmsync.services.products."""
+
+    key = models.CharField(_("billing item id in the CRM"), max_length=40, unique=True)
+    crm_id = models.CharField(_("CRM product id"), max_length=40)
+    digest = models.CharField(_("hash of the product pushed"), max_length=64)
+    pushed_at = models.DateTimeField(_("pushed"))
+
+    class Meta:
+        verbose_name = _("product pushed to the CRM")
+        verbose_name_plural = _("products pushed to the CRM")
+
+    def __str__(self):
+        return f"{self.key} → {self.crm_id}"
 
 
 class CrmLinkQuerySet(models.QuerySet):

@@ -18,6 +18,43 @@ ACCOUNTS, CONTACTS, DEALS = CrmLink.Module.ACCOUNTS, CrmLink.Module.CONTACTS, Cr
 DOCUMENT_FIELD = {Invoice: "invoice", SalesOrder: "sales_order"}
 
 
+# -- where billing's objects stand in the CRM ---------------------------------------------------
+# The only places the transaction push reads a customer's or a document's CRM link.
+
+
+def of_linked_accounts(documents: QuerySet) -> QuerySet:
+    """Invoices or sales orders (a queryset) narrowed to those of customers linked to a CRM account,
+    each carrying its account's and its deal's CRM ids (read by `account_crm_id`, `deal_crm_id`)."""
+    model = documents.model
+    accounts = CrmLink.objects.active().of_customers(ACCOUNTS).filter(customer_id=OuterRef("customer_id"))
+    deals = CrmLink.objects.active().filter(module=DEALS, **{document_field(model): OuterRef("pk")})
+    return documents.filter(Exists(accounts)).annotate(
+        linked_account_crm_id=Subquery(accounts.values("crm_id")[:1]),
+        linked_deal_crm_id=Subquery(deals.values("crm_id")[:1]),
+    )
+
+
+def account_crm_id(customer_or_document: Model) -> str | None:
+    """The CRM account id a customer (or a document's customer) is linked to, None when it is not
+    (or no longer) linked. Documents from `of_linked_accounts` carry it: no query."""
+    if hasattr(customer_or_document, "linked_account_crm_id"):
+        return customer_or_document.linked_account_crm_id
+    customer_id = customer_or_document.pk if isinstance(customer_or_document, Customer) else (
+        customer_or_document.customer_id
+    )
+    links = CrmLink.objects.active().of_customers(ACCOUNTS).filter(customer_id=customer_id)
+    return links.values_list("crm_id", flat=True).first()
+
+
+def deal_crm_id(document: Model) -> str:
+    """The CRM deal (potential) an invoice or sales order is linked to, "" when none. Documents from
+    `of_linked_accounts` carry it: no query."""
+    if hasattr(document, "linked_deal_crm_id"):
+        return document.linked_deal_crm_id or ""
+    link = deal_link(document)
+    return link.crm_id if link is not None else ""
+
+
 def document_field(document_or_model) -> str:
     """"invoice" or "sales_order": the link column of this document (a retainer invoice is an invoice)."""
     return DOCUMENT_FIELD[document_or_model._meta.concrete_model]
@@ -33,31 +70,9 @@ def linked_customer_ids(*, module: str, crm_ids: Iterable[str]) -> dict[str, int
     )
 
 
-def account_crm_id(customer: Customer) -> str | None:
-    """The id of the CRM account linked to this customer, if any."""
-    links = CrmLink.objects.active().of_customers(ACCOUNTS).filter(customer=customer)
-    return links.values_list("crm_id", flat=True).first()
-
-
 def deal_link(document: Model) -> CrmLink | None:
     """The CRM deal (potential) linked to an invoice or sales order, if any."""
     return CrmLink.objects.active().filter(module=DEALS, **{document_field(document): document}).first()
-
-
-def documents_for_crm(model: type[Model]) -> QuerySet:
-    """The invoices or sales orders that belong in the CRM: not drafts, of a customer linked to an
-    account. Each carries `account_crm_id` and `deal_crm_id` (None without a deal)."""
-    accounts = CrmLink.objects.active().of_customers(ACCOUNTS).filter(customer_id=OuterRef("customer_id"))
-    deals = CrmLink.objects.active().filter(module=DEALS, **{document_field(model): OuterRef("pk")})
-    return (
-        model.objects.exclude(status="draft")
-        .filter(Exists(accounts))
-        .annotate(
-            account_crm_id=Subquery(accounts.values("crm_id")[:1]),
-            deal_crm_id=Subquery(deals.values("crm_id")[:1]),
-        )
-        .select_related("customer")
-    )
 
 
 def sync_history() -> QuerySet[SyncRun]:
@@ -133,6 +148,77 @@ def crm_search(*, connection: CrmConnection, word: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r["customer_id"] is not None, r["name"].lower()))
 
 
+def _amount(value) -> Decimal | None:
+    """A CRM currency value (a JSON number) as money, 2 places."""
+    return None if value is None or value == "" else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _quantity(value) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value)).normalize()
+
+
+def _name(lookup) -> str:
+    """The name Zoho shows with a lookup ({"name", "id"})."""
+    return str(lookup.get("name") or "") if isinstance(lookup, dict) else ""
+
+
+def demo_crm_contents(*, connection: CrmConnection) -> dict[str, list[dict]]:
+    """What the CRM holds, for the offline demo's "Demo Zoho CRM" page: accounts with their
+    receivables fields, invoices and sales orders with their item rows (the first 200 of each),
+    read through the API like any CRM. Raises CrmError."""
+    from crmsync.services.receivables import receivable_fields
+
+    figures = receivable_fields(connection)
+    documents = {
+        "invoices": ("Invoices", "Invoiced_Items", ["Invoice_Date", "Due_Date", "Balance_Due"]),
+        "sales_orders": ("Sales_Orders", "Ordered_Items", ["Due_Date"]),
+    }
+    contents: dict[str, list[dict]] = {}
+    with client_for(connection) as client:
+        page = next(client.iter_pages("Accounts", fields=["Account_Name", *figures.values()]), None)
+        accounts = [
+            {
+                "id": str(record["id"]),
+                "name": record.get("Account_Name") or "",
+                **{figure: _amount(record.get(api_name)) for figure, api_name in figures.items()},
+            }
+            for record in (page.records if page else [])
+        ]
+        # Accounts with money on them first, then by name.
+        accounts.sort(key=lambda a: (not any(a[f] for f in figures), a["name"].lower()))
+        contents["accounts"] = accounts
+        for key, (module, items, extra) in documents.items():
+            fields = ["Subject", "Account_Name", "Status", "Grand_Total", "Billing_Document_Id", items, *extra]
+            page = next(client.iter_pages(module, fields=fields), None)
+            contents[key] = [
+                {
+                    "id": str(record["id"]),
+                    "subject": record.get("Subject") or "",
+                    "account": _name(record.get("Account_Name")),
+                    "status": record.get("Status") or "",
+                    "grand_total": _amount(record.get("Grand_Total")),
+                    "balance_due": _amount(record.get("Balance_Due")),
+                    "date": record.get("Invoice_Date") or "",
+                    "due_date": record.get("Due_Date") or "",
+                    "items": [
+                        {
+                            "product": _name(row.get("Product_Name")),
+                            "description": row.get("Description") or "",
+                            "quantity": _quantity(row.get("Quantity")),
+                            "list_price": _amount(row.get("List_Price")),
+                            "discount": _amount(row.get("Discount")),
+                            "tax": _amount(row.get("Tax")),
+                            "total": _amount(row.get("Net_Total")),
+                        }
+                        for row in (record.get(items) or [])
+                        if isinstance(row, dict)
+                    ],
+                }
+                for record in (page.records if page else [])
+            ]
+    return contents
+
+
 def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
     """The potentials (Deals) of the customer's CRM account; empty when it has no account.
 
@@ -158,13 +244,15 @@ def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
 __all__ = [
     "CrmError",
     "account_crm_id",
+    "deal_crm_id",
+    "demo_crm_contents",
+    "of_linked_accounts",
     "crm_deals",
     "crm_fields",
     "crm_search",
     "crm_views",
     "deal_link",
     "document_field",
-    "documents_for_crm",
     "linked_customer_ids",
     "running_sync",
     "stored_views",

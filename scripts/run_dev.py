@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGINS_FILE = ROOT / ".venv" / "demo-logins.txt"
-ZOHO_DEMO_PORT = 8765  # crmsync.demo.DEMO_URL and the Procfile's zoho entry
+ZOHO_DEMO_PORT = 8765  # settings.CRM_DEMO_URL and the Procfile's zoho entry
 
 
 def redis_reachable(url: str) -> bool:

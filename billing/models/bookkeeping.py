@@ -20,6 +20,9 @@ A write that names only columns no figure reads (`FIGURE_NEUTRAL_FIELDS`: refere
 timestamps) skips the bookkeeping. Writes that bypass the ORM (raw SQL, data migrations on historical models,
 bulk loads) must be followed by `manage.py rebuild_account_totals`.
 
+The bulk writes also send `billing.signals.ledger_rows_written` with the ids they wrote (Django
+sends `post_save` for `save()` only), for apps that follow the ledger without billing knowing them.
+
 The state of the current ledger action lives on the database connection (Django's connections are
 per thread) and is tied to the atomic block the action opened: an action is "current" only while
 that block is still on the connection's stack. Callbacks that Django runs on commit run after the
@@ -30,11 +33,16 @@ refreshes what it touched, instead of adding to a set that is about to be thrown
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
 
+from billing.signals import ledger_rows_written
+
 _STATE = "_billing_ledger_action"
+# Django's bulk_update() writes through queryset update(); bulk_update() announces its rows itself.
+_IN_BULK_UPDATE: ContextVar[bool] = ContextVar("billing_ledger_in_bulk_update", default=False)
 
 
 @dataclass
@@ -105,27 +113,44 @@ class LedgerQuerySet(models.QuerySet):
             ids.update(values)
         return ids
 
+    def _written(self, pks) -> None:
+        pks = [pk for pk in pks if pk is not None]
+        if pks:
+            ledger_rows_written.send(sender=self.model, pks=pks)
+
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
         accounts_changed(_accounts_of(self.model, created))
+        self._written(obj.pk for obj in created)
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
-        count = super().bulk_update(objs, fields, *args, **kwargs)
+        token = _IN_BULK_UPDATE.set(True)
+        try:
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+        finally:
+            _IN_BULK_UPDATE.reset(token)
         if _changes_figures(self.model, fields):
             # The rows as the caller holds them: a moved row's old customer is not known here.
             accounts_changed(_accounts_of(self.model, objs))
+        self._written(obj.pk for obj in objs)
         return count
 
     def update(self, **kwargs):
+        # The ids are read first only when someone follows the writes (one query).
+        follow = not _IN_BULK_UPDATE.get() and ledger_rows_written.has_listeners(self.model)
+        pks = list(self.order_by().values_list("pk", flat=True)) if follow else []
         if not _changes_figures(self.model, kwargs):
-            return super().update(**kwargs)
+            count = super().update(**kwargs)
+            self._written(pks)
+            return count
         before = self._accounts_in_rows()
         count = super().update(**kwargs)
         moved = {kwargs[name] for name in self.model.ACCOUNT_FIELDS if name in kwargs}
         moved |= {kwargs[f"{name}_id"] for name in self.model.ACCOUNT_FIELDS if f"{name}_id" in kwargs}
         accounts_changed(before | {getattr(value, "pk", value) for value in moved})
+        self._written(pks)
         return count
 
     def delete(self):

@@ -281,6 +281,9 @@ PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY e
 CRM_ENCRYPTION_KEY = env("CRM_ENCRYPTION_KEY", default="")
 # Seconds to wait for Zoho CRM to answer one request before retrying it (connect, read, write).
 CRM_HTTP_TIMEOUT = env.float("CRM_HTTP_TIMEOUT", default=30.0)
+# The offline demo's fake Zoho CRM (`make run` starts it on port 8765; see crmsync.demo). A
+# connection pointing here gets the back office's "Demo Zoho CRM" page.
+CRM_DEMO_URL = env("CRM_DEMO_URL", default="http://127.0.0.1:8765")
 
 LOGGING = {
     "version": 1,

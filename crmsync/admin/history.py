@@ -39,6 +39,7 @@ class SyncRunAdmin(admin.ModelAdmin):
         "duplicates_skipped",
         "pushed_added",
         "pushed_updated",
+        "documents_pushed",
         "finished_at",
         "reason",
     )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from billing.models.ledger import Invoice, SalesOrder
 from crmsync import selectors, services
+from crmsync.demo import uses_demo_crm
 from crmsync.forms import ConfigureForm, CredentialsForm, SearchForm
 from crmsync.mapping import ACCOUNTS, CONTACTS, default_mapping, mapping_for
 from crmsync.models import CrmConnection, SyncRun
@@ -51,6 +52,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             path("search/", wrap(self.search_view), name="crmsync_search"),
             path("deals/<str:kind>/<int:document_id>/", wrap(self.deals_view), name="crmsync_deals"),
             path("deals/", wrap(self.find_document_view), name="crmsync_find_document"),
+            path("demo-crm/", wrap(self.demo_crm_view), name="crmsync_demo_crm"),
             path("", wrap(self.changelist_view), name="crmsync_crmconnection_changelist"),
             path(
                 "<path:object_id>/", wrap(lambda request, object_id: redirect("admin:crmsync_crmconnection_changelist"))
@@ -80,6 +82,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             history_url=reverse("admin:crmsync_syncrun_changelist"),
             can_change=self.has_change_permission(request),
             is_overview=True,
+            uses_demo_crm=uses_demo_crm(connection),
         )
         return TemplateResponse(request, "admin/crmsync/overview.html", context)
 
@@ -114,6 +117,8 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                     self.message_user(request, _("Connected to Zoho CRM."), messages.SUCCESS)
                     if connected.connect_warning:
                         self.message_user(request, connected.connect_warning, messages.WARNING)
+                    for problem in services.prepare_crm_fields(connection=connected):
+                        self.message_user(request, problem, messages.WARNING)
                     target = (
                         "admin:crmsync_crmconnection_changelist"
                         if connection.is_configured
@@ -174,7 +179,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                 data = form.cleaned_data
                 sync_now = "save_and_sync" in request.POST
                 try:
-                    services.configure_sync(
+                    configured = services.configure_sync(
                         module=data["module"],
                         include_orphan_contacts=data["include_orphan_contacts"],
                         direction=data["direction"],
@@ -184,10 +189,14 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                         field_mapping=data["field_mapping"],
                         crm_fields=crm_fields,
                         sync_now=sync_now,
+                        push_transactions=data["push_transactions"],
+                        receivable_field_mapping=data["receivable_field_mapping"],
                     )
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
+                    for problem in services.prepare_crm_fields(connection=configured):
+                        self.message_user(request, problem, messages.WARNING)
                     done = (
                         _("Settings saved; the initial sync has started.")
                         if sync_now
@@ -215,6 +224,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                 mapping_in_use=mapping_in_use if crm_fields is None else None,
                 steps=[form[name] for name in form.fields if "__" not in name],
                 picker=[(module, [form[name] for name in names]) for module, names in form.picker_groups],
+                receivables_picker=[form[name] for name in form.receivables_picker],
             ),
         )
 
@@ -246,6 +256,36 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             request,
             "admin/crmsync/search.html",
             self._context(request, _("Search Zoho CRM"), form=form, results=results, connection=connection),
+        )
+
+    # -- the offline demo's CRM ------------------------------------------------------------
+
+    def demo_crm_view(self, request):
+        """What the demo's fake Zoho CRM holds, read through the API: only while the demo fake is in use."""
+        if not self.has_view_or_change_permission(request):
+            raise Http404
+        connection = CrmConnection.current()
+        if not uses_demo_crm(connection):
+            raise Http404
+        contents, problem = {}, ""
+        try:
+            contents = selectors.demo_crm_contents(connection=connection)
+        except CrmError as exc:
+            problem = exc.reason
+        return TemplateResponse(
+            request,
+            "admin/crmsync/demo_crm.html",
+            self._context(
+                request,
+                _("Demo Zoho CRM"),
+                connection=connection,
+                problem=problem,
+                accounts=contents.get("accounts", []),
+                document_tables=[
+                    (_("Invoices"), "demo-invoices", contents.get("invoices", []), True),
+                    (_("Sales orders"), "demo-sales-orders", contents.get("sales_orders", []), False),
+                ],
+            ),
         )
 
     # -- potentials (deals) on invoices and sales orders -------------------------------------

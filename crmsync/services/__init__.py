@@ -11,6 +11,7 @@ from .connection import (
     request_instant_sync,
     resume_sync,
 )
+from .crm_fields import prepare_crm_fields
 from .sync import sync_crm
 from .transactions import dissociate_deal, import_crm_record, link_deal
 
@@ -24,6 +25,7 @@ __all__ = [
     "import_crm_record",
     "link_deal",
     "pause_sync",
+    "prepare_crm_fields",
     "request_instant_sync",
     "resume_sync",
     "sync_crm",

@@ -108,9 +108,14 @@ def configure_sync(
     field_mapping: dict | None,
     crm_fields: dict[str, list[dict]] | None,
     sync_now: bool,
+    push_transactions: bool | None = None,
+    receivable_field_mapping: dict[str, str] | None = None,
 ) -> CrmConnection:
     """Save the five set-up steps; with `sync_now` (Save and Sync) start the initial sync after commit.
 
+    `push_transactions` switches pushing invoices and sales orders on or off (None: unchanged);
+    `receivable_field_mapping` names existing Account fields for receivables figures (None: unchanged);
+    the CRM fields it needs are prepared by `prepare_crm_fields`, outside this transaction.
     `account_view` / `contact_view` are {"id", "name"} from the CRM's view list. The mapping is
     validated against `crm_fields` (the CRM's field lists: names and types); when they could not
     be read (`None`), the stored mapping (or the defaults) stays. A change of module, view or mapping
@@ -140,6 +145,10 @@ def configure_sync(
     connection.contact_view_id = (contact_view or {}).get("id", "")
     connection.contact_view_name = (contact_view or {}).get("name", "")
     connection.field_mapping = mapping
+    if push_transactions is not None:
+        connection.push_transactions = push_transactions
+    if receivable_field_mapping is not None:
+        connection.receivable_field_mapping = receivable_field_mapping
     after = (
         connection.module,
         connection.account_view_id,

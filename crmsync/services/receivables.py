@@ -1,8 +1,9 @@
 """Receivables in the CRM: each linked account's figures written to Account fields, changed ones only.
 
 The four figures of a linked customer (outstanding receivables, overdue amount, unused credits,
-sales this calendar year) go to the CRM account's fields named in `settings.CRM_RECEIVABLE_FIELDS`
-(custom fields staff create in Zoho, or map to existing ones), 100 accounts per Update Records
+sales this calendar year) go to CRM Account fields: by default four custom currency fields billing
+creates at connect and configure (`ensure_receivable_fields`), or existing fields staff map in the
+set-up page (`CrmConnection.receivable_field_mapping`). 100 accounts per Update Records
 call (`PUT /crm/v8/Accounts`). What was pushed is kept per customer (`ReceivablesPush`): an account
 whose figures and CRM id are unchanged since the last push is not sent again.
 """
@@ -13,25 +14,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from billing.models import AccountBalance, Invoice
 from billing.money import ZERO
 from crmsync.mapping import ACCOUNTS
-from crmsync.models import CrmLink, ReceivablesPush, SyncFailure, SyncRun
-from crmsync.zoho import UPSERT_BATCH, CrmError, CrmMalformedResponse, ZohoClient
+from crmsync.models import CrmConnection, CrmLink, ReceivablesPush, SyncFailure, SyncRun
+from crmsync.services.custom_fields import CustomField, ensure_custom_fields
+from crmsync.zoho import UPSERT_BATCH, CrmMalformedResponse, ZohoClient
 
-# Our figure → the CRM Account field's API name. Overridable with settings.CRM_RECEIVABLE_FIELDS.
+# Our figure → the CRM Account field's API name; staff may map a figure to another field.
 DEFAULT_RECEIVABLE_FIELDS = {
     "outstanding_receivables": "Outstanding_Receivables",
     "overdue_amount": "Overdue_Amount",
     "unused_credits": "Unused_Credits",
     "sales_this_year": "Sales_This_Year",
 }
+RECEIVABLES_THEN = _lazy("account receivables are pushed once it exists")
 # Customers whose figures are computed per round of queries: a fixed number of queries per chunk.
 CHUNK = 1_000
 
@@ -45,8 +48,23 @@ class AccountReceivables:
     sales_this_year: Decimal
 
 
-def receivable_fields() -> dict[str, str]:
-    return {**DEFAULT_RECEIVABLE_FIELDS, **getattr(settings, "CRM_RECEIVABLE_FIELDS", {})}
+RECEIVABLE_LABELS = {
+    "outstanding_receivables": _lazy("Outstanding receivables"),
+    "overdue_amount": _lazy("Overdue amount"),
+    "unused_credits": _lazy("Unused credits"),
+    "sales_this_year": _lazy("Sales this year"),
+}
+
+
+def receivable_fields(connection: CrmConnection | None = None) -> dict[str, str]:
+    """Our figure → the Account field it is written to: the staff's mapping over the defaults."""
+    connection = connection or CrmConnection.current()
+    mapped = connection.receivable_field_mapping or {}
+    return {figure: mapped.get(figure) or default for figure, default in DEFAULT_RECEIVABLE_FIELDS.items()}
+
+
+def receivable_custom_fields(connection: CrmConnection) -> list[CustomField]:
+    return [CustomField(ACCOUNTS, api_name, "currency") for api_name in receivable_fields(connection).values()]
 
 
 def account_receivables(*, customer_ids: Iterable[int], today=None) -> list[AccountReceivables]:
@@ -105,49 +123,30 @@ def _figures(row: AccountReceivables, fields: dict[str, str]) -> dict[str, str]:
 def ensure_receivable_fields(*, run: SyncRun, client: ZohoClient) -> bool:
     """Create the receivables fields missing from the CRM's Accounts (currency fields). True when all exist.
 
-    Zoho names a custom field after its label (spaces → underscores), so the label is the API name
-    with spaces. When the fields cannot be read or created (scope ZohoCRM.settings.fields.CREATE
-    missing, refused label), a note in the run's history says which and how to fix it.
+    When they cannot be read or created (scope ZohoCRM.settings.fields.CREATE missing, refused
+    label), a note in the run's history says which and how to fix it.
     """
-    wanted = list(receivable_fields().values())
-    try:
-        existing = {f.get("api_name") for f in client.fields(ACCOUNTS) if isinstance(f, dict)}
-        missing = [name for name in wanted if name not in existing]
-        if not missing:
-            return True
-        body = client.request(
-            "POST",
-            "settings/fields",
-            params={"module": ACCOUNTS},
-            json={"fields": [{"field_label": name.replace("_", " "), "data_type": "currency"} for name in missing]},
-        )
-        results = body.get("fields") if isinstance(body, dict) else None
-        if not isinstance(results, list) or len(results) != len(missing):
-            raise CrmMalformedResponse("Zoho CRM answered the field creation without one result per field.")
-        refused = [
-            f"{name} ({r.get('code', 'ERROR') if isinstance(r, dict) else 'ERROR'})"
-            for name, r in zip(missing, results, strict=True)
-            if not (isinstance(r, dict) and r.get("status") == "success")
-        ]
-    except CrmError as exc:
-        refused, why = wanted, exc.reason
-    else:
-        why = ""
-    if not refused:
+    problems = ensure_custom_fields(
+        client=client,
+        fields=receivable_custom_fields(CrmConnection.current()),
+        then=RECEIVABLES_THEN,
+    )
+    if not problems:
         return True
-    reason = _(
-        "The Account fields %(fields)s could not be created in Zoho CRM%(why)s. Create them as currency fields "
-        "in Zoho (or name existing fields in CRM_RECEIVABLE_FIELDS); receivables are pushed once they exist."
-    ) % {"fields": ", ".join(refused), "why": f" ({why})" if why else ""}
     with transaction.atomic():
-        SyncFailure.objects.create(
-            run=run,
-            direction=SyncFailure.Direction.PUSH,
-            module=ACCOUNTS,
-            record_name=_("Account fields"),
-            reason=reason,
+        SyncFailure.objects.bulk_create(
+            [
+                SyncFailure(
+                    run=run,
+                    direction=SyncFailure.Direction.PUSH,
+                    module=ACCOUNTS,
+                    record_name=_("Account fields"),
+                    reason=reason,
+                )
+                for _module, reason in problems
+            ]
         )
-        SyncRun.objects.filter(pk=run.pk).update(failed=F("failed") + 1)
+        SyncRun.objects.filter(pk=run.pk).update(failed=F("failed") + len(problems))
     return False
 
 
@@ -160,7 +159,7 @@ def push_receivables(*, run: SyncRun, client: ZohoClient) -> int:
     on the whole call (`CrmError`) propagate: the run fails with the reason, batches already
     written stay recorded.
     """
-    fields = receivable_fields()
+    fields = receivable_fields(CrmConnection.current())
     # Until a first push succeeded, make sure the fields exist (one field list read per run till then).
     if not ReceivablesPush.objects.exists() and not ensure_receivable_fields(run=run, client=client):
         return 0

@@ -13,6 +13,7 @@ from crmsync.mapping import ACCOUNTS, CONTACTS, CUSTOM_PREFIX, crm_fields_to_rea
 from crmsync.models import CrmConnection, CrmLink
 from crmsync.selectors import document_field, linked_customer_ids
 from crmsync.services.links import add_links, lock_links, mark_synced
+from crmsync.signals import push_after_commit
 from crmsync.zoho import CrmError
 
 
@@ -101,13 +102,15 @@ def link_deal(*, kind: str, document_id: int, deal_id: str) -> CrmLink:
         )
     field = document_field(document)
     CrmLink.objects.active().filter(module=CrmLink.Module.DEALS, **{field: document}).delete()
-    return CrmLink.objects.create(
+    link = CrmLink.objects.create(
         module=CrmLink.Module.DEALS,
         crm_id=deal["id"],
         crm_name=deal["name"][:255],
         synced_at=timezone.now(),
         **{field: document},
     )
+    push_after_commit(kind, [document.pk])  # the CRM record names its deal within seconds
+    return link
 
 
 @transaction.atomic
@@ -115,4 +118,5 @@ def dissociate_deal(*, kind: str, document_id: int) -> Invoice | SalesOrder:
     """Remove the potential linked to an invoice or sales order. Safe to repeat."""
     document = _document(kind, document_id)
     CrmLink.objects.active().filter(module=CrmLink.Module.DEALS, **{document_field(document): document}).delete()
+    push_after_commit(kind, [document.pk])
     return document

@@ -11,6 +11,7 @@ from crmsync.services import configure_sync
 from tests.factories import StaffUserFactory
 
 CONFIGURE = "admin:crmsync_configure"
+NAME = {"accounts__display_name": "Account_Name"}
 STEPS = {"module": "accounts", "direction": "fetch", "duplicate_policy": "skip", "account_view": "", "contact_view": ""}
 
 
@@ -146,3 +147,73 @@ def test_the_service_refuses_a_type_mismatch_too(make_connection, fake):
         )
 
     assert refused.value.code == "type_mismatch"
+
+
+def test_saving_a_both_ways_sync_creates_the_receivables_fields_in_the_crm(staff, fake, make_connection):
+    make_connection()
+
+    response = staff.post(reverse(CONFIGURE), {**STEPS, **NAME, "direction": "both", "save_later": "1"})
+
+    assert response.status_code == 302
+    created = [api for api, *_rest in fake.created_fields["Accounts"]]
+    assert created == ["Outstanding_Receivables", "Overdue_Amount", "Unused_Credits", "Sales_This_Year"]
+
+
+def test_staff_map_a_receivables_figure_to_an_existing_currency_field(staff, fake, make_connection):
+    fake.add_field("Accounts", "Open_Balance", "Open Balance", "currency")
+    make_connection()
+
+    page = staff.get(reverse(CONFIGURE))
+    response = staff.post(
+        reverse(CONFIGURE),
+        {
+            **STEPS,
+            **NAME,
+            "direction": "both",
+            "receivables__outstanding_receivables": "Open_Balance",
+            "save_later": "1",
+        },
+    )
+
+    offered = dict(page.context["form"].fields["receivables__outstanding_receivables"].choices)
+    assert "Open Balance (Open_Balance, currency)" == offered["Open_Balance"]
+    assert "Description" not in offered  # a text field cannot hold an amount
+    assert 'id="mapping-receivables"' in page.content.decode()
+    assert response.status_code == 302
+    assert CrmConnection.current().receivable_field_mapping == {"outstanding_receivables": "Open_Balance"}
+    created = [api for api, *_rest in fake.created_fields["Accounts"]]
+    assert created == ["Overdue_Amount", "Unused_Credits", "Sales_This_Year"]
+
+
+def test_one_field_cannot_hold_two_receivables_figures_and_nothing_is_saved(staff, fake, make_connection):
+    fake.add_field("Accounts", "Open_Balance", "Open Balance", "currency")
+    make_connection()
+
+    response = staff.post(
+        reverse(CONFIGURE),
+        {
+            **STEPS,
+            **NAME,
+            "direction": "both",
+            "receivables__outstanding_receivables": "Open_Balance",
+            "receivables__overdue_amount": "Open_Balance",
+            "save_later": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Open_Balance already holds Outstanding receivables." in response.content.decode()
+    connection = CrmConnection.current()
+    assert connection.receivable_field_mapping == {} and connection.direction == "fetch"
+    assert "Accounts" not in fake.created_fields
+
+
+def test_receivables_fields_that_cannot_be_created_are_a_warning_naming_the_scope(staff, fake, make_connection):
+    make_connection()
+    _narrow_scopes(fake, "ZohoCRM.modules.ALL,ZohoCRM.settings.custom_views.READ,ZohoCRM.org.READ")
+
+    response = staff.post(reverse(CONFIGURE), {**STEPS, **NAME, "direction": "both", "save_later": "1"}, follow=True)
+
+    warnings = [str(m) for m in response.context["messages"]]
+    assert any("Outstanding_Receivables" in w and "ZohoCRM.settings.fields.ALL" in w for w in warnings)
+    assert CrmConnection.current().direction == "both"

@@ -1,4 +1,4 @@
-"""Upgrading a database whose links still live in billing's crm_* columns: crmsync 0006 moves every
+"""Upgrading a database whose links still live in billing's crm_* columns: crmsync 0008 moves every
 one into CrmLink before billing 0016 drops the columns, and migrating back puts them back."""
 
 import datetime as dt
@@ -12,7 +12,7 @@ from django.db.migrations.loader import MigrationLoader
 from billing.models import ContactPerson, Customer, Invoice, SalesOrder
 from crmsync.models import CrmLink
 
-BEFORE = [("billing", "0015_disputes_refund_status"), ("crmsync", "0005_push_transactions")]
+BEFORE = [("billing", "0015_disputes_refund_status"), ("crmsync", "0007_receivable_field_mapping")]
 SYNCED = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 
 
@@ -117,4 +117,4 @@ def test_every_link_moves_into_the_link_table_and_back():
 def test_billing_drops_its_columns_only_after_crmsync_copied_them():
     plan = MigrationLoader(None, ignore_no_migrations=True).graph.forwards_plan(("billing", "0016_remove_crm_columns"))
 
-    assert plan.index(("crmsync", "0006_crm_links")) < plan.index(("billing", "0016_remove_crm_columns"))
+    assert plan.index(("crmsync", "0008_crm_links")) < plan.index(("billing", "0016_remove_crm_columns"))

@@ -156,19 +156,22 @@ def test_fields_that_cannot_be_created_are_a_note_in_the_history_and_nothing_is_
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     note = run.failures.get(record_name="Account fields")
-    assert "Outstanding_Receivables" in note.reason and "CRM_RECEIVABLE_FIELDS" in note.reason
+    assert "Outstanding_Receivables" in note.reason and "ZohoCRM.settings.fields.ALL" in note.reason
+    assert "account receivables are pushed once it exists" in note.reason
     assert run.receivables_pushed == 0 and _puts(fake) == []
     assert not ReceivablesPush.objects.exists()
 
 
-def test_staff_can_name_existing_fields_instead(fake, make_connection, settings):
-    settings.CRM_RECEIVABLE_FIELDS = {"outstanding_receivables": "Description"}
+def test_staff_can_name_existing_fields_instead(fake, make_connection):
+    fake.add_field("Accounts", "Open_Balance", "Open Balance", "currency")
     crm = fake.add_account("Acme")
-    make_connection(direction=CrmConnection.Direction.BOTH)
+    make_connection(
+        direction=CrmConnection.Direction.BOTH, receivable_field_mapping={"outstanding_receivables": "Open_Balance"}
+    )
 
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
 
-    assert fake.records["Accounts"][crm["id"]]["Description"] == 0
+    assert fake.records["Accounts"][crm["id"]]["Open_Balance"] == 0
     assert "Outstanding_Receivables" not in [api for api, *_rest in fake.created_fields["Accounts"]]
 
 

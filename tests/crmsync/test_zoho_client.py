@@ -121,3 +121,61 @@ def test_upsert_reads_each_result_and_refuses_more_than_100(fake, client):
             [{"Account_Name": str(i)} for i in range(101)],
             duplicate_check_fields=["Account_Name"],
         )
+
+
+def test_the_fake_refuses_invoices_as_zoho_does_one_result_per_record(fake, client):
+    """What the transaction push relies on the fake to enforce, as Zoho answers it."""
+    account = fake.add_account("Acme")
+    product = fake.add_record("Products", Product_Name="Router")
+    account_lookup = {"Account_Name": {"id": account["id"]}}
+    row = {"Product_Name": {"id": product["id"]}, "Quantity": 2, "List_Price": 50.0}
+
+    results = client.upsert(
+        "Invoices",
+        [
+            {"Subject": "INV-1", **account_lookup, "Invoiced_Items": [row]},
+            {"Subject": "INV-2", **account_lookup},  # no item rows
+            {"Subject": "INV-3", "Invoiced_Items": [{"Quantity": 1, "List_Price": 5.0}]},  # a row without product
+            {"Subject": "INV-4", "Invoiced_Items": [{**row, "Product_Name": {"id": "4150868000999"}}]},  # none such
+            {"Subject": "INV-5", "Invoiced_Items": [row], "Billing_Document_Id": "invoice-5"},  # not a field here
+        ],
+        duplicate_check_fields=["Subject"],
+    )
+
+    assert results[0]["status"] == "success"
+    assert [(r["code"], r["details"]["api_name"]) for r in results[1:]] == [
+        ("MANDATORY_NOT_FOUND", "Invoiced_Items"),
+        ("MANDATORY_NOT_FOUND", "Product_Name"),
+        ("INVALID_DATA", "Product_Name"),
+        ("INVALID_DATA", "Billing_Document_Id"),
+    ]
+    [stored] = fake.records["Invoices"].values()
+    assert stored["Invoiced_Items"][0]["Product_Name"] == {"name": "Router", "id": product["id"]}
+    assert stored["Grand_Total"] == 100.0
+
+
+def test_the_fake_appends_item_rows_on_update_and_removes_those_marked_delete(fake, client):
+    account = fake.add_account("Acme")
+    product = fake.add_record("Products", Product_Name="Router")
+    row = {"Product_Name": {"id": product["id"]}, "Quantity": 1, "List_Price": 10.0}
+    [created] = client.upsert(
+        "Sales_Orders",
+        [{"Subject": "SO-1", "Account_Name": {"id": account["id"]}, "Ordered_Items": [row]}],
+        duplicate_check_fields=["Subject"],
+    )
+    record_id = created["details"]["id"]
+    [first_row] = fake.records["Sales_Orders"][record_id]["Ordered_Items"]
+
+    client.upsert("Sales_Orders", [{"Subject": "SO-1", "Ordered_Items": [row]}], duplicate_check_fields=["Subject"])
+    assert len(fake.records["Sales_Orders"][record_id]["Ordered_Items"]) == 2  # appended, as Zoho does
+
+    client.upsert(
+        "Sales_Orders",
+        [{"Subject": "SO-1", "Ordered_Items": [{"id": first_row["id"], "_delete": None}]}],
+        duplicate_check_fields=["Subject"],
+    )
+    [left] = fake.records["Sales_Orders"][record_id]["Ordered_Items"]
+    assert left["id"] != first_row["id"]
+    assert client.get_records("Sales_Orders", [record_id, "4150868000999"], fields=["Ordered_Items"])[0]["id"] == (
+        record_id
+    )

@@ -9,6 +9,14 @@ command line with demo data so the sync can be tried offline:
 Same JSON shapes as Zoho: `{"data": [...], "info": {"per_page", "count", "page",
 "more_records", "next_page_token"}}`, 204 when nothing matches, `{"code": "INVALID_TOKEN"}`
 401s, `page` refused past 2,000 records (page_token required), upsert limited to 100.
+
+Writes are checked as Zoho checks them, one result per record: a field the module does not have
+(standard, created through `settings/fields`, or added by a test) is INVALID_DATA with its
+api_name; an Invoice or Sales Order needs its item rows (`Invoiced_Items` / `Ordered_Items`), each
+pointing at a Products record (`Product_Name: {"id"}`), else MANDATORY_NOT_FOUND / INVALID_DATA
+with the api_name. Item rows follow Zoho's subform update rule: rows sent without an id are added,
+a row sent with its id and `"_delete": null` is removed, the others stay; the fake computes each
+row's totals and the record's Sub_Total and Grand_Total from them, as Zoho does.
 """
 
 from __future__ import annotations
@@ -22,12 +30,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-MODULES = ("Accounts", "Contacts", "Deals", "Invoices", "Sales_Orders")
+MODULES = ("Accounts", "Contacts", "Deals", "Invoices", "Sales_Orders", "Products")
 DEMO_CLIENT_ID = "1000.DEMOCLIENT"
 DEMO_CLIENT_SECRET = "demo-client-secret"
 DEMO_REFRESH_TOKEN = "1000.demo-refresh-token"
@@ -89,7 +98,92 @@ _FIELD_DEFS = {
         ("Account_Name", "Account Name", "lookup", False),
         ("Modified_Time", "Modified Time", "datetime", False),
     ],
+    # The inventory modules of a fresh org: no Billing_Document_Id, Balance_Due or Billing_Item_Id
+    # until someone creates them (POST settings/fields).
+    "Invoices": [
+        ("Subject", "Subject", "text", False),
+        ("Invoice_Number", "Invoice Number", "autonumber", False),
+        ("Invoice_Date", "Invoice Date", "date", False),
+        ("Due_Date", "Due Date", "date", False),
+        ("Status", "Status", "picklist", False),
+        ("Account_Name", "Account Name", "lookup", False),
+        ("Deal_Name", "Deal Name", "lookup", False),
+        ("Contact_Name", "Contact Name", "lookup", False),
+        ("Sales_Order", "Sales Order", "lookup", False),
+        ("Purchase_Order", "Purchase Order", "text", False),
+        ("Currency", "Currency", "picklist", False),
+        ("Exchange_Rate", "Exchange Rate", "double", False),
+        ("Invoiced_Items", "Invoiced Items", "subform", False),
+        ("Sub_Total", "Sub Total", "currency", False),
+        ("Discount", "Discount", "currency", False),
+        ("Tax", "Tax", "currency", False),
+        ("Adjustment", "Adjustment", "currency", False),
+        ("Grand_Total", "Grand Total", "currency", False),
+        ("Description", "Description", "textarea", False),
+        ("Terms_and_Conditions", "Terms and Conditions", "textarea", False),
+        ("Created_Time", "Created Time", "datetime", False),
+        ("Modified_Time", "Modified Time", "datetime", False),
+    ],
+    "Sales_Orders": [
+        ("Subject", "Subject", "text", False),
+        ("SO_Number", "SO Number", "autonumber", False),
+        ("Customer_No", "Customer No", "text", False),
+        ("Due_Date", "Due Date", "date", False),
+        ("Status", "Status", "picklist", False),
+        ("Account_Name", "Account Name", "lookup", False),
+        ("Deal_Name", "Deal Name", "lookup", False),
+        ("Quote_Name", "Quote Name", "lookup", False),
+        ("Contact_Name", "Contact Name", "lookup", False),
+        ("Purchase_Order", "Purchase Order", "text", False),
+        ("Carrier", "Carrier", "picklist", False),
+        ("Currency", "Currency", "picklist", False),
+        ("Exchange_Rate", "Exchange Rate", "double", False),
+        ("Ordered_Items", "Ordered Items", "subform", False),
+        ("Sub_Total", "Sub Total", "currency", False),
+        ("Discount", "Discount", "currency", False),
+        ("Tax", "Tax", "currency", False),
+        ("Adjustment", "Adjustment", "currency", False),
+        ("Grand_Total", "Grand Total", "currency", False),
+        ("Description", "Description", "textarea", False),
+        ("Terms_and_Conditions", "Terms and Conditions", "textarea", False),
+        ("Created_Time", "Created Time", "datetime", False),
+        ("Modified_Time", "Modified Time", "datetime", False),
+    ],
+    "Products": [
+        ("Product_Name", "Product Name", "text", False),
+        ("Product_Code", "Product Code", "text", False),
+        ("Product_Active", "Product Active", "boolean", False),
+        ("Product_Category", "Product Category", "picklist", False),
+        ("Manufacturer", "Manufacturer", "picklist", False),
+        ("Unit_Price", "Unit Price", "currency", False),
+        ("Usage_Unit", "Usage Unit", "picklist", False),
+        ("Qty_in_Stock", "Qty in Stock", "double", False),
+        ("Taxable", "Taxable", "boolean", False),
+        ("Description", "Description", "textarea", False),
+        ("Created_Time", "Created Time", "datetime", False),
+        ("Modified_Time", "Modified Time", "datetime", False),
+    ],
 }
+# The item rows of the inventory modules and the fields a row has (Zoho's line item fields).
+ITEMS_FIELD = {"Invoices": "Invoiced_Items", "Sales_Orders": "Ordered_Items"}
+_ROW_FIELDS = {
+    "id",
+    "_delete",
+    "Product_Name",
+    "Quantity",
+    "List_Price",
+    "Discount",
+    "Tax",
+    "Line_Tax",
+    "Description",
+    "Price_Book_Name",
+    "Sequence_Number",
+    "Total",
+    "Total_After_Discount",
+    "Net_Total",
+}
+_LOOKUPS = {"Account_Name": "Accounts", "Deal_Name": "Deals", "Product_Name": "Products"}
+_CENTS = Decimal("0.01")
 _JSON_TYPES = {
     "integer": "integer",
     "bigint": "string",
@@ -107,6 +201,7 @@ _MANDATORY = {
     # Transactions pushed from billing, upserted by their Billing_Document_Id.
     "Invoices": "Subject",
     "Sales_Orders": "Subject",
+    "Products": "Product_Name",
 }
 
 
@@ -153,6 +248,19 @@ def _now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+def _refusal(code: str, api_name: str, json_path: str, message: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "details": {"api_name": api_name, "json_path": json_path},
+        "message": message,
+        "status": "error",
+    }
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(_CENTS, rounding=ROUND_HALF_UP)
+
+
 @dataclass
 class Fault:
     status: int
@@ -190,6 +298,7 @@ class FakeZoho:
         self.token_scopes: dict[str, str] = {}
         self.extra_fields: dict[str, list[tuple[str, str, str, bool]]] = {}  # see add_field
         self.created_fields: dict[str, list[tuple[str, str, str, bool]]] = {}  # POST settings/fields
+        self.unique_fields: dict[str, set[str]] = {}  # created with "Do not allow duplicate values"
         self.deal_products: dict[str, list[dict[str, Any]]] = {}  # GET Deals/{id}/Products
         self._ids = itertools.count(4150868000000000001)
         self._snapshots: dict[str, list[str]] = {}
@@ -286,7 +395,9 @@ class FakeZoho:
     def delete_record(self, module: str, record_id: str) -> None:
         with self.lock:
             record = self.records[module].pop(record_id)
-            name = record.get("Account_Name") if module == "Accounts" else record.get("Full_Name", "")
+            name = {"Accounts": record.get("Account_Name"), "Contacts": record.get("Full_Name", "")}.get(
+                module, record.get("Subject") or record.get("Product_Name") or record.get("Deal_Name", "")
+            )
             self.deleted[module].append(
                 {
                     "id": record_id,
@@ -480,8 +591,10 @@ class FakeZoho:
                     "data_type": t,
                     "json_type": _JSON_TYPES.get(t, "string"),
                     "custom_field": c,
-                    "read_only": a in ("Created_Time", "Modified_Time", "Full_Name"),
+                    "read_only": a in ("Created_Time", "Modified_Time", "Full_Name", "Sub_Total", "Grand_Total"),
                     "visible": True,
+                    # As Zoho's field metadata: {"casesensitive": "false"} once "Do not allow duplicate values".
+                    "unique": {"casesensitive": "false"} if a in self.unique_fields.get(query["module"], ()) else {},
                 }
                 for n, (a, label, t, c) in enumerate([*defs, *self.extra_fields.get(query["module"], [])])
             ]
@@ -512,6 +625,13 @@ class FakeZoho:
                 "message": "One of the expected parameter is missing",
                 "status": "error",
             }
+        if query.get("ids"):
+            # Get Records with `ids` (at most 100): those records, in that order, one page.
+            wanted = query["ids"].split(",")
+            if len(wanted) > 100:
+                return 400, _refusal("LIMIT_EXCEEDED", "ids", "$.ids", "at most 100 ids")
+            rows = [self._project(self.records[module][i], query) for i in wanted if i in self.records[module]]
+            return self._answer(rows, query, 1, False, None)
         per_page = min(int(query.get("per_page", 200)), 200)
         token = query.get("page_token")
         if token:
@@ -622,54 +742,38 @@ class FakeZoho:
             }
         check = body.get("duplicate_check_fields") or []
         results = []
-        for row in data:
+        for index, row in enumerate(data):
             mandatory = _MANDATORY[module]
             existing = self.records[module].get(str(row.get("id"))) if row.get("id") else None
-            if existing is None and not row.get(mandatory):
-                results.append(
-                    {
-                        "code": "MANDATORY_NOT_FOUND",
-                        "details": {"api_name": mandatory},
-                        "message": "required field not found",
-                        "status": "error",
-                    }
-                )
-                continue
-            email = row.get("Email")
-            if email and "@" not in email:
-                results.append(
-                    {
-                        "code": "INVALID_DATA",
-                        "details": {"api_name": "Email"},
-                        "message": "invalid data",
-                        "status": "error",
-                    }
-                )
+            refused = self._unknown_field(module, row, index)
+            if refused:
+                results.append(refused)
                 continue
             duplicate_field = None
-            refused = False
             if existing is None:
                 for field in check:
                     if row.get(field) in (None, ""):
                         continue
                     matches = [r for r in self.records[module].values() if r.get(field) == row.get(field)]
                     if len(matches) > 1:
-                        results.append(
-                            {
-                                "code": "DUPLICATE_DATA",
-                                "details": {"api_name": field},
-                                "message": "duplicate data",
-                                "status": "error",
-                            }
-                        )
-                        refused = True
+                        refused = _refusal("DUPLICATE_DATA", field, f"$.data[{index}].{field}", "duplicate data")
                         break
                     if matches:
                         existing, duplicate_field = matches[0], field
                         break
-            if refused:
-                continue
+            if existing is None and not refused and not row.get(mandatory):
+                refused = _refusal(
+                    "MANDATORY_NOT_FOUND", mandatory, f"$.data[{index}].{mandatory}", "required field not found"
+                )
+            email = row.get("Email")
+            if not refused and email and "@" not in email:
+                refused = _refusal("INVALID_DATA", "Email", f"$.data[{index}].Email", "invalid data")
             fields = {k: v for k, v in row.items() if k != "id"}
+            if not refused and module in ITEMS_FIELD:
+                refused, fields = self._inventory_fields(module, fields, existing, index)
+            if refused:
+                results.append(refused)
+                continue
             if existing is None:
                 record = self.add_record(module, **fields)
                 action, message = "insert", "record added"
@@ -687,6 +791,102 @@ class FakeZoho:
                 }
             )
         return 200, {"data": results}
+
+    def _known_fields(self, module: str) -> set[str]:
+        defs = _FIELD_DEFS.get(module, []) + self.created_fields.get(module, []) + self.extra_fields.get(module, [])
+        return {d[0] for d in defs} | {"id", "Owner"}
+
+    def _unknown_field(self, module: str, row: dict, index: int) -> dict | None:
+        """Zoho answers a field the module does not have with INVALID_DATA naming it."""
+        known = self._known_fields(module)
+        for name in row:
+            if name not in known:
+                return _refusal("INVALID_DATA", name, f"$.data[{index}].{name}", "invalid data")
+        return None
+
+    def _lookup(self, name: str, value: Any, path: str) -> tuple[dict | None, Any]:
+        """A lookup needs {"id"} of an existing record; stored as Zoho shows it, {"name", "id"}."""
+        if not isinstance(value, dict) or not value.get("id"):
+            return _refusal(
+                "MANDATORY_NOT_FOUND" if value in (None, "", {}) else "INVALID_DATA",
+                name,
+                path,
+                "required field not found" if value in (None, "", {}) else "invalid data",
+            ), None
+        target = self.records[_LOOKUPS[name]].get(str(value["id"]))
+        if target is None:
+            return _refusal("INVALID_DATA", name, path, "the id given seems to be invalid"), None
+        label = {"Accounts": "Account_Name", "Deals": "Deal_Name", "Products": "Product_Name"}[_LOOKUPS[name]]
+        return None, {"name": target.get(label), "id": target["id"]}
+
+    def _inventory_fields(self, module: str, fields: dict, existing: dict | None, index: int):
+        """An Invoice or Sales Order: lookups resolved, item rows merged (Zoho's subform rule), totals computed."""
+        fields = dict(fields)
+        for name in ("Account_Name", "Deal_Name"):
+            if fields.get(name) is not None:
+                refused, fields[name] = self._lookup(name, fields[name], f"$.data[{index}].{name}")
+                if refused:
+                    return refused, fields
+        items = ITEMS_FIELD[module]
+        rows = [dict(r) for r in (existing or {}).get(items) or []]
+        sent = fields.pop(items, None)
+        if sent is not None:
+            if not isinstance(sent, list):
+                return _refusal("INVALID_DATA", items, f"$.data[{index}].{items}", "invalid data"), fields
+            for n, row in enumerate(sent):
+                path = f"$.data[{index}].{items}[{n}]"
+                unknown = next((k for k in row if k not in _ROW_FIELDS), None)
+                if unknown:
+                    return _refusal("INVALID_DATA", unknown, f"{path}.{unknown}", "invalid data"), fields
+                if row.get("id"):
+                    at = next((i for i, r in enumerate(rows) if r["id"] == str(row["id"])), None)
+                    if at is None:
+                        return _refusal("INVALID_DATA", "id", f"{path}.id", "the id given seems to be invalid"), fields
+                    if "_delete" in row:
+                        rows.pop(at)
+                        continue
+                    merged = {**rows[at], **{k: v for k, v in row.items() if k != "id"}}
+                else:
+                    merged = {**row, "id": self.new_id()}
+                refused, merged["Product_Name"] = self._lookup(
+                    "Product_Name", merged.get("Product_Name"), f"{path}.Product_Name"
+                )
+                if refused:
+                    return refused, fields
+                if existing is None or not row.get("id"):
+                    rows.append(merged)
+                else:
+                    rows[at] = merged
+        if not rows:
+            return _refusal(
+                "MANDATORY_NOT_FOUND", items, f"$.data[{index}].{items}", "required field not found"
+            ), fields
+        sub_total = tax = grand_total = Decimal("0.00")
+        for number, row in enumerate(rows, start=1):
+            total = (Decimal(str(row.get("Quantity") or 0)) * _money(row.get("List_Price"))).quantize(
+                _CENTS, rounding=ROUND_HALF_UP
+            )
+            after_discount = total - _money(row.get("Discount"))
+            net = after_discount + _money(row.get("Tax"))
+            row.update(
+                Sequence_Number=number,
+                Total=float(total),
+                Total_After_Discount=float(after_discount),
+                Net_Total=float(net),
+            )
+            sub_total += after_discount
+            tax += _money(row.get("Tax"))
+            grand_total += net
+        adjustment = _money(fields.get("Adjustment", (existing or {}).get("Adjustment")))
+        fields.update(
+            {
+                items: rows,
+                "Sub_Total": float(sub_total),
+                "Tax": float(tax),
+                "Grand_Total": float(grand_total + adjustment),
+            }
+        )
+        return None, fields
 
     # -- Create Custom Fields (POST /crm/v8/settings/fields?module=): receivables fields -----------
 
@@ -711,6 +911,8 @@ class FakeZoho:
                 )
                 continue
             self.created_fields.setdefault(module, []).append((api_name, label, field["data_type"], True))
+            if field.get("unique"):
+                self.unique_fields.setdefault(module, set()).add(api_name)
             results.append(
                 {"code": "SUCCESS", "status": "success", "message": "field created", "details": {"id": self.new_id()}}
             )
@@ -731,6 +933,10 @@ class FakeZoho:
         results = []
         for row in data:
             record_id = str(row.get("id") or "")
+            refused = self._unknown_field(module, row, len(results))
+            if refused:
+                results.append(refused)
+                continue
             if record_id not in self.records[module]:
                 results.append(
                     {

@@ -21,5 +21,6 @@ class Command(BaseCommand):
             f"    branch       {logins.branch_portal_email} / {logins.portal_password}\n"
             f"  Back office {site}/admin/\n"
             f"    staff        {logins.staff_email} / {logins.staff_password}\n"
-            f"  Demo Zoho CRM (offline fake) on http://127.0.0.1:8765 — Back office > CRM sync > Instant Sync\n"
+            f"  Demo Zoho CRM (offline fake) on {settings.CRM_DEMO_URL} — Back office > CRM sync > Zoho CRM\n"
+            f"    integration > Instant Sync, then Demo Zoho CRM shows the invoices and account figures pushed\n"
         )

@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('billing', '0015_disputes_refund_status'),
-        ('crmsync', '0005_push_transactions'),
+        ('crmsync', '0007_receivable_field_mapping'),
     ]
     # Billing's migration that drops the columns names no integration: this one puts itself first.
     run_before = [('billing', '0016_remove_crm_columns')]
