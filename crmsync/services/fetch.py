@@ -113,8 +113,9 @@ def apply_customer_page(
 ) -> Counts:
     """CRM Accounts (→ Business) or Contacts (→ Individual) into customers, mapped fields only.
 
-    Two reads (linked customers by CRM id, unlinked ones by display name for duplicates), then
-    billing's page service and at most two writes of links. Unchanged customers are not written.
+    At most three reads (linked customers by CRM id; for duplicates, customers of the same display
+    name and which of them are linked), then billing's page service and at most two writes of links.
+    Unchanged customers are not written.
     """
     counts = Counts()
     customer_type = Customer.Type.BUSINESS if module == ACCOUNTS else Customer.Type.INDIVIDUAL
