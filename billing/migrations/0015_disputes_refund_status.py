@@ -1,6 +1,8 @@
 """Refund status (failed / canceled refunds count nowhere), card disputes, the method a payer asked to save
 on success. Last, the AccountBalance rows are computed with the current code (moved here from 0012: that
-code reads this migration's refund status); keep that step in the last migration."""
+code reads this migration's refund status); keep that step after every migration that adds a column the
+current code reads (move it to the new last migration then). 0016 only removes the CRM columns, which the
+current code does not read, so the step stays here."""
 
 import django.db.models.deletion
 from django.db import migrations, models
