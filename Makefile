@@ -25,8 +25,10 @@ run: install
 	$(BIN)/python scripts/run_dev.py
 
 # Debian's Chromium for the browser tests; Playwright's own browser download cannot work here.
+# fonts-liberation: the statement PDF places its columns with Liberation Sans's metrics (portal/pdf/metrics.py).
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/liberation; } || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation; }
 
 # PostgreSQL and Redis normally run already; start them if they have stopped. Redis keeps an
 # append-only file as production must (docs/operations.md): queued tasks survive its restart.

@@ -4,10 +4,12 @@ Idempotent: every row is found by a natural key first, so running it twice chang
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from billing.models import ContactPerson, Customer, CustomerGroup, Item, Organisation, PriceList, PriceListItem
 
@@ -70,6 +72,15 @@ def _contact(customer: Customer, email: str, first: str, last: str, *, primary: 
     return contact
 
 
+def demo_banner(today: date) -> str:
+    """The demo's portal banner, dated from today (two Fridays ahead) so it never reads as stale."""
+    closed_on = today + timedelta(days=(4 - today.weekday()) % 7 + 7)
+    return (
+        f"Our office is closed on {closed_on.strftime('%A')} {closed_on.day} {closed_on.strftime('%B')} "
+        "for a team day. Online payments keep working as usual."
+    )
+
+
 @transaction.atomic
 def load_demo_organisation() -> DemoLogins:
     """Organisation, price lists, groups, items, customers with branches, contacts and logins."""
@@ -82,9 +93,7 @@ def load_demo_organisation() -> DemoLogins:
     organisation.tax_id = "EIN 04-5550142"
     organisation.base_currency = "USD"
     organisation.default_payment_terms_days = 30
-    organisation.portal_banner_message = (
-        "Our office is closed on 26–27 November. Online payments keep working as usual."
-    )
+    organisation.portal_banner_message = demo_banner(timezone.localdate())
     organisation.save()
 
     items = {}

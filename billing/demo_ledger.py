@@ -151,6 +151,49 @@ def load_demo_ledger(*, today: date | None = None) -> DemoLedger:
     )
     _pay(acme, ago(3), Decimal("75.00"), Payment.Method.CHEQUE, "CHQ 311")  # not allocated: available credit
 
+    # Head office orders for the whole group: a refresh order half invoiced, a Chicago order still open.
+    refresh = create_sales_order(
+        customer=head,
+        ordered_on=ago(21),
+        expected_shipment_on=today + timedelta(days=14),
+        reference=f"{DEMO_REFERENCE}SO-2",
+        lines=[LineInput(item=firewall, quantity=Decimal("40")), LineInput(item=audit, quantity=Decimal("1"))],
+    )
+    send_invoice(
+        invoice=convert_sales_order_to_invoice(
+            sales_order=refresh, issued_on=ago(9), quantities={refresh.lines.get(item=audit).pk: Decimal("1")}
+        )
+    )
+    create_sales_order(
+        customer=chicago,
+        ordered_on=ago(4),
+        expected_shipment_on=today + timedelta(days=10),
+        reference=f"{DEMO_REFERENCE}SO-3",
+        lines=[LineInput(item=visit, quantity=Decimal("3")), LineInput(item=backup, quantity=Decimal("5"))],
+    )
+    # The head office subscribes for its branches: firewall licences monthly, backup storage quarterly.
+    Subscription.objects.create(
+        customer=head,
+        plan_name="Firewall licences for the branches",
+        item=firewall,
+        quantity=Decimal("12"),
+        price=None,
+        currency=head.currency,
+        starts_on=ago(65),
+        next_billing_on=ago(65),
+    )
+    Subscription.objects.create(
+        customer=head,
+        plan_name="Offsite backup storage",
+        item=backup,
+        quantity=Decimal("4"),
+        price=None,
+        currency=head.currency,
+        billing_period=Subscription.Period.QUARTERLY,
+        starts_on=ago(20),
+        next_billing_on=ago(20),
+    )
+
     # Individuals on subscriptions; the generator bills every period started by today.
     maria, tom = people["Maria Lopez"], people["Tom Becker"]
     Subscription.objects.create(

@@ -8,3 +8,6 @@ class CrmsyncConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the receivers)
+        from .admin.links import register
+
+        register()  # the CRM's links, filters and potentials on billing's admin pages

@@ -7,13 +7,11 @@ fields may feed one target (the address lines), joined in mapping order. A targe
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -123,19 +121,9 @@ NAME_FIELD = {ACCOUNTS: "Account_Name", CONTACTS: "Full_Name"}
 # for contacts (two people may share a name).
 DUPLICATE_CHECK_FIELD = {ACCOUNTS: "Account_Name", CONTACTS: "Email"}
 
-# bulk_create stamps `updated_at` (auto_now) a few milliseconds after the `crm_synced_at` we
-# set; an edit counts as made in billing after a sync only past this margin.
+# Billing stamps a customer's `updated_at` a few milliseconds after the link's `synced_at` the
+# sync sets; an edit counts as made in billing after a sync only past this margin.
 EDIT_TOLERANCE = timedelta(seconds=1)
-
-_email = EmailValidator()
-_url = URLValidator()
-# Most CRM emails and websites have these plain shapes, which Django's validators accept
-# (tests/crmsync/test_mapping.py generates them and checks); only the rest needs the full
-# validators. In a 30,000-record first sync they cost ~0.3 s, a tenth of the run.
-_LABELS = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-PLAIN_EMAIL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@" + _LABELS)
-PLAIN_WEBSITE = re.compile(r"https?://" + _LABELS + r"(?:/[A-Za-z0-9._~/-]*)?")
-PLAIN_MAX_LENGTH = 200
 
 
 def _max_length(model, field: str) -> int | None:
@@ -240,27 +228,11 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def invalid_values(values: dict[str, Any]) -> str:
-    """Why these customer or contact values cannot be saved (a bad email or website), else ""."""
-    email, website = values.get("email"), values.get("website")
-    if email and not (len(email) <= PLAIN_MAX_LENGTH and PLAIN_EMAIL.fullmatch(email)):
-        try:
-            _email(values["email"])
-        except ValidationError:
-            return _("%(email)s is not a valid email address.") % {"email": values["email"]}
-    if website and not (len(website) <= PLAIN_MAX_LENGTH and PLAIN_WEBSITE.fullmatch(website)):
-        try:
-            _url(values["website"])
-        except ValidationError:
-            return _("%(url)s is not a valid website address.") % {"url": values["website"]}
-    return ""
-
-
-def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module: str, validate: bool = True) -> Mapped:
+def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module: str) -> Mapped:
     """One CRM record → Customer field values (strings cut to the column), custom fields apart.
 
-    With `validate=False` the email and website are not checked: the sync checks only the values
-    it is going to write (`invalid_values`), so an unchanged record costs no regex work.
+    Emails and websites are checked by billing's page service, for the rows it is given to write:
+    an unchanged record costs no check.
     """
     crm_id = str(record["id"])
     parts: dict[str, list[str]] = {}
@@ -300,16 +272,12 @@ def map_customer(record: dict[str, Any], pairs: list[tuple[str, str]], *, module
         return Mapped(crm_id, values, custom, error=_("The record has no name."))
     if values["website"] and "://" not in values["website"]:
         values["website"] = "https://" + values["website"]
-    if validate:
-        error = invalid_values(values)
-        if error:
-            return Mapped(crm_id, values, custom, error=error)
     if module == ACCOUNTS and not values["company_name"]:
         values["company_name"] = values["display_name"]
     return Mapped(crm_id, values, custom, modified_at=_datetime(record.get("Modified_Time")))
 
 
-def map_contact_person(record: dict[str, Any], *, validate: bool = True) -> Mapped:
+def map_contact_person(record: dict[str, Any]) -> Mapped:
     crm_id = str(record["id"])
     values = {target: _text(record.get(crm)) for crm, target in CONTACT_PERSON_FIELDS.items()}
     if not values["first_name"]:
@@ -319,10 +287,6 @@ def map_contact_person(record: dict[str, Any], *, validate: bool = True) -> Mapp
             values[field] = values[field][:limit]
     if not values["first_name"]:
         return Mapped(crm_id, values, {}, error=_("The contact has no name."))
-    if validate:
-        error = invalid_values(values)
-        if error:
-            return Mapped(crm_id, values, {}, error=error)
     return Mapped(crm_id, values, {})
 
 
@@ -333,8 +297,11 @@ def account_id_of(record: dict[str, Any]) -> str | None:
     return None
 
 
-def customer_to_crm(customer: Customer, pairs: list[tuple[str, str]], *, module: str) -> dict[str, Any]:
-    """A billing customer → a CRM record for upsert: one-to-one mapped fields, names always."""
+def customer_to_crm(
+    customer: Customer, pairs: list[tuple[str, str]], *, module: str, crm_id: str | None = None
+) -> dict[str, Any]:
+    """A billing customer → a CRM record for upsert: one-to-one mapped fields, names always; `crm_id`
+    is the record it is linked to in `module`, if any."""
     by_target: dict[str, list[str]] = {}
     for crm, target in pairs:
         by_target.setdefault(target, []).append(crm)
@@ -361,8 +328,6 @@ def customer_to_crm(customer: Customer, pairs: list[tuple[str, str]], *, module:
             record["Email"] = customer.email
     if customer.customer_type == Customer.Type.BUSINESS and module == CONTACTS:
         record.pop("Account_Name", None)
-    if customer.crm_account_id and module == ACCOUNTS:
-        record["id"] = customer.crm_account_id
-    if customer.crm_contact_id and module == CONTACTS:
-        record["id"] = customer.crm_contact_id
+    if crm_id:
+        record["id"] = crm_id
     return record

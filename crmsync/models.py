@@ -1,6 +1,8 @@
-"""The Zoho CRM connection (credentials and the five set-up steps) and the history of sync runs."""
+"""The Zoho CRM connection (credentials and the five set-up steps), the links between billing's
+objects and CRM records, and the history of sync runs."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -331,3 +333,132 @@ class ProductPush(models.Model):
 
     def __str__(self):
         return f"{self.key} → {self.crm_id}"
+
+
+class CrmLinkQuerySet(models.QuerySet):
+    def active(self):
+        """Links in force (not unlinked)."""
+        return self.filter(unlinked_at__isnull=True)
+
+    def of_customers(self, module: str):
+        return self.filter(module=module, customer__isnull=False)
+
+    def of_contact_persons(self):
+        return self.filter(module=CrmLink.Module.CONTACTS, contact_person__isnull=False)
+
+
+_ACTIVE = Q(unlinked_at__isnull=True)
+_OBJECTS = ("customer", "contact_person", "invoice", "sales_order")
+
+
+def _only(name: str) -> Q:
+    return Q(**{f"{other}__isnull": other != name for other in _OBJECTS})
+
+
+class CrmLink(models.Model):
+    """One billing object linked to one Zoho CRM record: a customer to an Account (Business) or a
+    Contact (Individual), a contact person to a Contact, an invoice or a sales order to a Deal.
+
+    The integration owns these rows, as allauth's SocialAccount is owned by allauth: billing's models
+    carry no CRM column, so a second CRM is a new app with its own links. A link the CRM side lost
+    (record deleted, or gone from the synced view) is kept with `unlinked_at` and the reason, so the
+    customer is neither pushed back as new nor forgotten; linking again makes a new row.
+    """
+
+    class Module(models.TextChoices):  # Zoho CRM's module API names
+        ACCOUNTS = "Accounts", _("Accounts")
+        CONTACTS = "Contacts", _("Contacts")
+        DEALS = "Deals", _("Deals (potentials)")
+
+    # Exactly one is set (CHECK below). related_name ending in "+": billing's models get no reverse
+    # accessor (billing does not know this app); the inlines still name the relation "crm_links".
+    customer = models.ForeignKey(
+        "billing.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="crm_links+",
+        db_index=False, verbose_name=_("customer"),
+    )  # fmt: skip
+    contact_person = models.ForeignKey(
+        "billing.ContactPerson", null=True, blank=True, on_delete=models.CASCADE, related_name="crm_links+",
+        db_index=False, verbose_name=_("contact person"),
+    )  # fmt: skip
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.CASCADE, related_name="crm_links+",
+        db_index=False, verbose_name=_("invoice"),
+    )  # fmt: skip
+    sales_order = models.ForeignKey(
+        "billing.SalesOrder", null=True, blank=True, on_delete=models.CASCADE, related_name="crm_links+",
+        db_index=False, verbose_name=_("sales order"),
+    )  # fmt: skip
+    module = models.CharField(_("CRM module"), max_length=20, choices=Module.choices)
+    # Blank only on links unlinked before the CRM ids were kept here (migrated from billing).
+    crm_id = models.CharField(_("CRM id"), max_length=40, blank=True)
+    crm_name = models.CharField(_("CRM record name"), max_length=255, blank=True)
+    synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    unlinked_at = models.DateTimeField(_("unlinked"), null=True, blank=True)
+    unlinked_reason = models.CharField(_("why it was unlinked"), max_length=255, blank=True)
+
+    objects = CrmLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("CRM link")
+        verbose_name_plural = _("CRM links")
+        constraints = [
+            models.CheckConstraint(
+                condition=_only("customer") | _only("contact_person") | _only("invoice") | _only("sales_order"),
+                name="crmsync_link_one_object",
+            ),
+            models.CheckConstraint(condition=~_ACTIVE | ~Q(crm_id=""), name="crmsync_link_active_has_crm_id"),
+            # One customer per CRM record and one contact person per CRM record (a CRM contact may be
+            # both: an Individual customer and, after the set-up changed, a contact person). These are
+            # also the indexes of the sync's per-page lookups (200 CRM ids at a time).
+            models.UniqueConstraint(
+                fields=["module", "crm_id"], condition=_ACTIVE & Q(customer__isnull=False),
+                name="crmsync_link_record_one_customer",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["module", "crm_id"], condition=_ACTIVE & Q(contact_person__isnull=False),
+                name="crmsync_link_record_one_person",
+            ),  # fmt: skip
+            # One record per object and module (many invoices may share a deal).
+            models.UniqueConstraint(
+                fields=["customer", "module"], condition=_ACTIVE & Q(customer__isnull=False),
+                name="crmsync_link_customer_one_record",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["contact_person", "module"], condition=_ACTIVE & Q(contact_person__isnull=False),
+                name="crmsync_link_person_one_record",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["invoice", "module"], condition=_ACTIVE & Q(invoice__isnull=False),
+                name="crmsync_link_invoice_one_record",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["sales_order", "module"], condition=_ACTIVE & Q(sales_order__isnull=False),
+                name="crmsync_link_order_one_record",
+            ),  # fmt: skip
+        ]
+        # Each object column is indexed only where set (most rows leave three of four empty): for
+        # deletions cascading from billing and for the unlinked links of a customer.
+        indexes = [
+            models.Index(fields=["customer"], condition=Q(customer__isnull=False), name="crmsync_link_customer_idx"),
+            models.Index(
+                fields=["contact_person"], condition=Q(contact_person__isnull=False), name="crmsync_link_person_idx"
+            ),
+            models.Index(fields=["invoice"], condition=Q(invoice__isnull=False), name="crmsync_link_invoice_idx"),
+            models.Index(
+                fields=["sales_order"], condition=Q(sales_order__isnull=False), name="crmsync_link_order_idx"
+            ),
+            # The documents linked to a deal.
+            models.Index(
+                fields=["module", "crm_id"],
+                condition=Q(invoice__isnull=False) | Q(sales_order__isnull=False),
+                name="crmsync_link_document_idx",
+            ),
+        ]
+
+    def __str__(self):
+        state = "" if self.unlinked_at is None else f" ({_('unlinked')})"
+        return f"{self.module} {self.crm_id or '—'}{state}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.unlinked_at is None

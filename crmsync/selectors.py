@@ -1,64 +1,78 @@
-"""Reads for the CRM pages: sync history, the running sync, and what the CRM offers (views, fields,
-search results, deals). CRM reads go through crmsync.zoho; nothing here writes."""
+"""Reads for the CRM pages and the sync: the links between billing's objects and CRM records, sync
+history, the running sync, and what the CRM offers (views, fields, search results, deals). CRM reads
+go through crmsync.zoho; nothing here writes."""
 
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet, Subquery
 
-from billing.models import ContactPerson, Customer
+from billing.models import Customer, Invoice, SalesOrder
 
 from .clients import client_for
-from .models import CrmConnection, SyncRun
+from .models import CrmConnection, CrmLink, SyncRun
 from .zoho import CrmError
 
+ACCOUNTS, CONTACTS, DEALS = CrmLink.Module.ACCOUNTS, CrmLink.Module.CONTACTS, CrmLink.Module.DEALS
+# The CrmLink column of each kind of document.
+DOCUMENT_FIELD = {Invoice: "invoice", SalesOrder: "sales_order"}
+
+
 # -- where billing's objects stand in the CRM ---------------------------------------------------
-# The only places the transaction push reads a customer's or a document's CRM link: the link's
-# storage can change (a table of crmsync's own) without touching the push.
-
-
-def account_crm_id(customer: Customer) -> str | None:
-    """The CRM account id the customer is linked to, None when it is not (or no longer) linked."""
-    if customer.crm_account_id and not customer.crm_unlinked_reason:
-        return customer.crm_account_id
-    return None
-
-
-def deal_crm_id(document) -> str:
-    """The CRM deal (potential) an invoice or sales order is linked to, "" when none."""
-    return document.crm_deal_id or ""
+# The only places the transaction push reads a customer's or a document's CRM link.
 
 
 def of_linked_accounts(documents: QuerySet) -> QuerySet:
-    """Invoices or sales orders (a queryset) narrowed to those of customers linked to a CRM account."""
-    return documents.filter(customer__crm_account_id__isnull=False, customer__crm_unlinked_reason="")
+    """Invoices or sales orders (a queryset) narrowed to those of customers linked to a CRM account,
+    each carrying its account's and its deal's CRM ids (read by `account_crm_id`, `deal_crm_id`)."""
+    model = documents.model
+    accounts = CrmLink.objects.active().of_customers(ACCOUNTS).filter(customer_id=OuterRef("customer_id"))
+    deals = CrmLink.objects.active().filter(module=DEALS, **{document_field(model): OuterRef("pk")})
+    return documents.filter(Exists(accounts)).annotate(
+        linked_account_crm_id=Subquery(accounts.values("crm_id")[:1]),
+        linked_deal_crm_id=Subquery(deals.values("crm_id")[:1]),
+    )
 
 
-def customers_with_transactions(*, customer_ids: Iterable[int]) -> set[int]:
-    """Ids among `customer_ids` that have any ledger row (invoice, payment, credit note…).
-
-    Generic on purpose: every reverse relation on Customer counts except contact persons and
-    branches, so a ledger model added later protects customers without a change here.
-    One query per related model, whatever the number of customers.
-    """
-    ids = set(customer_ids)
-    found: set[int] = set()
-    if not ids:
-        return found
-    for relation in Customer._meta.related_objects:
-        model = relation.related_model
-        if model in (ContactPerson, Customer) or model._meta.app_label == "crmsync":
-            continue
-        name = relation.field.name
-        found.update(model._base_manager.filter(**{f"{name}__in": ids - found}).values_list(name, flat=True).distinct())
-        if found >= ids:
-            break
-    return found
+def account_crm_id(customer_or_document: Model) -> str | None:
+    """The CRM account id a customer (or a document's customer) is linked to, None when it is not
+    (or no longer) linked. Documents from `of_linked_accounts` carry it: no query."""
+    if hasattr(customer_or_document, "linked_account_crm_id"):
+        return customer_or_document.linked_account_crm_id
+    customer_id = customer_or_document.pk if isinstance(customer_or_document, Customer) else (
+        customer_or_document.customer_id
+    )
+    links = CrmLink.objects.active().of_customers(ACCOUNTS).filter(customer_id=customer_id)
+    return links.values_list("crm_id", flat=True).first()
 
 
-def customers_with_branches(*, customer_ids: Iterable[int]) -> set[int]:
-    """Ids among `customer_ids` that are the parent of another customer (deleting them is refused)."""
-    return set(Customer.objects.filter(parent_id__in=list(customer_ids)).values_list("parent_id", flat=True))
+def deal_crm_id(document: Model) -> str:
+    """The CRM deal (potential) an invoice or sales order is linked to, "" when none. Documents from
+    `of_linked_accounts` carry it: no query."""
+    if hasattr(document, "linked_deal_crm_id"):
+        return document.linked_deal_crm_id or ""
+    link = deal_link(document)
+    return link.crm_id if link is not None else ""
+
+
+def document_field(document_or_model) -> str:
+    """"invoice" or "sales_order": the link column of this document (a retainer invoice is an invoice)."""
+    return DOCUMENT_FIELD[document_or_model._meta.concrete_model]
+
+
+def linked_customer_ids(*, module: str, crm_ids: Iterable[str]) -> dict[str, int]:
+    """CRM id → customer id, for the records of `crm_ids` linked to a customer. One query."""
+    return dict(
+        CrmLink.objects.active()
+        .of_customers(module)
+        .filter(crm_id__in=list(crm_ids))
+        .values_list("crm_id", "customer_id")
+    )
+
+
+def deal_link(document: Model) -> CrmLink | None:
+    """The CRM deal (potential) linked to an invoice or sales order, if any."""
+    return CrmLink.objects.active().filter(module=DEALS, **{document_field(document): document}).first()
 
 
 def sync_history() -> QuerySet[SyncRun]:
@@ -107,12 +121,8 @@ def crm_search(*, connection: CrmConnection, word: str) -> list[dict]:
     with client_for(connection) as client:
         accounts = client.search("Accounts", word, fields=["Account_Name", "Email", "Phone"])
         contacts = client.search("Contacts", word, fields=["Full_Name", "Email", "Phone", "Account_Name"])
-    linked_accounts = dict(
-        Customer.objects.filter(crm_account_id__in=[str(r["id"]) for r in accounts]).values_list("crm_account_id", "pk")
-    )
-    linked_contacts = dict(
-        Customer.objects.filter(crm_contact_id__in=[str(r["id"]) for r in contacts]).values_list("crm_contact_id", "pk")
-    )
+    linked_accounts = linked_customer_ids(module=ACCOUNTS, crm_ids=[str(r["id"]) for r in accounts])
+    linked_contacts = linked_customer_ids(module=CONTACTS, crm_ids=[str(r["id"]) for r in contacts])
     for record in accounts:
         rows.append(
             {
@@ -214,10 +224,11 @@ def crm_deals(*, connection: CrmConnection, customer: Customer) -> list[dict]:
 
     Raises CrmError.
     """
-    if not customer.crm_account_id:
+    account_id = account_crm_id(customer)
+    if not account_id:
         return []
     with client_for(connection) as client:
-        deals = client.deals_of_account(customer.crm_account_id)
+        deals = client.deals_of_account(account_id)
     return [
         {
             "id": str(d["id"]),
@@ -240,8 +251,9 @@ __all__ = [
     "crm_fields",
     "crm_search",
     "crm_views",
-    "customers_with_branches",
-    "customers_with_transactions",
+    "deal_link",
+    "document_field",
+    "linked_customer_ids",
     "running_sync",
     "stored_views",
     "sync_history",

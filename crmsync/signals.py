@@ -7,6 +7,9 @@ commits; the task finds out whether the document belongs in the CRM and changed.
 neither (raw SQL, data migrations) are caught up by the scheduled sync
 (`crmsync.services.documents.push_documents`). The receivers run no query; the callback after the
 commit reads the connection once.
+
+An invoice made from a sales order linked to a CRM deal is linked to the same deal, in the
+transaction that creates it (`invoice_from_sales_order`).
 """
 
 import logging
@@ -21,6 +24,16 @@ from billing.signals import ledger_rows_written
 logger = logging.getLogger(__name__)
 
 
+def _copy_deal_of_sales_order(invoice: Invoice) -> None:
+    from crmsync.models import CrmLink
+
+    deal = CrmLink.objects.active().filter(module=CrmLink.Module.DEALS, sales_order_id=invoice.sales_order_id).first()
+    if deal is not None:
+        CrmLink.objects.create(
+            invoice=invoice, module=deal.module, crm_id=deal.crm_id, crm_name=deal.crm_name, synced_at=deal.synced_at
+        )
+
+
 def _queue_pushes(kind: str, document_ids: list[int]) -> None:
     from crmsync.models import CrmConnection
     from crmsync.tasks import push_document_task
@@ -31,7 +44,8 @@ def _queue_pushes(kind: str, document_ids: list[int]) -> None:
             push_document_task.delay(kind, document_id)
 
 
-def _after_commit(kind: str, document_ids: list[int]) -> None:
+def push_after_commit(kind: str, document_ids: list[int]) -> None:
+    """Queue the push of these documents once the current transaction commits (none if it rolls back)."""
     # robust: a broker or CRM problem never turns the user's committed action into an error.
     transaction.on_commit(lambda: _queue_pushes(kind, document_ids), robust=True)
 
@@ -42,10 +56,16 @@ def _after_commit(kind: str, document_ids: list[int]) -> None:
 def document_saved(sender, instance, raw=False, **kwargs):
     if raw or instance.status == "draft":
         return
-    _after_commit("salesorder" if isinstance(instance, SalesOrder) else "invoice", [instance.pk])
+    push_after_commit("salesorder" if isinstance(instance, SalesOrder) else "invoice", [instance.pk])
 
 
 @receiver(ledger_rows_written, sender=Invoice, dispatch_uid="crmsync_push_invoices_written")
 @receiver(ledger_rows_written, sender=RetainerInvoice, dispatch_uid="crmsync_push_retainer_invoices_written")
 def invoices_written(sender, pks, **kwargs):
-    _after_commit("invoice", list(pks))
+    push_after_commit("invoice", list(pks))
+
+
+@receiver(post_save, sender=Invoice, dispatch_uid="crmsync_deal_of_invoiced_sales_order")
+def invoice_from_sales_order(sender, instance, created=False, raw=False, **kwargs):
+    if created and not raw and instance.sales_order_id is not None:
+        _copy_deal_of_sales_order(instance)

@@ -264,6 +264,28 @@ class StatementForm(forms.Form):
         return None
 
 
+class StatementPdfForm(StatementForm):
+    """The statement's period and account, and whether to email the PDF (it is then built in the background)."""
+
+    email_me = forms.BooleanField(required=False, label="Email it to me")
+
+
+class StaffStatementPdfForm(forms.Form):
+    """What the admin's statement page sends to have its statement as a PDF."""
+
+    customer = forms.IntegerField()
+    start = forms.DateField()
+    end = forms.DateField()
+    branches = forms.BooleanField(required=False)
+    email_me = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The end date is before the start date.")
+        return data
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(label="Add a comment", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -1,6 +1,7 @@
 """What the portal adds to the ledger: comments, shared documents, staff notifications, logins."""
 
 import functools
+import uuid
 
 import ua_parser
 from django.conf import settings
@@ -193,3 +194,79 @@ def browser_label(user_agent: str) -> str:
     if system is not None and system.family != "Other":
         name += " on " + " ".join(part for part in (system.family, system.major) if part)
     return name
+
+
+def _statement_pdf_path(instance, filename):
+    return f"statements/{uuid.uuid4().hex}.pdf"
+
+
+class StatementPdf(models.Model):
+    """A statement PDF too long to build inside a web request, built by a task and kept for a while.
+
+    Asked for by a contact in the portal (downloadable by that contact only, while the customers are
+    still visible to it) or by staff in the admin. The file is in the private documents storage under a
+    random name and is deleted when the PDF expires (`expire_statement_pdfs`).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        BUILDING = "building", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    for_staff = models.BooleanField(_("asked for by staff"), default=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+",
+        help_text=_("The statement's addressee: the contact's own customer, or the customer staff chose."),
+    )
+    branch = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text=_("Portal: the one account chosen; empty for every account the contact sees."),
+    )
+    with_branches = models.BooleanField(
+        _("with branches"), default=False, help_text=_("Staff: the customer and the branches open to it.")
+    )
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    email_to = models.EmailField(_("email to"), blank=True, help_text=_("Sent there as an attachment when ready."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    pages_done = models.PositiveIntegerField(default=0)
+    pages_total = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=_statement_pdf_path, storage=document_storage, max_length=300, blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    failure = models.CharField(_("why it failed"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("asked for"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("kept until"), db_index=True)
+
+    content_type = "application/pdf"
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("statement PDF")
+        verbose_name_plural = _("statement PDFs")
+
+    def __str__(self):
+        return f"Statement {self.start:%d %b %Y} – {self.end:%d %b %Y} for {self.customer}"
+
+    @property
+    def name(self) -> str:
+        """The file name it downloads under."""
+        return f"Statement-{self.start:%Y%m%d}-{self.end:%Y%m%d}.pdf"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.BUILDING)
+
+    @property
+    def progress_label(self) -> str:
+        if self.status == self.Status.BUILDING and self.pages_total:
+            return f"Page {self.pages_done} of {self.pages_total} prepared"
+        return str(self.get_status_display())
+
+    def progress(self) -> dict:
+        """What a page waiting for it shows (static/js/statement_pdf.js polls this as JSON)."""
+        return {"status": self.status, "pending": self.is_pending, "label": self.progress_label,
+                "pages_done": self.pages_done, "pages_total": self.pages_total}

@@ -19,7 +19,7 @@ from billing.selectors import visible_customers
 from billing.selectors.customers import visible_customer_ids, visible_root
 from billing.selectors.sql import IdIn, Ids
 
-from .models import Comment, PortalLogin, SharedDocument
+from .models import Comment, PortalLogin, SharedDocument, StatementPdf
 
 __all__ = [
     "visible_comments",
@@ -29,6 +29,7 @@ __all__ = [
     "visible_customers_listed",
     "visible_customers_once",
     "visible_documents",
+    "visible_statement_pdfs",
     "visible_invoices",
     "invoice_list_scope",
     "InvoiceListScope",
@@ -172,6 +173,12 @@ def visible_contacts(*, user, visible: QuerySet[Customer] | None = None) -> Quer
 
 def visible_documents(*, user, visible: QuerySet[Customer] | None = None) -> QuerySet[SharedDocument]:
     return SharedDocument.objects.filter(customer__in=_visible(user, visible))
+
+
+def visible_statement_pdfs(*, user) -> QuerySet[StatementPdf]:
+    """Statement PDFs this contact asked for, while their addressee is still one of its customers: nobody
+    else's, however the id is guessed, and none once the contact's access is gone."""
+    return StatementPdf.objects.filter(requested_by=user, for_staff=False, customer__in=visible_customers(user=user))
 
 
 def visible_comments(*, user) -> QuerySet[Comment]:

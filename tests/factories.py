@@ -233,3 +233,48 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     starts_on = factory.LazyFunction(timezone.localdate)
     next_billing_on = factory.SelfAttribute("starts_on")
     status = Subscription.Status.LIVE
+
+
+# --- the CRM integration's links (crmsync owns them; billing's models carry no CRM column) ---
+
+from crmsync.models import CrmLink  # noqa: E402
+
+
+class CrmLinkFactory(factory.django.DjangoModelFactory):
+    """A customer linked to a CRM account by default; pass contact_person / invoice / sales_order
+    (with customer=None) for other objects."""
+
+    class Meta:
+        model = CrmLink
+
+    customer = factory.SubFactory(CustomerFactory)
+    module = CrmLink.Module.ACCOUNTS
+    crm_id = factory.Sequence(lambda n: f"{9_000_000 + n}")
+    synced_at = factory.LazyFunction(timezone.now)
+
+
+class DealLinkFactory(CrmLinkFactory):
+    """A CRM deal (potential) linked to a document: pass invoice=… or sales_order=…."""
+
+    customer = None
+    module = CrmLink.Module.DEALS
+    crm_name = "Renewal"
+
+
+def linked_customer(crm_id: str, module: str = CrmLink.Module.ACCOUNTS) -> Customer:
+    """The customer linked to this CRM record now (raises DoesNotExist when none is)."""
+    return Customer.objects.get(pk=CrmLink.objects.active().of_customers(module).get(crm_id=crm_id).customer_id)
+
+
+def link_of(obj, module: str = CrmLink.Module.ACCOUNTS) -> CrmLink | None:
+    """The newest link of a customer, contact person, invoice or sales order in `module`, in force or not."""
+    field = {Customer: "customer", ContactPerson: "contact_person"}.get(type(obj)) or (
+        "sales_order" if type(obj)._meta.model_name == "salesorder" else "invoice"
+    )
+    return CrmLink.objects.filter(module=module, **{field: obj}).order_by("-pk").first()
+
+
+def active_crm_id(obj, module: str = CrmLink.Module.ACCOUNTS) -> str | None:
+    """The CRM id `obj` is linked to in `module` now, else None."""
+    link = link_of(obj, module)
+    return link.crm_id if link is not None and link.unlinked_at is None else None

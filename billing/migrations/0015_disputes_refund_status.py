@@ -1,6 +1,8 @@
 """Refund status (failed / canceled refunds count nowhere), card disputes, the method a payer asked to save
-on success. Computing the AccountBalance rows moved on to the last migration (0016, which adds the rows it
-writes too); a database that ran this one already recomputes there, harmlessly."""
+on success. Computing the AccountBalance rows (moved here from 0012) moved on to 0017, which adds the statement
+months that code writes too; keep that step after every migration that adds a column or table the current code
+reads or writes (move it to the new last migration then). A database that ran this one already recomputes
+there, harmlessly."""
 
 import django.db.models.deletion
 from django.db import migrations, models

@@ -16,8 +16,8 @@ caller's transaction. So a new service, an admin action, a data fix in the shell
 writes a ledger row keeps the figures true without knowing they exist, and `check_ledger` remains
 the proof.
 
-A write that names only columns no figure reads (`FIGURE_NEUTRAL_FIELDS`: CRM links, timestamps)
-skips the bookkeeping. Writes that bypass the ORM (raw SQL, data migrations on historical models,
+A write that names only columns no figure reads (`FIGURE_NEUTRAL_FIELDS`: references, notes,
+timestamps) skips the bookkeeping. Writes that bypass the ORM (raw SQL, data migrations on historical models,
 bulk loads) must be followed by `manage.py rebuild_account_totals`.
 
 The bulk writes also send `billing.signals.ledger_rows_written` with the ids they wrote (Django

@@ -109,10 +109,6 @@ class Customer(models.Model):
     notes = models.TextField(_("notes"), blank=True)
 
     origin = models.CharField(_("origin"), max_length=8, choices=Origin.choices, default=Origin.BILLING)
-    crm_account_id = models.CharField(_("CRM account id"), max_length=40, null=True, blank=True, unique=True)
-    crm_contact_id = models.CharField(_("CRM contact id"), max_length=40, null=True, blank=True, unique=True)
-    crm_synced_at = models.DateTimeField(_("last synced with CRM"), null=True, blank=True)
-    crm_unlinked_reason = models.CharField(_("why the CRM link was removed"), max_length=255, blank=True)
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -200,7 +196,6 @@ class ContactPerson(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact"
     )
     invited_at = models.DateTimeField(_("last invited"), null=True, blank=True)
-    crm_contact_id = models.CharField(_("CRM contact id"), max_length=40, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

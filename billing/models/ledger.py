@@ -77,7 +77,7 @@ class Invoice(LedgerRow):
     """
 
     FIGURE_NEUTRAL_FIELDS = frozenset(
-        {"reference", "notes", "terms", "crm_deal_id", "crm_deal_name", "sent_at", "voided_at",
+        {"reference", "notes", "terms", "sent_at", "voided_at",
          "first_viewed_at", "created_by", "updated_at"}
     )
 
@@ -113,8 +113,6 @@ class Invoice(LedgerRow):
         "billing.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
     )
     billing_period_start = models.DateField(_("subscription period start"), null=True, blank=True)
-    crm_deal_id = models.CharField(_("CRM deal id"), max_length=40, blank=True)
-    crm_deal_name = models.CharField(_("CRM deal"), max_length=255, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
     first_viewed_at = models.DateTimeField(_("first viewed in portal"), null=True, blank=True)
@@ -570,8 +568,6 @@ class SalesOrder(models.Model):
     discount_total = MoneyField(_("discount"), default=ZERO)
     tax_total = MoneyField(_("tax"), default=ZERO)
     total = MoneyField(_("total"), default=ZERO)
-    crm_deal_id = models.CharField(_("CRM deal id"), max_length=40, blank=True)
-    crm_deal_name = models.CharField(_("CRM deal"), max_length=255, blank=True)
     first_viewed_at = models.DateTimeField(_("first viewed in portal"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

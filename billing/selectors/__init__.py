@@ -10,6 +10,8 @@ from .balances import (
 from .customers import (
     customer_subtree,
     customers_under,
+    customers_with_branches,
+    customers_with_transactions,
     hierarchy_root,
     hierarchy_rows,
     visible_customers,
@@ -33,6 +35,8 @@ __all__ = [
     "EffectiveTerms",
     "customer_subtree",
     "customers_under",
+    "customers_with_branches",
+    "customers_with_transactions",
     "effective_price",
     "effective_terms",
     "hierarchy_root",

@@ -1,10 +1,13 @@
-"""Who may see whom: the hierarchy reads every portal query starts from."""
+"""Who may see whom: the hierarchy reads every portal query starts from; which customers hold
+transactions or branches (what an import may not delete)."""
+
+from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
-from billing.models import Customer
+from billing.models import ContactPerson, Customer
 
 from .sql import Ids
 
@@ -114,3 +117,32 @@ def hierarchy_root(*, customer: Customer) -> Customer:
     if not ids:
         return customer
     return Customer.objects.filter(pk__in=ids, parent__isnull=True).first() or customer
+
+
+def customers_with_transactions(*, customer_ids: Iterable[int]) -> set[int]:
+    """Ids among `customer_ids` that have any ledger row (invoice, payment, credit note…).
+
+    Generic on purpose: every reverse relation on Customer counts except contact persons and
+    branches, so a ledger model added later protects customers without a change here. Relations
+    declared without a reverse accessor (`related_name="+"`: staff notifications, an integration's
+    own bookkeeping such as its links) are not the customer's business and do not count.
+    One query per related model, whatever the number of customers.
+    """
+    ids = set(customer_ids)
+    found: set[int] = set()
+    if not ids:
+        return found
+    for relation in Customer._meta.related_objects:  # hidden relations are not listed
+        model = relation.related_model
+        if model in (ContactPerson, Customer):
+            continue
+        name = relation.field.name
+        found.update(model._base_manager.filter(**{f"{name}__in": ids - found}).values_list(name, flat=True).distinct())
+        if found >= ids:
+            break
+    return found
+
+
+def customers_with_branches(*, customer_ids: Iterable[int]) -> set[int]:
+    """Ids among `customer_ids` that are the parent of another customer."""
+    return set(Customer.objects.filter(parent_id__in=list(customer_ids)).values_list("parent_id", flat=True))

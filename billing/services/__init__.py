@@ -7,6 +7,17 @@ from .contacts import (
     update_own_contact_details,
 )
 from .credits import apply_credit_note, apply_retainer, create_credit_note, void_credit_note
+from .customer_pages import (
+    PAGE_LIMIT,
+    ContactPersonRemoval,
+    CustomerRemoval,
+    PageResult,
+    PageRow,
+    delete_contact_persons,
+    delete_customers,
+    save_contact_person_page,
+    save_customer_page,
+)
 from .customers import (
     BULK_ACTION_LIMIT,
     add_customers_to_group,
@@ -34,6 +45,15 @@ from .sales_orders import (
 from .subscriptions import bill_subscription, generate_due_subscription_invoices
 
 __all__ = [
+    "PAGE_LIMIT",
+    "ContactPersonRemoval",
+    "CustomerRemoval",
+    "PageResult",
+    "PageRow",
+    "delete_contact_persons",
+    "delete_customers",
+    "save_contact_person_page",
+    "save_customer_page",
     "LineInput",
     "allocate_oldest_first",
     "allocate_payment",

@@ -186,8 +186,6 @@ def create_invoice(
     sales_order: SalesOrder | None = None,
     subscription: Subscription | None = None,
     billing_period_start: date | None = None,
-    crm_deal_id: str = "",
-    crm_deal_name: str = "",
     created_by=None,
     require_lines: bool = True,
 ) -> Invoice:
@@ -242,8 +240,6 @@ def create_invoice(
         sales_order=sales_order,
         subscription=subscription,
         billing_period_start=billing_period_start,
-        crm_deal_id=crm_deal_id,
-        crm_deal_name=crm_deal_name,
         created_by=created_by,
     )
     invoice.full_clean()

@@ -35,8 +35,6 @@ def create_sales_order(
     reference: str = "",
     notes: str = "",
     status: str = SalesOrder.Status.CONFIRMED,
-    crm_deal_id: str = "",
-    crm_deal_name: str = "",
 ) -> SalesOrder:
     """Create a numbered sales order priced like an invoice (effective price and discount, per-line rounding).
 
@@ -61,8 +59,6 @@ def create_sales_order(
         discount_total=totals.discount_total,
         tax_total=totals.tax_total,
         total=totals.total,
-        crm_deal_id=crm_deal_id,
-        crm_deal_name=crm_deal_name,
     )
     order.full_clean()
     order.save()
@@ -209,8 +205,6 @@ def convert_sales_order_to_invoice(
         issued_on=issued_on,
         reference=order.number,
         sales_order=order,
-        crm_deal_id=order.crm_deal_id,
-        crm_deal_name=order.crm_deal_name,
         created_by=created_by,
     )
     SalesOrderLine.objects.bulk_update(invoiced, ["quantity_invoiced"])

@@ -265,7 +265,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     # A run nobody picks up within 30 s is dropped; the next one replaces it.
     "gateway-events-requeue-every-30-seconds": {"task": "billing.requeue_gateway_events_task",
                                                 "schedule": 30.0, "options": {"expires": 30}},
+    # Statement PDFs built in the background are deleted once they expire (STATEMENT_PDF_KEEP_HOURS).
+    "statement-pdfs-expire-hourly": {"task": "portal.tasks.expire_statement_pdfs_task", "schedule": 60 * 60.0},
 }
+
+# Statement PDFs: up to this many lines (about six pages) the PDF is rendered inside the request; longer
+# ones are built by a Celery task (portal.tasks), shown with their progress, and kept this many hours.
+STATEMENT_PDF_INLINE_MAX_LINES = env.int("STATEMENT_PDF_INLINE_MAX_LINES", default=300)
+STATEMENT_PDF_KEEP_HOURS = env.int("STATEMENT_PDF_KEEP_HOURS", default=24)
 
 # Payments: the sandbox gateway needs no network; Stripe is picked when its keys are set.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

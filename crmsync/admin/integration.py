@@ -323,7 +323,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                     self.message_user(
                         request,
                         _("Potential %(deal)s associated with %(doc)s.")
-                        % {"deal": linked.crm_deal_name, "doc": linked.number},
+                        % {"deal": linked.crm_name, "doc": document.number},
                         messages.SUCCESS,
                     )
             except ValidationError as exc:
@@ -334,7 +334,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
             deals = selectors.crm_deals(connection=CrmConnection.current(), customer=document.customer)
         except CrmError as exc:
             problem = exc.reason
-        if not document.customer.crm_account_id:
+        if not selectors.account_crm_id(document.customer):
             problem = _("%(customer)s is not linked to a Zoho CRM account, so it has no potentials.") % {
                 "customer": document.customer.display_name
             }
@@ -345,6 +345,7 @@ class CrmConnectionAdmin(admin.ModelAdmin):
                 request,
                 _("Potentials for %(doc)s") % {"doc": document.number},
                 document=document,
+                linked_deal=selectors.deal_link(document),
                 deals=deals,
                 problem=problem,
                 kind=kind,

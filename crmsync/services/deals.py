@@ -16,11 +16,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Customer, Invoice
 from billing.services import LineInput, create_invoice
-from crmsync.models import CrmConnection, SyncFailure, SyncRun, WonDealInvoice
+from crmsync.mapping import ACCOUNTS
+from crmsync.models import CrmConnection, CrmLink, SyncFailure, SyncRun, WonDealInvoice
+from crmsync.selectors import linked_customer_ids
 from crmsync.zoho import CrmMalformedResponse, CrmRequestError, ZohoClient
 from portal.models import StaffNotification
 
@@ -95,22 +98,23 @@ def deal_products(*, client: ZohoClient, deal_id: str) -> list[dict[str, Any]]:
 def invoice_won_deal(*, deal: dict[str, Any], products: list[dict[str, Any]], customer: Customer) -> Invoice | None:
     """Make the draft invoice of one won deal, once: None when this deal was already invoiced.
 
-    Atomic: the deal's `WonDealInvoice` row, the invoice and the staff notification are written
-    together or not at all. Raises ValidationError from `create_invoice` (bad amount, …).
+    Atomic: the deal's `WonDealInvoice` row, the invoice (made by billing's `create_invoice`), its
+    link to the deal and the staff notification are written together or not at all. Raises
+    ValidationError from `create_invoice` (bad amount, …).
     """
     deal_id = str(deal["id"])
     name = str(deal.get("Deal_Name") or "")[:255]
     with transaction.atomic():
         # The unique deal id first: a second sight of the deal (even concurrent) finds it and stops.
         claim, created = WonDealInvoice.objects.get_or_create(crm_deal_id=deal_id, defaults={"deal_name": name})
-        if not created or Invoice.objects.filter(crm_deal_id=deal_id).exists():
+        deal_invoiced = CrmLink.objects.active().filter(
+            module=CrmLink.Module.DEALS, crm_id=deal_id, invoice__isnull=False
+        )
+        if not created or deal_invoiced.exists():
             return None
-        invoice = create_invoice(
-            customer=customer,
-            lines=deal_lines(deal, products),
-            reference=name[:60],
-            crm_deal_id=deal_id,
-            crm_deal_name=name,
+        invoice = create_invoice(customer=customer, lines=deal_lines(deal, products), reference=name[:60])
+        CrmLink.objects.create(
+            invoice=invoice, module=CrmLink.Module.DEALS, crm_id=deal_id, crm_name=name, synced_at=timezone.now()
         )
         claim.invoice = invoice
         claim.save(update_fields=["invoice"])
@@ -147,12 +151,9 @@ def invoice_won_deals(*, run: SyncRun, connection: CrmConnection, client: ZohoCl
                 "crm_deal_id", flat=True
             )
         )
-        customers = {
-            c.crm_account_id: c
-            for c in Customer.objects.filter(
-                crm_account_id__in=[str(d["Account_Name"].get("id")) for d in deals], crm_unlinked_reason=""
-            )
-        }
+        linked = linked_customer_ids(module=ACCOUNTS, crm_ids=[str(d["Account_Name"].get("id")) for d in deals])
+        by_pk = Customer.objects.in_bulk(linked.values())
+        customers = {crm_id: by_pk[pk] for crm_id, pk in linked.items() if pk in by_pk}
         for deal in deals:
             customer = customers.get(str(deal["Account_Name"].get("id")))
             if str(deal["id"]) in done or customer is None:

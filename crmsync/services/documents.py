@@ -88,7 +88,7 @@ def document_record(kind: str, document, *, today=None) -> dict[str, Any]:
     record: dict[str, Any] = {
         ID_FIELD: f"{kind}-{document.pk}",
         "Subject": document.number,
-        "Account_Name": {"id": account_crm_id(document.customer)},
+        "Account_Name": {"id": account_crm_id(document)},
         "Currency": document.currency,
     }
     deal = deal_crm_id(document)

@@ -1,7 +1,10 @@
 """Applying one page of CRM records to billing, in batches: a fixed number of queries per page.
 
-Each function runs inside the caller's per-page transaction and returns the page's counts and
-failures; nothing here talks to the CRM.
+This module decides what a page changes; billing's page services
+(`billing.services.customer_pages`) create, change and delete the customers and contact persons,
+checking each row, and the links between them and the CRM records are this app's own rows
+(`CrmLink`). Each function runs inside the caller's per-page transaction and returns the page's
+counts and failures; nothing here talks to the CRM.
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from billing.models import ContactPerson, Customer
-from crmsync.bulk import insert_rows
+from billing.models import Customer
+from billing.selectors import customers_with_branches, customers_with_transactions
+from billing.services import (
+    PageRow,
+    delete_contact_persons,
+    delete_customers,
+    save_contact_person_page,
+    save_customer_page,
+)
 from crmsync.mapping import (
     ACCOUNTS,
     CONTACTS,
@@ -25,12 +35,12 @@ from crmsync.mapping import (
     NAME_FIELD,
     Mapped,
     account_id_of,
-    invalid_values,
     map_contact_person,
     map_customer,
 )
-from crmsync.models import CrmConnection, SyncFailure
-from crmsync.selectors import customers_with_branches, customers_with_transactions
+from crmsync.models import CrmConnection, CrmLink, SyncFailure
+from crmsync.selectors import linked_customer_ids
+from crmsync.services.links import add_links, lock_links, mark_synced, unlink
 
 
 @dataclass
@@ -86,14 +96,10 @@ def _billing_edit_is_newer(row: dict, item: Mapped) -> bool:
 
     When both changed, the CRM wins (it is fetched first, as Zoho does).
     """
-    synced = row["crm_synced_at"]
+    synced = row["synced_at"]
     if synced is None or row["updated_at"] <= synced + EDIT_TOLERANCE:
         return False
     return item.modified_at is not None and item.modified_at <= synced
-
-
-def _key(module: str) -> str:
-    return "crm_account_id" if module == ACCOUNTS else "crm_contact_id"
 
 
 def apply_customer_page(
@@ -107,16 +113,16 @@ def apply_customer_page(
 ) -> Counts:
     """CRM Accounts (→ Business) or Contacts (→ Individual) into customers, mapped fields only.
 
-    Three reads (by CRM id, by display name for duplicates) and at most two writes per page.
-    Unchanged customers are not written at all.
+    At most three reads (linked customers by CRM id; for duplicates, customers of the same display
+    name and which of them are linked), then billing's page service and at most two writes of links.
+    Unchanged customers are not written.
     """
     counts = Counts()
-    key = _key(module)
     customer_type = Customer.Type.BUSINESS if module == ACCOUNTS else Customer.Type.INDIVIDUAL
     targets = sorted({t for _c, t in pairs if not t.startswith(CUSTOM_PREFIX)})
     mapped: dict[str, Mapped] = {}
     for record in records:
-        item = map_customer(record, pairs, module=module, validate=False)
+        item = map_customer(record, pairs, module=module)
         if item.error:
             counts.fail(
                 module=module,
@@ -126,96 +132,116 @@ def apply_customer_page(
             )
         else:
             mapped[item.crm_id] = item
+    lock_links()
     existing = {
-        row[key]: row
-        for row in Customer.objects.filter(**{f"{key}__in": list(mapped)}).values(
-            "pk", key, "custom_fields", "updated_at", "crm_synced_at", *targets
+        row["crm_id"]: row
+        for row in CrmLink.objects.active()
+        .of_customers(module)
+        .filter(crm_id__in=list(mapped))
+        .values(
+            "crm_id",
+            "synced_at",
+            customer_pk=F("customer_id"),
+            updated_at=F("customer__updated_at"),
+            custom_fields=F("customer__custom_fields"),
+            **{t: F(f"customer__{t}") for t in targets},
         )
     }
     new = [m for m in mapped.values() if m.crm_id not in existing]
     twins: dict[str, list[dict]] = {}
     if new:
-        for row in (
-            Customer.objects.filter(display_name__in={m.name for m in new}, **{f"{key}__isnull": True})
+        # Customers of the same name not linked in this module. Two plain lookups: a name is rarely
+        # taken, and an anti-join with the links made PostgreSQL read every link (measured).
+        named = list(
+            Customer.objects.filter(display_name__in={m.name for m in new})
             .order_by("pk")
             .values("pk", "display_name", "custom_fields", *targets)
-        ):
-            twins.setdefault(row["display_name"], []).append(row)
-
-    to_create: list[dict[str, Any]] = []
-    to_update: list[Customer] = []
-
-    def updated_customer(row: dict, item: Mapped) -> Customer | None:
-        custom = {**row["custom_fields"], **item.custom}
-        if (
-            custom == row["custom_fields"]
-            and all(row[t] == item.values[t] for t in targets)
-            and row.get(key) == item.crm_id
-        ):
-            return None
-        return Customer(
-            pk=row["pk"],
-            **{t: item.values[t] for t in targets},
-            custom_fields=custom,
-            crm_synced_at=now,
-            updated_at=now,
-            **{key: item.crm_id},
         )
+        linked = set(
+            CrmLink.objects.active()
+            .of_customers(module)
+            .filter(customer_id__in=[row["pk"] for row in named])
+            .values_list("customer_id", flat=True)
+            if named
+            else ()
+        )
+        for row in named:
+            if row["pk"] not in linked:
+                twins.setdefault(row["display_name"], []).append(row)
 
-    def rejected(item: Mapped) -> bool:
-        # Checked only for rows about to be written: an unchanged record costs no regex work.
-        error = invalid_values(item.values)
-        if error:
-            counts.fail(module=module, crm_id=item.crm_id, name=item.name, reason=error)
-        return bool(error)
+    def changes(row: dict, item: Mapped) -> dict[str, Any] | None:
+        custom = {**row["custom_fields"], **item.custom}
+        if custom == row["custom_fields"] and all(row[t] == item.values[t] for t in targets):
+            return None
+        return {**{t: item.values[t] for t in targets}, "custom_fields": custom}
 
+    # What each row sent to billing is, for the counts and the links once billing answered.
+    rows: list[PageRow] = []
+    outcomes: list[tuple[str, Mapped]] = []  # ("updated" | "overwritten" | "added" | "cloned", record)
+    relinked: list[tuple[int, str]] = []  # duplicates overwritten without a change of values
+    synced: list[int] = []
     for item in mapped.values():
         row = existing.get(item.crm_id)
         if row is not None:
             if _billing_edit_is_newer(row, item):
                 continue  # pushed in both-ways mode; an unchanged CRM record must not undo it
-            changed = updated_customer(row, item)
-            if changed is not None and not rejected(item):
-                to_update.append(changed)
-                counts.updated += 1
+            values = changes(row, item)
+            if values is not None:
+                rows.append(PageRow(pk=row["customer_pk"], values=values))
+                outcomes.append(("updated", item))
             continue
         same_name = twins.get(item.name)
         if same_name and duplicate_policy == CrmConnection.DuplicatePolicy.SKIP:
             counts.skipped += 1
             counts.duplicates_skipped += 1
             continue
-        if rejected(item):
-            continue
         if same_name and duplicate_policy == CrmConnection.DuplicatePolicy.OVERWRITE:
-            to_update.append(updated_customer({**same_name.pop(0), key: None}, item))
-            counts.updated += 1
-            counts.duplicates_overwritten += 1
+            twin = same_name.pop(0)
+            values = changes(twin, item)
+            if values is None:
+                relinked.append((twin["pk"], item.crm_id))
+                counts.updated += 1
+                counts.duplicates_overwritten += 1
+            else:
+                rows.append(PageRow(pk=twin["pk"], values=values))
+                outcomes.append(("overwritten", item))
             continue
-        if same_name:
-            counts.duplicates_cloned += 1
         values = {t: item.values[t] for t in targets}
         if module == ACCOUNTS:
             values.setdefault("company_name", item.values["company_name"])
-        to_create.append(
-            dict(
-                **values,
-                customer_type=customer_type,
-                currency=currency,
-                origin=Customer.Origin.CRM,
-                custom_fields=item.custom,
-                crm_synced_at=now,
-                updated_at=now,
-                **{key: item.crm_id},
+        rows.append(
+            PageRow(
+                values={
+                    **values,
+                    "customer_type": customer_type,
+                    "currency": currency,
+                    "origin": Customer.Origin.CRM,
+                    "custom_fields": item.custom,
+                }
             )
         )
-        counts.added += 1
-    # The lock keeps runs apart; the conflict clause covers a staff import of the same record
-    # racing the page, which would otherwise fail the whole page on the unique CRM id.
-    insert_rows(
-        Customer, to_create, unique_field=key, update_fields=[*targets, "custom_fields", "crm_synced_at", "updated_at"]
-    )
-    if to_update:
-        Customer.objects.bulk_update(to_update, [*targets, "custom_fields", key, "crm_synced_at", "updated_at"])
+        outcomes.append(("cloned" if same_name else "added", item))
+
+    result = save_customer_page(rows=rows) if rows else None
+    new_links = list(relinked)
+    for index, (outcome, item) in enumerate(outcomes):
+        pk = result.pks[index]
+        if pk is None:
+            counts.fail(module=module, crm_id=item.crm_id, name=item.name, reason=result.problems[index])
+            continue
+        if outcome == "updated":
+            synced.append(pk)
+            counts.updated += 1
+            continue
+        new_links.append((pk, item.crm_id))
+        if outcome == "overwritten":
+            counts.updated += 1
+            counts.duplicates_overwritten += 1
+        else:
+            counts.added += 1
+            counts.duplicates_cloned += outcome == "cloned"
+    add_links(field="customer", module=module, pairs=new_links, now=now)
+    mark_synced(field="customer", module=module, ids=synced, now=now)
     return counts
 
 
@@ -237,9 +263,8 @@ def apply_contact_person_page(
     """
     counts = Counts()
     account_ids = {a for a in (account_id_of(r) for r in records) if a}
-    customer_by_account = dict(
-        Customer.objects.filter(crm_account_id__in=account_ids).values_list("crm_account_id", "pk")
-    )
+    lock_links()
+    customer_by_account = linked_customer_ids(module=ACCOUNTS, crm_ids=account_ids)
     orphans = []
     people: dict[str, tuple[int, Mapped]] = {}
     for record in records:
@@ -250,7 +275,7 @@ def apply_contact_person_page(
             continue
         if account_id not in customer_by_account:
             continue
-        item = map_contact_person(record, validate=False)
+        item = map_contact_person(record)
         if item.error:
             counts.fail(
                 module=CONTACTS,
@@ -261,45 +286,45 @@ def apply_contact_person_page(
             continue
         people[item.crm_id] = (customer_by_account[account_id], item)
     existing = {
-        row["crm_contact_id"]: row
-        for row in ContactPerson.objects.filter(crm_contact_id__in=list(people)).values(
-            "pk", "crm_contact_id", "customer_id", "is_primary", *_PERSON_FIELDS
+        row["crm_id"]: row
+        for row in CrmLink.objects.active()
+        .of_contact_persons()
+        .filter(crm_id__in=list(people))
+        .values(
+            "crm_id",
+            person_pk=F("contact_person_id"),
+            owner_id=F("contact_person__customer_id"),
+            **{f: F(f"contact_person__{f}") for f in _PERSON_FIELDS},
         )
     }
-    to_create, to_update = [], []
+    rows: list[PageRow] = []
+    sent: list[tuple[str, str]] = []  # (crm id, "added" | "updated") of each row
     for crm_id, (customer_id, item) in people.items():
         row = existing.get(crm_id)
         changed = (
-            row is None or row["customer_id"] != customer_id or any(row[f] != item.values[f] for f in _PERSON_FIELDS)
+            row is None or row["owner_id"] != customer_id or any(row[f] != item.values[f] for f in _PERSON_FIELDS)
         )
         if not changed:
             continue
-        error = invalid_values(item.values)
-        if error:
-            counts.fail(module=CONTACTS, crm_id=crm_id, name=item.values["first_name"], reason=error)
-            continue
-        if row is None:
-            to_create.append(dict(customer_id=customer_id, crm_contact_id=crm_id, is_primary=False, **item.values))
-            counts.added += 1
-        else:
-            # Moved to another account: it cannot stay primary there (one primary per customer).
-            primary = row["is_primary"] and row["customer_id"] == customer_id
-            to_update.append(ContactPerson(pk=row["pk"], customer_id=customer_id, is_primary=primary, **item.values))
-            counts.updated += 1
-    if to_create:
-        # The first contact person of a customer without a primary becomes its primary.
-        has_primary = set(
-            ContactPerson.objects.filter(
-                customer_id__in={p["customer_id"] for p in to_create}, is_primary=True
-            ).values_list("customer_id", flat=True)
-        )
-        for person in to_create:
-            if person["customer_id"] not in has_primary:
-                person["is_primary"] = True
-                has_primary.add(person["customer_id"])
-        insert_rows(ContactPerson, to_create)
-    if to_update:
-        ContactPerson.objects.bulk_update(to_update, ["customer_id", "is_primary", *_PERSON_FIELDS])
+        values = {"customer_id": customer_id, **item.values}
+        rows.append(PageRow(pk=None if row is None else row["person_pk"], values=values))
+        sent.append((crm_id, "added" if row is None else "updated"))
+    if rows:
+        result = save_contact_person_page(rows=rows)
+        new_links, synced = [], []
+        for index, (crm_id, outcome) in enumerate(sent):
+            pk = result.pks[index]
+            if pk is None:
+                name = people[crm_id][1].values["first_name"]
+                counts.fail(module=CONTACTS, crm_id=crm_id, name=name, reason=result.problems[index])
+            elif outcome == "added":
+                new_links.append((pk, crm_id))
+                counts.added += 1
+            else:
+                synced.append(pk)
+                counts.updated += 1
+        add_links(field="contact_person", module=CONTACTS, pairs=new_links, now=now)
+        mark_synced(field="contact_person", module=CONTACTS, ids=synced, now=now)
     if orphans:
         orphan_counts = apply_customer_page(
             records=orphans,
@@ -371,16 +396,17 @@ class SeenIds:
 
 def unseen_links(*, module: str, seen: SeenIds, linked_before: datetime, contact_persons: bool) -> list[str]:
     """CRM ids linked in billing before `linked_before` that a complete listing of `module` did
-    not return. Customers linked after it (a staff import during the run) are left alone."""
-    key = _key(module)
-    linked = Customer.objects.filter(**{f"{key}__isnull": False}).filter(
-        Q(crm_synced_at__isnull=True) | Q(crm_synced_at__lt=linked_before)
-    )
-    found = [crm_id for crm_id in linked.values_list(key, flat=True).iterator(chunk_size=2000) if crm_id not in seen]
+    not return. Records linked or synced after it (a staff import during the run) are left alone."""
+    objects = Q(customer__isnull=False)
     if contact_persons:
-        people = ContactPerson.objects.filter(crm_contact_id__isnull=False).values_list("crm_contact_id", flat=True)
-        found += [crm_id for crm_id in people.iterator(chunk_size=2000) if crm_id not in seen]
-    return sorted(set(found))
+        objects |= Q(contact_person__isnull=False)
+    linked = (
+        CrmLink.objects.active()
+        .filter(objects, module=module)
+        .filter(Q(synced_at__isnull=True) | Q(synced_at__lt=linked_before))
+        .values_list("crm_id", flat=True)
+    )
+    return sorted({crm_id for crm_id in linked.iterator(chunk_size=2000) if crm_id not in seen})
 
 
 def apply_unseen(*, ids: list[str], module: str, view_name: str, now: datetime) -> Counts:
@@ -415,26 +441,31 @@ def apply_unseen(*, ids: list[str], module: str, view_name: str, now: datetime) 
 def _drop_links(
     *, ids: list[str], module: str, now: datetime, reasons: dict[str, str], keep_all: bool = False
 ) -> Counts:
-    """Remove the link of these CRM ids: customers with transactions ("ledger") or branches
-    ("tree") and contact persons with a portal login ("login") are unlinked with the reason
-    recorded (on the customer and in the history); the others are deleted, or unlinked too
-    when `keep_all`."""
+    """End the links of these CRM ids. Billing deletes their customers and contact persons
+    (`delete_customers`, `delete_contact_persons`) except customers with transactions ("ledger") or
+    branches ("tree") and contact persons with a portal login ("login"): those keep living in
+    billing, unlinked, with the reason on the link and in the history. With `keep_all` nothing is
+    deleted: every one is unlinked."""
     counts = Counts()
-    key = _key(module)
+    links = CrmLink.objects.active().filter(module=module, crm_id__in=ids)
     rows = {
         pk: (crm_id, name)
-        for pk, crm_id, name in Customer.objects.filter(**{f"{key}__in": ids}).values_list("pk", key, "display_name")
+        for pk, crm_id, name in links.filter(customer__isnull=False).values_list(
+            "customer_id", "crm_id", "customer__display_name"
+        )
     }
-    keep_ledger = customers_with_transactions(customer_ids=rows)
-    keep_tree = customers_with_branches(customer_ids=set(rows) - keep_ledger)
-    keep_rest = set(rows) - keep_ledger - keep_tree if keep_all else set()
+    if keep_all:
+        keep_ledger = customers_with_transactions(customer_ids=rows)
+        keep_tree = customers_with_branches(customer_ids=set(rows) - keep_ledger)
+        keep_rest = set(rows) - keep_ledger - keep_tree
+    else:
+        removal = delete_customers(customer_ids=rows)
+        keep_ledger, keep_tree, keep_rest = removal.kept_with_transactions, removal.kept_with_branches, set()
+        counts.deleted += len(removal.deleted)
     for kind, kept in (("ledger", keep_ledger), ("tree", keep_tree), ("ledger", keep_rest)):
         if not kept:
             continue
-        Customer.objects.filter(pk__in=kept).update(
-            **{key: None}, crm_unlinked_reason=reasons[kind][:255], updated_at=now
-        )
-        counts.unlinked += len(kept)
+        counts.unlinked += unlink(field="customer", module=module, ids=kept, reason=reasons[kind], now=now)
         counts.failures += [
             SyncFailure(
                 direction=SyncFailure.Direction.DELETE,
@@ -446,28 +477,36 @@ def _drop_links(
             )
             for pk in sorted(kept)
         ]
-    doomed = set(rows) - keep_ledger - keep_tree - keep_rest
-    if doomed:
-        Customer.objects.filter(pk__in=doomed).delete()
-        counts.deleted += len(doomed)
     if module == CONTACTS:
-        people = ContactPerson.objects.filter(crm_contact_id__in=ids)
-        kept_people = people.filter(user__isnull=False) if not keep_all else people
-        for crm_id, customer_id, first, last in kept_people.values_list(
-            "crm_contact_id", "customer_id", "first_name", "last_name"
-        ).order_by("pk"):
+        people = {
+            pk: (crm_id, customer_id, f"{first} {last}".strip())
+            for pk, crm_id, customer_id, first, last in links.filter(contact_person__isnull=False).values_list(
+                "contact_person_id",
+                "crm_id",
+                "contact_person__customer_id",
+                "contact_person__first_name",
+                "contact_person__last_name",
+            )
+        }
+        if keep_all:
+            kept_people = set(people)
+        else:
+            removal = delete_contact_persons(contact_ids=people)
+            kept_people = removal.kept_with_login
+            counts.deleted += len(removal.deleted)
+        for pk in sorted(kept_people):
+            crm_id, customer_id, name = people[pk]
             counts.failures.append(
                 SyncFailure(
                     direction=SyncFailure.Direction.DELETE,
                     module=module,
                     crm_id=crm_id,
                     customer_id=customer_id,
-                    record_name=f"{first} {last}".strip()[:255],
+                    record_name=name[:255],
                     reason=reasons["login"],
                 )
             )
-        counts.unlinked += kept_people.update(crm_contact_id=None)
-        if not keep_all:
-            _total, removed = people.filter(user__isnull=True).delete()
-            counts.deleted += removed.get(ContactPerson._meta.label, 0)
+        counts.unlinked += unlink(
+            field="contact_person", module=module, ids=kept_people, reason=reasons["login"], now=now
+        )
     return counts

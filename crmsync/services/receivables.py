@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from billing.models import AccountBalance, Customer, Invoice
+from billing.models import AccountBalance, Invoice
 from billing.money import ZERO
 from crmsync.mapping import ACCOUNTS
-from crmsync.models import CrmConnection, ReceivablesPush, SyncFailure, SyncRun
+from crmsync.models import CrmConnection, CrmLink, ReceivablesPush, SyncFailure, SyncRun
 from crmsync.services.custom_fields import CustomField, ensure_custom_fields
 from crmsync.zoho import UPSERT_BATCH, CrmMalformedResponse, ZohoClient
 
@@ -164,9 +164,10 @@ def push_receivables(*, run: SyncRun, client: ZohoClient) -> int:
     if not ReceivablesPush.objects.exists() and not ensure_receivable_fields(run=run, client=client):
         return 0
     linked = (
-        Customer.objects.filter(crm_account_id__isnull=False, crm_unlinked_reason="")
-        .order_by("pk")
-        .values_list("pk", "crm_account_id", "display_name")
+        CrmLink.objects.active()
+        .of_customers(ACCOUNTS)
+        .order_by("customer_id")
+        .values_list("customer_id", "crm_id", "customer__display_name")
     )
     pushed = 0
     pending: list[tuple[int, str, str, dict[str, str]]] = []
@@ -177,7 +178,7 @@ def push_receivables(*, run: SyncRun, client: ZohoClient) -> int:
 
     last_pk = 0
     while True:
-        chunk = list(linked.filter(pk__gt=last_pk)[:CHUNK])
+        chunk = list(linked.filter(customer_id__gt=last_pk)[:CHUNK])
         if not chunk:
             break
         last_pk = chunk[-1][0]

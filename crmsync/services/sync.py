@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,7 @@ from crmsync.mapping import (
     customer_to_crm,
     mapping_for,
 )
-from crmsync.models import CrmConnection, SyncFailure, SyncRun
+from crmsync.models import CrmConnection, CrmLink, SyncFailure, SyncRun
 from crmsync.services.fetch import (
     Counts,
     SeenIds,
@@ -35,6 +35,7 @@ from crmsync.services.fetch import (
     apply_unseen,
     unseen_links,
 )
+from crmsync.services.links import add_links, lock_links, mark_synced
 from crmsync.zoho import UPSERT_BATCH, CrmError, ZohoClient
 
 logger = logging.getLogger(__name__)
@@ -99,21 +100,30 @@ def sync_crm(*, trigger: str) -> SyncRun | None:
 
 
 def _refresh_statistics() -> None:
-    """ANALYZE the tables a first sync is filling (PostgreSQL only).
+    """ANALYZE the tables a first sync is filling (PostgreSQL only), those that hold rows yet.
 
     A first sync fills empty tables faster than autovacuum looks at them (once a minute); with
     no statistics PostgreSQL seq-scans the per-page lookups by CRM id and the run turns
     quadratic (100,000 records took 5x the time of 30,000 in bench/crm_sync.py).
+
+    An empty table is left alone: analysed empty, it looks empty to the planner until the next
+    ANALYZE, and the foreign-key check of every link to a contact person (a plan PostgreSQL
+    keeps for the session) became a sequential scan of the growing contact persons (3 s of a
+    6 s first sync, 2026-12-03). Never analysed, the planner assumes ten pages and uses the index.
     """
     if db_connection.vendor != "postgresql":
         return
-    tables = ", ".join(db_connection.ops.quote_name(m._meta.db_table) for m in (Customer, ContactPerson))
+    quote = db_connection.ops.quote_name
+    names = [quote(m._meta.db_table) for m in (Customer, ContactPerson, CrmLink)]
     try:
         with db_connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {tables}")
+            cursor.execute(" UNION ALL ".join(f"(SELECT '{name}' FROM {name} LIMIT 1)" for name in names))
+            filled = [row[0] for row in cursor.fetchall()]
+            if filled:
+                cursor.execute(f"ANALYZE {', '.join(filled)}")
     except DatabaseError:
         # Only the table owner may ANALYZE; autovacuum will catch up, the sync is just slower.
-        logger.warning("The CRM sync could not ANALYZE %s; lookups may be slow until autovacuum runs.", tables)
+        logger.warning("The CRM sync could not ANALYZE %s; lookups may be slow until autovacuum runs.", names)
 
 
 def _commit_without_waiting_for_disk() -> None:
@@ -286,12 +296,7 @@ def _sync(*, run: SyncRun, connection: CrmConnection, client: ZohoClient) -> Non
 
 
 def _has_links(module: str) -> bool:
-    if module == ACCOUNTS:
-        return Customer.objects.filter(crm_account_id__isnull=False).exists()
-    return (
-        Customer.objects.filter(crm_contact_id__isnull=False).exists()
-        or ContactPerson.objects.filter(crm_contact_id__isnull=False).exists()
-    )
+    return CrmLink.objects.active().filter(module=module).exists()
 
 
 def _read_deletions(*, run: SyncRun, connection: CrmConnection, client: ZohoClient, modules: list[str]) -> set[str]:
@@ -382,14 +387,19 @@ def push_customers(*, run: SyncRun, client: ZohoClient, module: str, pairs: list
     customers whose name a linked CRM record already has (the duplicate policy decided them).
     Each batch's results (success / duplicate / invalid data) go into the history.
     """
-    key = "crm_account_id" if module == ACCOUNTS else "crm_contact_id"
     customer_type = Customer.Type.BUSINESS if module == ACCOUNTS else Customer.Type.INDIVIDUAL
     _progress(run, _("Pushing customers to %(module)s") % {"module": module})
-    linked_names = Customer.objects.filter(**{f"{key}__isnull": False}).values("display_name")
-    never_linked = Q(**{f"{key}__isnull": True}, origin=Customer.Origin.BILLING) & ~Q(display_name__in=linked_names)
-    edited_since_sync = Q(**{f"{key}__isnull": False}, updated_at__gt=F("crm_synced_at") + EDIT_TOLERANCE)
+    links = CrmLink.objects.filter(module=module, customer_id=OuterRef("pk"))
+    active = links.filter(unlinked_at__isnull=True)
+    linked_names = CrmLink.objects.active().of_customers(module).values("customer__display_name")
+    never_linked = Q(origin=Customer.Origin.BILLING) & ~Exists(links) & ~Q(display_name__in=linked_names)
+    edited_since_sync = Q(link_crm_id__isnull=False, updated_at__gt=F("link_synced_at") + EDIT_TOLERANCE)
     candidates = (
-        Customer.objects.filter(customer_type=customer_type, crm_unlinked_reason="")
+        Customer.objects.filter(customer_type=customer_type)
+        .annotate(
+            link_crm_id=Subquery(active.values("crm_id")[:1]),
+            link_synced_at=Subquery(active.values("synced_at")[:1]),
+        )
         .filter(never_linked | edited_since_sync)
         .order_by("pk")
     )
@@ -401,49 +411,61 @@ def push_customers(*, run: SyncRun, client: ZohoClient, module: str, pairs: list
         last_pk = batch[-1].pk
         results = client.upsert(
             module,
-            [customer_to_crm(c, pairs, module=module) for c in batch],
+            [customer_to_crm(c, pairs, module=module, crm_id=c.link_crm_id) for c in batch],
             duplicate_check_fields=[DUPLICATE_CHECK_FIELD[module]],
         )
-        counts = Counts()
         now = timezone.now()
-        linked_elsewhere = set(
-            Customer.objects.filter(**{f"{key}__in": [str((r.get("details") or {}).get("id")) for r in results]})
-            .exclude(pk__in=[c.pk for c in batch])
-            .values_list(key, flat=True)
-        )
-        done = []
-        for customer, result in zip(batch, results, strict=True):
-            crm_id = str((result.get("details") or {}).get("id") or "")
-            if result.get("status") != "success" or not crm_id:
-                details = result.get("details") or {}
-                reason = f"{result.get('code', 'ERROR')}: {result.get('message', '')}"
-                if details.get("api_name"):
-                    reason += f" ({details['api_name']})"
-                counts.fail(
-                    module=module,
-                    name=customer.display_name,
-                    reason=reason,
-                    customer_id=customer.pk,
-                    direction=SyncFailure.Direction.PUSH,
-                )
-                continue
-            if crm_id in linked_elsewhere:
-                counts.fail(
-                    module=module,
-                    crm_id=crm_id,
-                    name=customer.display_name,
-                    customer_id=customer.pk,
-                    direction=SyncFailure.Direction.PUSH,
-                    reason=_("Zoho CRM matched it to a record already linked to another customer."),
-                )
-                continue
-            if result.get("action") == "insert":
-                counts.pushed_added += 1
-            else:
-                counts.pushed_updated += 1
-            setattr(customer, key, crm_id)
-            customer.crm_synced_at = customer.updated_at = now
-            done.append(customer)
         with transaction.atomic():
-            Customer.objects.bulk_update(done, [key, "crm_synced_at", "updated_at"])
-            _record(run, counts)
+            lock_links()
+            _record(run, _link_pushed(batch=batch, results=results, module=module, now=now))
+
+
+def _link_pushed(*, batch: list[Customer], results: list[dict], module: str, now: datetime) -> Counts:
+    """Link (or mark synced) the customers of one upsert batch to the records Zoho CRM answered."""
+    counts = Counts()
+    linked_elsewhere = set(
+        CrmLink.objects.active()
+        .of_customers(module)
+        .filter(crm_id__in=[str((r.get("details") or {}).get("id")) for r in results])
+        .exclude(customer_id__in=[c.pk for c in batch])
+        .values_list("crm_id", flat=True)
+    )
+    new_links, synced = [], []
+    for customer, result in zip(batch, results, strict=True):
+        crm_id = str((result.get("details") or {}).get("id") or "")
+        if result.get("status") != "success" or not crm_id:
+            details = result.get("details") or {}
+            reason = f"{result.get('code', 'ERROR')}: {result.get('message', '')}"
+            if details.get("api_name"):
+                reason += f" ({details['api_name']})"
+            counts.fail(
+                module=module,
+                name=customer.display_name,
+                reason=reason,
+                customer_id=customer.pk,
+                direction=SyncFailure.Direction.PUSH,
+            )
+            continue
+        if crm_id in linked_elsewhere:
+            counts.fail(
+                module=module,
+                crm_id=crm_id,
+                name=customer.display_name,
+                customer_id=customer.pk,
+                direction=SyncFailure.Direction.PUSH,
+                reason=_("Zoho CRM matched it to a record already linked to another customer."),
+            )
+            continue
+        if result.get("action") == "insert":
+            counts.pushed_added += 1
+        else:
+            counts.pushed_updated += 1
+        if customer.link_crm_id is None:
+            new_links.append((customer.pk, crm_id))
+        elif customer.link_crm_id == crm_id:
+            synced.append(customer.pk)
+        else:  # Zoho answered with another record than the one linked: follow it
+            CrmLink.objects.active().of_customers(module).filter(customer=customer).update(crm_id=crm_id, synced_at=now)
+    add_links(field="customer", module=module, pairs=new_links, now=now)
+    mark_synced(field="customer", module=module, ids=synced, now=now)
+    return counts

@@ -1,15 +1,19 @@
 """CRM from a transaction: import a CRM account/contact as a customer, link a potential (deal)."""
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Customer, Organisation
 from billing.models.ledger import Invoice, SalesOrder
+from billing.services import PageRow, save_customer_page
 from crmsync.clients import client_for
-from crmsync.mapping import ACCOUNTS, CONTACTS, crm_fields_to_read, map_customer, mapping_for
-from crmsync.models import CrmConnection
+from crmsync.mapping import ACCOUNTS, CONTACTS, CUSTOM_PREFIX, crm_fields_to_read, map_customer, mapping_for
+from crmsync.models import CrmConnection, CrmLink
+from crmsync.selectors import document_field, linked_customer_ids
+from crmsync.services.links import add_links, lock_links, mark_synced
+from crmsync.signals import push_after_commit
 from crmsync.zoho import CrmError
 
 
@@ -37,28 +41,35 @@ def import_crm_record(*, module: str, crm_id: str) -> Customer:
     item = map_customer(record, pairs, module=module)
     if item.error:
         raise ValidationError(item.error, code="crm_record_invalid")
-    key = "crm_account_id" if module == ACCOUNTS else "crm_contact_id"
-    targets = sorted({t for _c, t in pairs if not t.startswith("custom:")})
+    targets = sorted({t for _c, t in pairs if not t.startswith(CUSTOM_PREFIX)})
     values = {t: item.values[t] for t in targets}
     if module == ACCOUNTS:
         values.setdefault("company_name", item.values["company_name"])
-    try:
-        with transaction.atomic():
-            customer, _created = Customer.objects.select_for_update().update_or_create(
-                **{key: item.crm_id},
-                defaults={**values, "crm_synced_at": timezone.now()},
-                create_defaults={
+    now = timezone.now()
+    with transaction.atomic():
+        lock_links()  # a sync page creating the same customer waits, or is waited for
+        linked = linked_customer_ids(module=module, crm_ids=[item.crm_id]).get(item.crm_id)
+        if linked is None:
+            row = PageRow(
+                values={
                     **values,
-                    "crm_synced_at": timezone.now(),
                     "origin": Customer.Origin.CRM,
                     "customer_type": Customer.Type.BUSINESS if module == ACCOUNTS else Customer.Type.INDIVIDUAL,
                     "currency": Organisation.current().base_currency,
                     "custom_fields": item.custom,
-                },
+                }
             )
-    except IntegrityError:  # a sync created it a moment ago
-        customer = Customer.objects.get(**{key: item.crm_id})
-    return customer
+        else:
+            row = PageRow(pk=linked, values=values)
+        result = save_customer_page(rows=[row])
+        if result.problems:
+            raise ValidationError(result.problems[0], code="crm_record_invalid")
+        [pk] = result.pks
+        if linked is None:
+            add_links(field="customer", module=module, pairs=[(pk, item.crm_id)], now=now)
+        else:
+            mark_synced(field="customer", module=module, ids=[pk], now=now)
+    return Customer.objects.get(pk=pk)
 
 
 def _document(kind: str, pk: int):
@@ -69,8 +80,9 @@ def _document(kind: str, pk: int):
 
 
 @transaction.atomic
-def link_deal(*, kind: str, document_id: int, deal_id: str) -> Invoice | SalesOrder:
-    """Associate a CRM potential (deal) of the document's customer with an invoice or sales order.
+def link_deal(*, kind: str, document_id: int, deal_id: str) -> CrmLink:
+    """Associate a CRM potential (deal) of the document's customer with an invoice or sales order,
+    in place of the one linked before. Returns the link.
 
     The deal must belong to the customer's CRM account. Raises ValidationError otherwise.
     """
@@ -88,15 +100,23 @@ def link_deal(*, kind: str, document_id: int, deal_id: str) -> Invoice | SalesOr
             code="deal_not_found",
             params={"customer": document.customer.display_name},
         )
-    type(document).objects.filter(pk=document.pk).update(crm_deal_id=deal["id"], crm_deal_name=deal["name"][:255])
-    document.crm_deal_id, document.crm_deal_name = deal["id"], deal["name"][:255]
-    return document
+    field = document_field(document)
+    CrmLink.objects.active().filter(module=CrmLink.Module.DEALS, **{field: document}).delete()
+    link = CrmLink.objects.create(
+        module=CrmLink.Module.DEALS,
+        crm_id=deal["id"],
+        crm_name=deal["name"][:255],
+        synced_at=timezone.now(),
+        **{field: document},
+    )
+    push_after_commit(kind, [document.pk])  # the CRM record names its deal within seconds
+    return link
 
 
 @transaction.atomic
 def dissociate_deal(*, kind: str, document_id: int) -> Invoice | SalesOrder:
     """Remove the potential linked to an invoice or sales order. Safe to repeat."""
     document = _document(kind, document_id)
-    type(document).objects.filter(pk=document.pk).update(crm_deal_id="", crm_deal_name="")
-    document.crm_deal_id = document.crm_deal_name = ""
+    CrmLink.objects.active().filter(module=CrmLink.Module.DEALS, **{document_field(document): document}).delete()
+    push_after_commit(kind, [document.pk])
     return document

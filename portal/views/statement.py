@@ -1,13 +1,19 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from billing.selectors.statements import LineKind, statement, statement_customers
 from billing.selectors.statements import statement_page as statement_figures
 from portal import selectors
-from portal.forms import StatementForm, accounts_matching
+from portal.documents import document_response
+from portal.forms import StatementForm, StatementPdfForm, accounts_matching
 from portal.pdf import render_statement_pdf
+from portal.services.statements import request_statement_pdf
 
 from .access import portal_view
 from .common import branches_of
@@ -16,19 +22,20 @@ LINES_PER_PAGE = 50  # the HTML statement (a page of rows costs its rendering); 
 ACCOUNTS_PER_PAGE = 25
 
 
-def _statement(request, *, selector=statement):
+def _statement(request, *, selector=statement, form_class=StatementForm, data=None):
     # The visible customers with what the statement shows of them, read once (one query, plain rows): the
-    # account select lists them and the statement selectors take them as they are.
+    # account field lists or looks them up and the statement selectors take them as they are.
     customers = statement_customers(selectors.visible_customers(user=request.user))
-    form = StatementForm(request.GET or {"period": "this_month"}, branches=branches_of(customers),
-                         suggestions_url=reverse("portal:statement-accounts"))
-    result = None
+    data = request.GET if data is None else data
+    form = form_class(data or {"period": "this_month"}, branches=branches_of(customers),
+                      suggestions_url=reverse("portal:statement-accounts"))
+    result = chosen = None
     if form.is_valid():
         chosen = customers
         if form.cleaned_data.get("branch"):
             chosen = statement_customers(c for c in customers if c.pk == form.cleaned_data["branch"])
         result = selector(customers=chosen, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
-    return form, result, selectors.own_customer(user=request.user), customers
+    return form, result, selectors.own_customer(user=request.user), customers, chosen
 
 
 def _account_columns(totals) -> list[tuple[str, str, bool]]:
@@ -52,7 +59,7 @@ def statement_page(request):
     Only the page's lines and accounts are read (`statement_page`: running balances in SQL), not the
     whole statement the PDF prints.
     """
-    form, result, own, customers = _statement(request, selector=statement_figures)
+    form, result, own, customers, _chosen = _statement(request, selector=statement_figures)
     lines = accounts = brought_forward = None
     columns = account_rows = account_totals = ()
     if result is not None:
@@ -109,13 +116,74 @@ def statement_accounts(request):
 
 @portal_view
 def statement_pdf(request):
-    form, result, own, customers = _statement(request)
-    if result is None:
-        return render(
-            request, "portal/statement.html", {"form": form, "statement": None, "customer": own}, status=400
+    """The statement as a PDF. Up to STATEMENT_PDF_INLINE_MAX_LINES lines it is rendered in this request
+    (a few pages, in this process: the web process never forks). A longer one, or one the contact asks to
+    have emailed, is built by a task: a POST asks for it and leads to its status page; a GET (a link, a
+    bookmark) only shows the page to ask for it, since a GET never starts work."""
+    data = request.POST if request.method == "POST" else request.GET
+    form, figures, own, customers, chosen = _statement(
+        request, selector=statement_figures, form_class=StatementPdfForm, data=data
+    )
+    if figures is None:
+        return render(request, "portal/statement.html", {"form": form, "statement": None, "customer": own},
+                      status=400)
+    email = form.cleaned_data.get("email_me", False)
+    if figures.line_count <= settings.STATEMENT_PDF_INLINE_MAX_LINES and not email:
+        result = statement(customers=chosen, start=figures.start, end=figures.end)
+        response = HttpResponse(render_statement_pdf({"statement": result, "customer": own}),
+                                content_type="application/pdf")
+        name = f"Statement-{result.start:%Y%m%d}-{result.end:%Y%m%d}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    context = {"form": form, "figures": figures, "customer": own, "email": email}
+    if request.method != "POST":
+        return render(request, "portal/statement_pdf_request.html", context)
+    branch_id = form.cleaned_data.get("branch")
+    try:
+        statement_pdf = request_statement_pdf(
+            user=request.user,
+            customer=own,
+            # the account chosen, among the visible ones (read as a customer row only here)
+            branch=selectors.visible_customers(user=request.user).get(pk=branch_id) if branch_id else None,
+            start=figures.start,
+            end=figures.end,
+            line_count=figures.line_count,
+            email=email,
         )
-    name = f"Statement-{result.start:%Y%m%d}-{result.end:%Y%m%d}.pdf"
-    pdf = render_statement_pdf({"statement": result, "customer": own})
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return render(request, "portal/statement_pdf_request.html", context, status=400)
+    return redirect("portal:statement-pdf-status", pdf_id=statement_pdf.pk)
+
+
+def _visible_pdf(request, pdf_id: int):
+    # The contact's own requests, through the portal's one visibility selector: anyone else's is a 404.
+    return get_object_or_404(
+        selectors.visible_statement_pdfs(user=request.user).select_related("customer", "branch"),
+        pk=pdf_id, expires_at__gt=timezone.now(),
+    )
+
+
+@portal_view
+@require_GET
+def statement_pdf_status(request, pdf_id: int):
+    """Where a statement PDF being built stands: waiting, being prepared (pages so far), ready to
+    download, or failed. While pending, static/js/statement_pdf.js polls `statement_pdf_progress`."""
+    statement_pdf = _visible_pdf(request, pdf_id)
+    return render(request, "portal/statement_pdf.html", {"statement_pdf": statement_pdf})
+
+
+@portal_view
+@require_GET
+def statement_pdf_progress(request, pdf_id: int):
+    statement_pdf = _visible_pdf(request, pdf_id)
+    return JsonResponse(statement_pdf.progress())
+
+
+@portal_view
+@require_GET
+def statement_pdf_download(request, pdf_id: int):
+    statement_pdf = _visible_pdf(request, pdf_id)
+    if statement_pdf.status != statement_pdf.Status.READY:
+        return redirect("portal:statement-pdf-status", pdf_id=statement_pdf.pk)
+    return document_response(statement_pdf)

@@ -82,7 +82,7 @@ def customers():
     head = CustomerFactory(display_name="Acme Head Office", group=resellers)
     CustomerFactory(display_name="Acme Boston", parent=head, portal_enabled=False)
     CustomerFactory(display_name="Jo Bloggs", customer_type=Customer.Type.INDIVIDUAL, portal_enabled=False,
-                    origin=Customer.Origin.CRM, crm_account_id="zcrm_1")
+                    origin=Customer.Origin.CRM)
     ContactPersonFactory(customer=head, email="pat@acme.example")
     return resellers
 

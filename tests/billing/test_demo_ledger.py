@@ -1,11 +1,12 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
-from billing.demo import HEAD_OFFICE, PRIVATE_BRANCH_CITY, branch_name, load_demo_organisation
+from billing.demo import HEAD_OFFICE, PRIVATE_BRANCH_CITY, branch_name, demo_banner, load_demo_organisation
 from billing.demo_ledger import load_demo_ledger
-from billing.models import Allocation, CreditNote, Customer, Invoice, Payment, Subscription
+from billing.models import Allocation, CreditNote, Customer, Invoice, Payment, SalesOrder, Subscription
 from billing.selectors import balance_summary, customers_under
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +62,19 @@ def test_the_private_branch_is_not_in_the_head_offices_balance(demo):
     assert not Allocation.objects.filter(
         invoice__customer__display_name=branch_name(PRIVATE_BRANCH_CITY), payment__customer=head
     ).exists()
+
+
+def test_the_head_office_has_sales_orders_and_subscriptions_to_look_at(demo):
+    head = Customer.objects.get(display_name=HEAD_OFFICE)
+
+    orders = SalesOrder.objects.filter(customer=head)
+    assert orders.exists() and orders.filter(invoices__isnull=False).exists()
+    assert Subscription.objects.filter(customer=head, invoices__isnull=False).distinct().count() == 2
+
+
+@pytest.mark.parametrize(
+    "today, closed_on",
+    [(date(2026, 12, 3), "Friday 11 December"), (date(2027, 3, 5), "Friday 12 March")],
+)
+def test_the_demo_banner_is_dated_from_today(today, closed_on):
+    assert f"closed on {closed_on} " in demo_banner(today)

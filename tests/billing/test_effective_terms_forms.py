@@ -69,8 +69,6 @@ def _invoice_form(customer, item, discount: str) -> dict:
         "allow_partial_payments": "on",
         "notes": "",
         "terms": "",
-        "crm_deal_id": "",
-        "crm_deal_name": "",
         "lines-TOTAL_FORMS": "1",
         "lines-INITIAL_FORMS": "0",
         "lines-MIN_NUM_FORMS": "0",

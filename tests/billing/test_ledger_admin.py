@@ -65,8 +65,6 @@ def test_an_invoice_added_in_the_admin_is_numbered_and_priced_from_the_customers
         "allow_partial_payments": "on",
         "notes": "",
         "terms": "",
-        "crm_deal_id": "",
-        "crm_deal_name": "",
         "lines-TOTAL_FORMS": "1",
         "lines-INITIAL_FORMS": "0",
         "lines-MIN_NUM_FORMS": "0",

@@ -8,6 +8,7 @@ from django.urls import reverse
 from billing.models import Customer
 from billing.models.ledger import Invoice
 from crmsync.models import CrmConnection, SyncFailure, SyncRun
+from crmsync.selectors import deal_link
 from crmsync.services import sync_crm
 from tests.factories import StaffUserFactory
 
@@ -188,16 +189,14 @@ def test_link_and_dissociate_a_potential_on_an_invoice(staff, fake, make_connect
     assert [d["name"] for d in staff.get(url).context["deals"]] == ["Acme renewal"]
 
     staff.post(url, {"deal_id": other["id"]})
-    invoice.refresh_from_db()
-    assert invoice.crm_deal_id == ""  # not this customer's potential
+    assert deal_link(invoice) is None  # not this customer's potential
 
     staff.post(url, {"deal_id": deal["id"]})
-    invoice.refresh_from_db()
-    assert (invoice.crm_deal_id, invoice.crm_deal_name) == (deal["id"], "Acme renewal")
+    assert (deal_link(invoice).crm_id, deal_link(invoice).crm_name) == (deal["id"], "Acme renewal")
+    assert "Acme renewal" in staff.get(url).content.decode()
 
     staff.post(url, {"dissociate": "1"})
-    invoice.refresh_from_db()
-    assert invoice.crm_deal_id == "" and invoice.crm_deal_name == ""
+    assert deal_link(invoice) is None
 
 
 def test_non_staff_cannot_reach_the_pages(client, db):

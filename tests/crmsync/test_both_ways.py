@@ -5,9 +5,9 @@ import datetime as dt
 from django.db.models import F
 
 from billing.models import Customer
-from crmsync.models import CrmConnection, SyncFailure, SyncRun
+from crmsync.models import CrmConnection, CrmLink, SyncFailure, SyncRun
 from crmsync.services import sync_crm
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, active_crm_id
 
 
 def test_billing_customers_are_pushed_after_the_fetch(fake, make_connection, db):
@@ -23,14 +23,14 @@ def test_billing_customers_are_pushed_after_the_fetch(fake, make_connection, db)
     methods = [(m, p) for m, p, _q in fake.requests]
     assert methods.index(("GET", "/crm/v8/Accounts")) < methods.index(("POST", "/crm/v8/Accounts/upsert"))
     pushed = Customer.objects.get(display_name="From Billing")
-    crm = fake.records["Accounts"][pushed.crm_account_id]
+    crm = fake.records["Accounts"][active_crm_id(pushed)]
     assert (crm["Account_Name"], crm["Email"], crm["Phone"]) == (
         "From Billing",
         "ap@billing.example",
         "+1 555 0101",
     )
     pat = Customer.objects.get(display_name="Pat Person")
-    assert fake.records["Contacts"][pat.crm_contact_id]["Last_Name"] == "Person"
+    assert fake.records["Contacts"][active_crm_id(pat, "Contacts")]["Last_Name"] == "Person"
 
     second = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
     assert (second.pushed_added, second.pushed_updated, second.added, second.updated) == (0, 0, 0, 0)
@@ -59,7 +59,7 @@ def test_an_edit_in_billing_is_pushed_as_an_update(fake, make_connection):
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
     # Five minutes later, in billing: the CRM record has not changed since.
     fake.records["Accounts"][crm["id"]]["Modified_Time"] = "2000-01-01T00:00:00+00:00"
-    Customer.objects.update(crm_synced_at=F("crm_synced_at") - dt.timedelta(minutes=5))
+    CrmLink.objects.update(synced_at=F("synced_at") - dt.timedelta(minutes=5))
     acme = Customer.objects.get()
     acme.phone = "+1 555 0123"
     acme.save()

@@ -7,12 +7,12 @@ from dataclasses import replace
 from billing.models import ContactPerson, Customer
 from billing.models.ledger import Invoice
 from crmsync.mapping import ACCOUNTS, DEFAULT_MAPPING
-from crmsync.models import CrmConnection, SyncFailure, SyncRun
+from crmsync.models import CrmConnection, CrmLink, SyncFailure, SyncRun
 from crmsync.selectors import crm_fields
 from crmsync.services import configure_sync, sync_crm
 from crmsync.services.fetch import SeenIds
 from crmsync.zoho import ZohoClient
-from tests.factories import UserFactory
+from tests.factories import CrmLinkFactory, CustomerFactory, UserFactory, active_crm_id, link_of, linked_customer
 
 
 def _invoice(customer):
@@ -60,7 +60,7 @@ def test_deletions_made_before_an_edit_are_not_lost(fake, make_connection):
     make_connection()
     first = sync_crm(trigger=SyncRun.Trigger.INITIAL)
     assert first.status == SyncRun.Status.SUCCEEDED, first.message
-    _invoice(Customer.objects.get(crm_account_id=kept["id"]))
+    _invoice(linked_customer(kept["id"]))
     cursor = CrmConnection.current().deletions_synced_until
     assert cursor == first.started_at
     for record in (kept, *gone):
@@ -78,15 +78,16 @@ def test_deletions_made_before_an_edit_are_not_lost(fake, make_connection):
     assert any(path.endswith("/Accounts/deleted") for _m, path, _q in fake.requests)
     assert (full.deleted, full.unlinked) == (2, 1)
     customer = Customer.objects.get(display_name="Kept Co")
-    assert customer.crm_account_id is None
-    assert customer.crm_unlinked_reason.startswith("Deleted in Zoho CRM on ")
-    assert "transactions" in customer.crm_unlinked_reason
+    link = link_of(customer)
+    assert link.unlinked_at is not None and active_crm_id(customer) is None
+    assert link.unlinked_reason.startswith("Deleted in Zoho CRM on ")
+    assert "transactions" in link.unlinked_reason
     note = full.failures.get()
     assert (note.direction, note.crm_id, note.customer_id, note.reason) == (
         SyncFailure.Direction.DELETE,
         kept["id"],
         customer.pk,
-        customer.crm_unlinked_reason,
+        link.unlinked_reason,
     )
     assert sorted(Customer.objects.values_list("display_name", flat=True)) == ["Kept Co", "Stays Co"]
     assert CrmConnection.current().deletions_synced_until == full.started_at
@@ -95,8 +96,8 @@ def test_deletions_made_before_an_edit_are_not_lost(fake, make_connection):
 
     assert incremental.status == SyncRun.Status.SUCCEEDED and incremental.is_incremental
     assert (incremental.deleted, incremental.unlinked, incremental.failed) == (0, 0, 0)
-    assert Customer.objects.get(display_name="Kept Co").crm_account_id is None
-    assert Customer.objects.get(display_name="Stays Co").crm_account_id is not None
+    assert active_crm_id(Customer.objects.get(display_name="Kept Co")) is None
+    assert active_crm_id(Customer.objects.get(display_name="Stays Co")) is not None
 
 
 def test_an_incremental_run_reads_deletions_since_its_own_cursor(fake, make_connection):
@@ -134,7 +135,7 @@ def test_a_full_run_unlinks_records_that_vanished_without_a_feed_entry(fake, mak
     fake.add_account("Stays Co")
     make_connection()
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    _invoice(Customer.objects.get(crm_account_id=billed["id"]))
+    _invoice(linked_customer(billed["id"]))
     _vanish(fake, "Accounts", billed["id"])
     _vanish(fake, "Accounts", idle["id"])
 
@@ -148,12 +149,13 @@ def test_a_full_run_unlinks_records_that_vanished_without_a_feed_entry(fake, mak
     assert (full.deleted, full.unlinked) == (1, 1)
     assert sorted(Customer.objects.values_list("display_name", flat=True)) == ["Billed Co", "Stays Co"]
     customer = Customer.objects.get(display_name="Billed Co")
-    assert customer.crm_account_id is None
-    assert customer.crm_unlinked_reason.startswith("Not found in Zoho CRM on ")
-    assert "transactions" in customer.crm_unlinked_reason
+    link = link_of(customer)
+    assert active_crm_id(customer) is None
+    assert link.unlinked_reason.startswith("Not found in Zoho CRM on ")
+    assert "transactions" in link.unlinked_reason
     note = full.failures.get()
     assert (note.direction, note.crm_id, note.customer_id) == (SyncFailure.Direction.DELETE, billed["id"], customer.pk)
-    assert note.reason == customer.crm_unlinked_reason
+    assert note.reason == link.unlinked_reason
 
 
 def test_a_full_run_that_fails_midway_unlinks_nothing(fake, make_connection):
@@ -169,7 +171,7 @@ def test_a_full_run_that_fails_midway_unlinks_nothing(fake, make_connection):
 
     assert failed.status == SyncRun.Status.FAILED
     assert (failed.deleted, failed.unlinked) == (0, 0)
-    assert Customer.objects.filter(crm_account_id__isnull=False).count() == 500
+    assert CrmLink.objects.active().of_customers("Accounts").count() == 500
 
     fake.malformed.clear()
     again = sync_crm(trigger=SyncRun.Trigger.INSTANT)
@@ -191,8 +193,8 @@ def test_a_full_run_that_fails_in_a_later_module_unlinks_nothing_there(fake, mak
     failed = sync_crm(trigger=SyncRun.Trigger.INSTANT)
 
     assert failed.status == SyncRun.Status.FAILED
-    assert ContactPerson.objects.filter(crm_contact_id__isnull=False).count() == 3
-    assert Customer.objects.get().crm_account_id == acme["id"]
+    assert CrmLink.objects.active().of_contact_persons().count() == 3
+    assert active_crm_id(Customer.objects.get()) == acme["id"]
 
 
 def test_a_full_run_removes_vanished_contact_persons_and_unlinks_portal_logins(fake, make_connection):
@@ -202,7 +204,9 @@ def test_a_full_run_removes_vanished_contact_persons_and_unlinks_portal_logins(f
     fake.add_contact("Stays", "Person", account=acme)
     make_connection(module=CrmConnection.Module.ACCOUNTS_AND_CONTACTS)
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    ContactPerson.objects.filter(crm_contact_id=portal["id"]).update(user=UserFactory(email="portal@acme.example"))
+    ContactPerson.objects.filter(pk=CrmLink.objects.get(crm_id=portal["id"]).contact_person_id).update(
+        user=UserFactory(email="portal@acme.example")
+    )
     _vanish(fake, "Contacts", plain["id"])
     _vanish(fake, "Contacts", portal["id"])
     _edit()
@@ -211,12 +215,12 @@ def test_a_full_run_removes_vanished_contact_persons_and_unlinks_portal_logins(f
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     assert (run.deleted, run.unlinked) == (1, 1)
-    assert sorted(ContactPerson.objects.values_list("first_name", "crm_contact_id")) == [
-        ("Portal", None),
-        ("Stays", ContactPerson.objects.get(first_name="Stays").crm_contact_id),
-    ]
+    people = {p.first_name: active_crm_id(p, "Contacts") for p in ContactPerson.objects.all()}
+    assert people.keys() == {"Portal", "Stays"}
+    assert people["Portal"] is None and people["Stays"] is not None
     note = run.failures.get()
     assert note.crm_id == portal["id"] and "portal login" in note.reason
+    assert link_of(ContactPerson.objects.get(first_name="Portal"), "Contacts").unlinked_reason == note.reason
 
 
 def test_a_full_run_of_a_view_unlinks_records_that_left_it_but_deletes_none(fake, make_connection):
@@ -235,10 +239,10 @@ def test_a_full_run_of_a_view_unlinks_records_that_left_it_but_deletes_none(fake
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     assert (run.deleted, run.unlinked) == (0, 1)  # it still exists in the CRM: never deleted
     customer = Customer.objects.get(display_name="Left Co")
-    assert customer.crm_account_id is None
-    assert "Enterprise accounts" in customer.crm_unlinked_reason
-    assert run.failures.get().reason == customer.crm_unlinked_reason
-    assert Customer.objects.get(display_name="Stays Co").crm_account_id is not None
+    assert active_crm_id(customer) is None
+    assert "Enterprise accounts" in link_of(customer).unlinked_reason
+    assert run.failures.get().reason == link_of(customer).unlinked_reason
+    assert active_crm_id(Customer.objects.get(display_name="Stays Co")) is not None
 
 
 def test_a_record_linked_after_the_run_started_is_not_swept(fake, make_connection):
@@ -246,15 +250,17 @@ def test_a_record_linked_after_the_run_started_is_not_swept(fake, make_connectio
     make_connection()
     _edit()
     # As a staff import racing the run would leave it: linked after the listing began.
-    late = Customer.objects.create(
-        display_name="Imported Co", crm_account_id="999", crm_synced_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-    )
+    late = CrmLinkFactory(
+        customer=CustomerFactory(display_name="Imported Co"),
+        crm_id="999",
+        synced_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    ).customer
 
     run = sync_crm(trigger=SyncRun.Trigger.INSTANT)
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     assert (run.deleted, run.unlinked) == (0, 0)
-    assert Customer.objects.get(pk=late.pk).crm_account_id == "999"
+    assert active_crm_id(late) == "999"
 
 
 def test_a_deletion_during_a_full_listing_does_not_unlink_the_record_it_shifted_off_a_page(
@@ -278,7 +284,7 @@ def test_a_deletion_during_a_full_listing_does_not_unlink_the_record_it_shifted_
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     assert run.records_seen == 449  # accounts[0] read before it went; accounts[200] shifted off page 2…
     assert (run.deleted, run.unlinked) == (1, 0)  # …which is looked up and kept
-    assert Customer.objects.filter(crm_account_id=accounts[200]["id"]).exists()
+    assert linked_customer(accounts[200]["id"])
     assert Customer.objects.count() == 449
 
 

@@ -10,6 +10,7 @@ from billing.selectors.ledger_check import ledger_problems
 from billing.services import LineInput, create_invoice, record_payment, send_invoice
 from crmsync.models import SyncRun
 from crmsync.services import sync_crm
+from tests.factories import linked_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +20,7 @@ def test_a_crm_deletion_unlinks_a_customer_with_money_and_deletes_one_without(fa
     idle = fake.add_account("Never Billed")
     make_connection()
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    customer = Customer.objects.get(crm_account_id=paying["id"])
+    customer = linked_customer(paying["id"])
     invoice = send_invoice(invoice=create_invoice(customer=customer, lines=[LineInput(description="Audit",
                                                                                        rate=Decimal("300.00"))]))
     record_payment(customer=customer, amount=Decimal("120.00"), paid_on=dt.date.today(),

@@ -5,7 +5,7 @@ import pytest
 from billing.models import Customer
 from crmsync.models import CrmConnection, SyncRun
 from crmsync.services import sync_crm
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, active_crm_id
 
 Policy = CrmConnection.DuplicatePolicy
 
@@ -24,7 +24,7 @@ def test_clone_keeps_both(fake, make_connection, billing_acme):
     assert (run.added, run.duplicates_cloned, run.updated, run.skipped) == (1, 1, 0, 0)
     assert Customer.objects.filter(display_name="Acme").count() == 2
     billing_acme.refresh_from_db()
-    assert billing_acme.phone == "+1 000" and billing_acme.crm_account_id is None
+    assert billing_acme.phone == "+1 000" and active_crm_id(billing_acme) is None
 
 
 def test_overwrite_replaces_mapped_fields_only_and_links(fake, make_connection, billing_acme):
@@ -35,7 +35,7 @@ def test_overwrite_replaces_mapped_fields_only_and_links(fake, make_connection, 
 
     assert (run.added, run.updated, run.duplicates_overwritten) == (0, 1, 1)
     billing_acme.refresh_from_db()
-    assert billing_acme.crm_account_id == crm_acme["id"]
+    assert active_crm_id(billing_acme) == crm_acme["id"]
     assert billing_acme.phone == "+1 555"
     assert billing_acme.email == ""  # mapped (Email) and empty in the CRM: CRM wins
     assert billing_acme.notes == "kept"  # not mapped
@@ -51,7 +51,7 @@ def test_skip_keeps_the_billing_record(fake, make_connection, billing_acme):
 
     assert (run.added, run.skipped, run.duplicates_skipped) == (1, 1, 1)
     billing_acme.refresh_from_db()
-    assert billing_acme.phone == "+1 000" and billing_acme.crm_account_id is None
+    assert billing_acme.phone == "+1 000" and active_crm_id(billing_acme) is None
 
 
 def test_duplicate_names_inside_the_crm_are_not_billing_duplicates(fake, make_connection):

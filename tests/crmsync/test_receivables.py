@@ -7,11 +7,10 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import Customer
 from crmsync.models import CrmConnection, ReceivablesPush, SyncFailure, SyncRun
 from crmsync.services import sync_crm
 from crmsync.services.receivables import account_receivables
-from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, StaffUserFactory
+from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, StaffUserFactory, linked_customer
 
 
 def _puts(fake):
@@ -54,7 +53,7 @@ def test_linked_accounts_get_their_figures_in_the_crm(fake, make_connection):
     crm = fake.add_account("Acme")
     make_connection(direction=CrmConnection.Direction.BOTH)
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    acme = Customer.objects.get(crm_account_id=crm["id"])
+    acme = linked_customer(crm["id"])
     InvoiceFactory(customer=acme, total=Decimal("120.50"))
     CreditNoteFactory(customer=acme, total=Decimal("20.00"))
 
@@ -89,7 +88,7 @@ def test_only_accounts_whose_figures_changed_are_pushed_again(fake, make_connect
     crms = [fake.add_account(f"Account {i}") for i in range(3)]
     make_connection(direction=CrmConnection.Direction.BOTH)
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    changed = Customer.objects.get(crm_account_id=crms[1]["id"])
+    changed = linked_customer(crms[1]["id"])
     InvoiceFactory(customer=changed, total=Decimal("10.00"))
     fake.reset_log()
 
@@ -106,7 +105,7 @@ def test_an_account_the_crm_refuses_is_in_the_history_and_retried(fake, make_con
     crm = fake.add_account("Gone soon")
     make_connection(direction=CrmConnection.Direction.BOTH)
     sync_crm(trigger=SyncRun.Trigger.INITIAL)
-    customer = Customer.objects.get(crm_account_id=crm["id"])
+    customer = linked_customer(crm["id"])
     InvoiceFactory(customer=customer, total=Decimal("10.00"))
     # Gone from the CRM without a deletion record yet: the update is refused for that record.
     with fake.lock:

@@ -3,6 +3,7 @@
 from billing.models import ContactPerson, Customer
 from crmsync.models import CrmConnection, SyncRun
 from crmsync.services import sync_crm
+from tests.factories import active_crm_id
 
 Module = CrmConnection.Module
 
@@ -21,7 +22,7 @@ def test_contacts_become_individual_customers(fake, make_connection):
         "ada@example.com",
         "London",
     )
-    assert ada.crm_contact_id and ada.crm_account_id is None
+    assert active_crm_id(ada, "Contacts") and active_crm_id(ada, "Accounts") is None
 
 
 def test_accounts_and_their_contacts_become_customers_with_contact_persons(fake, make_connection):

@@ -23,10 +23,12 @@ MAPPING = {
 
 
 def _billing_writes(queries) -> list[str]:
+    """Writes to billing's rows and to the links (the run's own history rows do not count)."""
     return [
         q["sql"][:120]
         for q in queries
-        if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE") and '"billing_' in q["sql"].split("(")[0]
+        if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")
+        and ('"billing_' in q["sql"].split("(")[0] or '"crmsync_crmlink"' in q["sql"].split("(")[0])
     ]
 
 

@@ -4,11 +4,11 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from billing.models import Customer, Invoice
-from crmsync.models import CrmConnection, SyncRun, WonDealInvoice
+from billing.models import Invoice
+from crmsync.models import CrmConnection, CrmLink, SyncRun, WonDealInvoice
 from crmsync.services import sync_crm
 from portal.models import StaffNotification
-from tests.factories import StaffUserFactory
+from tests.factories import StaffUserFactory, linked_customer
 
 
 def _connected(fake, make_connection, **settings):
@@ -16,7 +16,15 @@ def _connected(fake, make_connection, **settings):
     make_connection(**settings)
     first = sync_crm(trigger=SyncRun.Trigger.INITIAL)
     assert first.status == SyncRun.Status.SUCCEEDED, first.message
-    return account, Customer.objects.get(crm_account_id=account["id"])
+    return account, linked_customer(account["id"])
+
+
+def _invoices_of_deal(deal_id: str):
+    return Invoice.objects.filter(pk__in=CrmLink.objects.filter(module="Deals", crm_id=deal_id).values("invoice_id"))
+
+
+def _deal_names():
+    return list(CrmLink.objects.filter(module="Deals", invoice__isnull=False).values_list("crm_name", flat=True))
 
 
 def test_a_deal_moved_to_closed_won_becomes_one_draft_invoice_of_its_amount(fake, make_connection):
@@ -28,9 +36,9 @@ def test_a_deal_moved_to_closed_won_becomes_one_draft_invoice_of_its_amount(fake
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     assert run.invoices_from_deals == 1
-    invoice = Invoice.objects.get(crm_deal_id=deal["id"])
+    invoice = _invoices_of_deal(deal["id"]).get()
     assert (invoice.customer, invoice.status, invoice.total) == (acme, Invoice.Status.DRAFT, Decimal("1250.50"))
-    assert invoice.crm_deal_name == "Acme renewal"
+    assert CrmLink.objects.get(invoice=invoice).crm_name == "Acme renewal"
     [line] = invoice.lines.all()
     assert (line.description, line.quantity, line.rate) == ("Acme renewal", Decimal("1"), Decimal("1250.50"))
     notice = StaffNotification.objects.get(kind=StaffNotification.Kind.WON_DEAL)
@@ -44,12 +52,12 @@ def test_a_deal_seen_again_is_never_invoiced_twice(fake, make_connection):
     fake.move_deal(deal["id"], "Negotiation")
     fake.move_deal(deal["id"], "Closed Won")
     # Staff deleted the draft meanwhile: still not made again.
-    Invoice.objects.filter(crm_deal_id=deal["id"]).delete()
+    _invoices_of_deal(deal["id"]).delete()
 
     run = sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
 
     assert run.invoices_from_deals == 0
-    assert not Invoice.objects.filter(crm_deal_id=deal["id"]).exists()
+    assert not _invoices_of_deal(deal["id"]).exists()
     assert WonDealInvoice.objects.filter(crm_deal_id=deal["id"]).count() == 1
 
 
@@ -62,7 +70,7 @@ def test_the_deal_products_become_the_lines(fake, make_connection):
 
     sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
 
-    invoice = Invoice.objects.get(crm_deal_name="Hardware")
+    invoice = Invoice.objects.get(pk=CrmLink.objects.get(crm_name="Hardware").invoice_id)
     lines = [(line.description, line.quantity, line.rate) for line in invoice.lines.order_by("pk")]
     assert lines == [("Router", Decimal("1"), Decimal("150.25")), ("Support", Decimal("1"), Decimal("99.50"))]
     assert invoice.total == Decimal("249.75")
@@ -87,7 +95,7 @@ def test_won_stage_names_are_configurable(fake, make_connection):
 
     sync_crm(trigger=SyncRun.Trigger.SCHEDULED)
 
-    assert list(Invoice.objects.values_list("crm_deal_name", flat=True)) == ["Our name"]
+    assert _deal_names() == ["Our name"]
 
 
 def test_staff_can_switch_it_off(fake, make_connection):

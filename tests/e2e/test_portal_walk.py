@@ -103,7 +103,7 @@ def test_head_office_walk_through_the_portal(live_server, browser):
     page.goto(f"{live_server.url}/statement/?period=last_quarter")
     page.screenshot(path=SHOTS / "statement.png", full_page=True)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download PDF").click()
+        page.get_by_role("button", name="Download PDF").click()
     download.value.save_as("/tmp/portal-statement.pdf")
     assert download.value.suggested_filename.startswith("Statement-")
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from billing.models import ContactPerson
 from billing.services import BULK_ACTION_LIMIT, disable_portal_access, invite_contact
 
+from ..extensions import ExtensibleAdminMixin
 from ..safety import SafeAdminMixin
 
 
@@ -55,15 +56,15 @@ class ContactPersonInline(admin.TabularInline):
         return _portal_status(contact) if contact.pk else "—"
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(SafeAdminMixin, admin.ModelAdmin):
+class ContactPersonAdmin(SafeAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     list_display = ("full_name", "customer", "email", "is_primary", "portal_access", "invited_at")
     list_filter = ("portal_enabled", "is_primary", "customer__group")
     search_fields = ("first_name", "last_name", "email", "customer__display_name")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
     fields = ("customer", "salutation", "first_name", "last_name", "email", "phone", "mobile", "designation",
-              "is_primary", "portal_access", "invited_at", "crm_contact_id")
-    readonly_fields = ("portal_access", "invited_at", "crm_contact_id")
+              "is_primary", "portal_access", "invited_at")
+    readonly_fields = ("portal_access", "invited_at")
     actions = ("invite", "reinvite", "disable_access")
 
     @admin.display(description=gettext_lazy("portal access"))

@@ -23,6 +23,7 @@ from billing.services import (
 )
 from billing.services.customers import check_bulk_size, lock_hierarchy
 
+from ..extensions import ExtensibleAdminMixin
 from ..safety import SafeAdminMixin
 from .contacts import ContactPersonInline
 
@@ -78,12 +79,12 @@ class AddToGroupForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SafeAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(SafeAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     list_display = ("display_name", "customer_type", "group", "parent", "currency_code", "portal_enabled",
                     "origin", "hierarchy_link")
     list_filter = ("customer_type", "group", HasParentFilter, "portal_enabled", OriginFilter)
-    search_fields = ("display_name", "company_name", "email", "crm_account_id",
+    search_fields = ("display_name", "company_name", "email",
                      "contacts__first_name", "contacts__last_name", "contacts__email")
     list_select_related = ("group", "parent")
     autocomplete_fields = ("parent", "group", "price_list")
@@ -91,8 +92,7 @@ class CustomerAdmin(SafeAdminMixin, admin.ModelAdmin):
     actions = ("add_to_group", "remove_from_group", "enable_portal_and_invite")
     change_form_template = "admin/billing/customer/change_form.html"
     readonly_fields = ("branches", "effective_payment_terms", "effective_discount", "effective_price_list",
-                       "origin", "crm_account_id", "crm_contact_id", "crm_synced_at", "crm_unlinked_reason",
-                       "custom_fields", "created_at", "updated_at")
+                       "origin", "custom_fields", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("display_name", "company_name", "customer_type", "currency")}),
         (gettext_lazy("Contact"), {"fields": ("email", "phone", "website", "tax_id")}),
@@ -109,9 +109,7 @@ class CustomerAdmin(SafeAdminMixin, admin.ModelAdmin):
                                         "else the organisation default."),
         }),
         (gettext_lazy("Portal and payments"), {"fields": ("portal_enabled", "allow_ach")}),
-        (gettext_lazy("CRM"), {"fields": ("origin", "crm_account_id", "crm_contact_id", "crm_synced_at",
-                                          "crm_unlinked_reason", "custom_fields"),
-                               "classes": ("collapse",)}),
+        (gettext_lazy("Origin"), {"fields": ("origin", "custom_fields"), "classes": ("collapse",)}),
         (gettext_lazy("Notes"), {"fields": ("notes", "created_at", "updated_at")}),
     )
 

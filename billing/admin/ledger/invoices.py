@@ -31,6 +31,7 @@ from billing.services import (
     void_invoice,
 )
 
+from ..extensions import ExtensibleAdminMixin
 from .common import (
     AllocationInline,
     AmountForm,
@@ -165,8 +166,6 @@ class InvoiceForm(forms.ModelForm):
             "allow_partial_payments",
             "notes",
             "terms",
-            "crm_deal_id",
-            "crm_deal_name",
         )
 
     def __init__(self, *args, **kwargs):
@@ -185,13 +184,13 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
+class InvoiceAdmin(SafeAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     form = InvoiceForm
     list_display = ("number", "customer", "issued_on", "due_on", "status_shown", "total_shown", "balance_shown")
     list_filter = (InvoiceStatusFilter, "issued_on", "customer__group")
-    search_fields = ("number", "reference", "customer__display_name", "crm_deal_name")
+    search_fields = ("number", "reference", "customer__display_name")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
     date_hierarchy = "issued_on"
@@ -241,7 +240,7 @@ class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
         if obj.status == Invoice.Status.DRAFT:
             return (*links, "customer", *self._amounts())
         # Sent: amounts are frozen; a correction is a credit note.
-        return (*links, "customer", "issued_on", "due_on", "allow_partial_payments", "crm_deal_id", *self._amounts())
+        return (*links, "customer", "issued_on", "due_on", "allow_partial_payments", *self._amounts())
 
     @admin.display(description=gettext_lazy("next steps"))
     def document_links(self, invoice):
@@ -304,8 +303,6 @@ class InvoiceAdmin(SafeAdminMixin, admin.ModelAdmin):
             notes=data.get("notes", ""),
             terms=data.get("terms", ""),
             allow_partial_payments=data.get("allow_partial_payments", True),
-            crm_deal_id=data.get("crm_deal_id", ""),
-            crm_deal_name=data.get("crm_deal_name", ""),
             created_by=request.user,
         )
         obj.pk, obj.number, obj.due_on, obj.created_at = created.pk, created.number, created.due_on, created.created_at

@@ -21,6 +21,7 @@ from billing.services import (
     update_draft_sales_order,
 )
 
+from ..extensions import ExtensibleAdminMixin
 from .common import MoneyActionsMixin, ReadOnlyInline, SafeAdminMixin, call_service_for_each
 from .entry import SalesOrderForm, line_rows, plain_quantity, service_error_to_forms
 
@@ -54,12 +55,12 @@ class SalesOrderInvoiceInline(ReadOnlyInline):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
+class SalesOrderAdmin(SafeAdminMixin, ExtensibleAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     list_display = ("number", "customer", "ordered_on", "status", "invoiced_status", "total_shown")
     list_filter = ("status", "invoiced_status", "ordered_on")
-    search_fields = ("number", "reference", "customer__display_name", "crm_deal_name")
+    search_fields = ("number", "reference", "customer__display_name")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
     inlines = (SalesOrderLineInline, SalesOrderInvoiceInline)
@@ -80,8 +81,6 @@ class SalesOrderAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
         "discount_shown",
         "tax_shown",
         "total_shown",
-        "crm_deal_id",
-        "crm_deal_name",
         "first_viewed_at",
     )
     fields = readonly_fields

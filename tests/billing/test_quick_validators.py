@@ -1,11 +1,11 @@
-"""The quick email and website checks of the sync accept only what Django's validators accept."""
+"""The quick email and website checks of the page services accept only what Django's validators accept."""
 
 import pytest
 from django.core.validators import EmailValidator, URLValidator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmsync.mapping import PLAIN_EMAIL, PLAIN_MAX_LENGTH, PLAIN_WEBSITE, invalid_values
+from billing.validators import PLAIN_EMAIL, PLAIN_MAX_LENGTH, PLAIN_WEBSITE, contact_details_problem
 
 
 @settings(max_examples=150, deadline=None)
@@ -30,4 +30,4 @@ def test_every_website_the_quick_check_passes_is_one_django_accepts(website):
     ],
 )
 def test_values_outside_the_plain_shapes_still_get_django_s_answer(values, reason):
-    assert invalid_values(values) == reason
+    assert contact_details_problem(values) == reason

@@ -28,8 +28,8 @@ from billing.models import Customer, Invoice, Organisation, SalesOrder
 from billing.services import add_contact_person
 from billing.services.invoices import stamp_first_view
 
-from .documents import display_name, stored_name
-from .models import Comment, ForwardedDocument, SharedDocument, StaffNotification
+from ..documents import display_name, stored_name
+from ..models import Comment, ForwardedDocument, SharedDocument, StaffNotification
 
 MAX_FILES_PER_UPLOAD = 10
 MAX_FILE_BYTES = 5 * 1024 * 1024

@@ -30,7 +30,7 @@ def compute_existing_accounts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0015_disputes_refund_status'),
+        ('billing', '0016_remove_crm_columns'),
     ]
 
     operations = [
