@@ -59,7 +59,13 @@ def statement_page(request):
     Only the page's lines and accounts are read (`statement_page`: running balances in SQL), not the
     whole statement the PDF prints.
     """
-    form, result, own, customers, _chosen = _statement(request, selector=statement_figures)
+    def figures(*, customers, start, end):
+        # the page of accounts shown, read with the statement's figures (one query for both)
+        shown = Paginator(range(len(customers)), ACCOUNTS_PER_PAGE).get_page(request.GET.get("accounts"))
+        return statement_figures(customers=customers, start=start, end=end,
+                                 accounts=slice(shown.start_index() - 1, shown.end_index()))
+
+    form, result, own, customers, _chosen = _statement(request, selector=figures)
     lines = accounts = brought_forward = None
     columns = account_rows = account_totals = ()
     if result is not None:

@@ -238,3 +238,18 @@ def test_a_statement_page_costs_four_queries_whatever_the_branches_and_invoices(
 
     assert lines and accounts
     assert page.opening_balance == Decimal("10.00") * branches
+
+
+@pytest.mark.parametrize("which", ["consolidated", "two of the accounts"])
+def test_a_page_of_accounts_read_with_the_figures_is_the_full_statements_and_costs_no_query_of_its_own(
+    ledger, which, django_assert_num_queries
+):
+    customers = list(_statements(ledger)[which])
+    full = statement(customers=customers, **MARCH)
+
+    with django_assert_num_queries(1):
+        page = statement_page(customers=customers, accounts=slice(1, 3), **MARCH)
+        accounts = page.accounts[1:3]
+
+    assert accounts == full.accounts[1:3]
+    assert page.accounts[0:1] == full.accounts[0:1]  # another slice: read on its own

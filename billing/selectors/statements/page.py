@@ -54,7 +54,11 @@ class _Accounts:
     def __getitem__(self, index: slice) -> list[AccountSubtotals]:
         if not isinstance(index, slice) or index.step not in (None, 1):
             raise TypeError("statement accounts are read a slice at a time")
-        return self._page._subtotals(self._page._people[index])
+        wanted = self._page._people[index]
+        read = self._page._accounts_read
+        if read is not None and [a.customer_id for a in read] == [pk for pk, _name, _cur in wanted]:
+            return read  # read with the figures (`statement_page(accounts=...)`)
+        return self._page._subtotals(wanted)
 
 
 @dataclass
@@ -80,6 +84,7 @@ class StatementPage:
     _people: list[Person]
     _kinds: frozenset[int] = frozenset()  # the kinds of movement (`src`) the consolidated list has lines of
     _ids: Ids | None = None
+    _accounts_read: list[AccountSubtotals] | None = None  # a slice of `accounts` read with the figures
     lines: _Lines = field(init=False)
     accounts: _Accounts = field(init=False)
 
@@ -180,7 +185,8 @@ class _Figures:
 def _figures(params: dict, *, per_account: bool) -> _Figures:
     start, after = params["from"], params["after"]
     sql = page_sql.figures_sql(
-        per_account=per_account, head=start < params["a_month"], tail=after < params["b_month"]
+        per_account=per_account, head=start < params["a_month"], tail=after < params["b_month"],
+        with_accounts="account_ids" in params,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -195,7 +201,8 @@ def _figures(params: dict, *, per_account: bool) -> _Figures:
         else:
             figures.since_start[cid][kind] += a or 0
             figures.in_period[cid][kind] += (a or 0) - (b or 0)
-            figures.lines[kind] += (a_lines or 0) - (b_lines or 0)
+            if cid is None:
+                figures.lines[kind] += (a_lines or 0) - (b_lines or 0)
     return figures
 
 
@@ -254,22 +261,32 @@ class _WholeStatementPage(StatementPage):
 
 
 def statement_page(
-    *, customers: QuerySet[Customer] | Iterable[Customer | Person], start: date, end: date
+    *,
+    customers: QuerySet[Customer] | Iterable[Customer | Person],
+    start: date,
+    end: date,
+    accounts: slice | None = None,
 ) -> StatementPage:
     """The statement of these customers from `start` to `end` for a page that shows a slice of it.
 
     Same figures as `statement(...)`, but the lines and the per-account subtotals are read one slice
-    at a time (`Paginator(page.lines, 100)`, `Paginator(page.accounts, 25)`): one query here for the
+    at a time (`Paginator(page.lines, 50)`, `Paginator(page.accounts, 25)`): one query here for the
     figures (and one for the customers when given a queryset rather than customers already read), and
-    one per slice, whatever the number of customers or documents. Use `statement` when every line is
-    needed (the PDF). On a database other than PostgreSQL, the page is sliced from `statement`.
+    one per slice, whatever the number of customers or documents. `accounts`: the slice of accounts the
+    page will show, read with the figures (in statement order; the page then reads no slice of its own).
+    Use `statement` when every line is needed (the PDF). On a database other than PostgreSQL, the page is
+    sliced from `statement`.
     """
     if connection.vendor != "postgresql":
         return _WholeStatementPage.of(statement(customers=customers, start=start, end=end))
     people = statement_customers(customers)
     currency = currency_of(people)
     ids = Ids(pk for pk, _name, _cur in people)
-    figures = _figures(_params(ids, start, end), per_account=False)
+    params = _params(ids, start, end)
+    shown = people[accounts] if accounts is not None and len(people) > 1 else None
+    if shown:
+        params["account_ids"] = Ids(pk for pk, _name, _cur in shown).array_literal
+    figures = _figures(params, per_account=False)
     totals = AccountSubtotals.of(None, "Total", currency, *figures.of(None))
     return StatementPage(
         start=start,
@@ -285,4 +302,6 @@ def statement_page(
         _people=people,
         _kinds=figures.kinds,
         _ids=ids,
+        _accounts_read=[AccountSubtotals.of(pk, name, cur, *figures.of(pk)) for pk, name, cur in shown]
+        if shown else None,
     )

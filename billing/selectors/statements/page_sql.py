@@ -259,12 +259,13 @@ def _scan(start: str, stop: str, part: str, *, per_account: bool) -> list[str]:
 
 
 @cache
-def figures_sql(*, per_account: bool, head: bool, tail: bool) -> str:
+def figures_sql(*, per_account: bool, head: bool, tail: bool, with_accounts: bool = False) -> str:
     """SQL for rows (cid, kind, a, a_lines, b, b_lines) of the customers `%(ids)s`: for each kind of line
     (and each account, with `per_account`; else cid is NULL), the sum and number of its movements dated
     from `%(from)s` on (a) and from `%(after)s` (the day after the period) on (b). Rows of kind '' carry the
     kept statement balance in a; without `per_account`, a row of kind 'internal' the transfers between two
-    of the customers in the period (amount in a, how many in a_lines).
+    of the customers in the period (amount in a, how many in a_lines). `with_accounts`: the rows of the
+    customers `%(account_ids)s` (a page of accounts) by account too, in the same query.
 
     Whole months come from `StatementMonth` (`%(a_month)s`, `%(b_month)s`: the first month starting on or
     after `from`, after `after`); the days before them (`head`: `from` … `a_month`, `tail`: `after` …
@@ -297,4 +298,6 @@ def figures_sql(*, per_account: bool, head: bool, tail: bool) -> str:
             f"""SELECT NULL::bigint, 'internal', SUM(p.amount), COUNT(*), 0, 0 FROM ({transfers} OFFSET 0) p
             WHERE p.payer {IN_IDS} AND p.receiver {IN_IDS}"""
         )
+    if with_accounts:
+        parts.append(figures_sql(per_account=True, head=head, tail=tail).replace("%(ids)s", "%(account_ids)s"))
     return "\nUNION ALL\n".join(parts)
