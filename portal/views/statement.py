@@ -16,7 +16,6 @@ from portal.pdf import render_statement_pdf
 from portal.services.statements import request_statement_pdf
 
 from .access import portal_view
-from .common import branches_of
 
 LINES_PER_PAGE = 50  # the HTML statement (a page of rows costs its rendering); the PDF has every line
 ACCOUNTS_PER_PAGE = 25
@@ -27,7 +26,7 @@ def _statement(request, *, selector=statement, form_class=StatementForm, data=No
     # account field lists or looks them up and the statement selectors take them as they are.
     customers = statement_customers(selectors.visible_customers(user=request.user))
     data = request.GET if data is None else data
-    form = form_class(data or {"period": "this_month"}, branches=branches_of(customers),
+    form = form_class(data or {"period": "this_month"}, branches=customers,
                       suggestions_url=reverse("portal:statement-accounts"))
     result = chosen = None
     if form.is_valid():
