@@ -147,6 +147,12 @@ def parse_html(text: str) -> Node:
     return builder.root
 
 
+# The statement's per-account columns (one per kind of movement) and the kinds written as "−$x" there.
+ACCOUNT_COLUMNS = {"invoice": "Invoiced", "payment": "Paid", "credit_note": "Credit notes", "refund": "Refunded",
+                   "transfer_in": "From other accounts", "transfer_out": "To other accounts"}
+CREDIT_KINDS = {"payment", "credit_note", "transfer_in"}
+
+
 def money(text: str) -> Decimal | None:
     found = MONEY.search(text or "")
     if not found:
@@ -1031,18 +1037,23 @@ class Checker:
                     break
                 headings, body, _foot = table
                 cols = {h: i for i, h in enumerate(headings)}
-                accounts += [{"name": c[0].text(), "opening": money(c[cols["Opening"]].text()),
-                              "debits": money(c[cols["Charged"]].text()),
-                              "credits": money(c[cols["Paid / credited"]].text()),
-                              "closing": money(c[cols["Closing"]].text())} for c in body]
+                for c in body:
+                    # each kind in a column of its own, credits written "−$x"; a kind without any amount in
+                    # the period has no column
+                    by_kind = {kind: signed_money(c[cols[heading]].text(), -1 if kind in CREDIT_KINDS else 1)
+                               if heading in cols else Decimal("0.00") for kind, heading in ACCOUNT_COLUMNS.items()}
+                    accounts.append({"name": c[0].text(), "opening": money(c[cols["Opening"]].text()),
+                                     "closing": money(c[cols["Closing"]].text()), "by_kind": by_kind})
                 nxt = next_link(doc, "accounts", parse_qs(urlparse(path_accounts).query).get("accounts", ["1"])[0])
                 if not nxt:
                     break
                 path_accounts = urljoin("/statement/", nxt)
             self.expect(where, "accounts", [a["name"] for a in accounts], [a["name"] for a in want["accounts"]])
             for got, exp in zip(accounts, want["accounts"], strict=False):
-                for k in ("opening", "debits", "credits", "closing"):
+                for k in ("opening", "closing"):
                     self.expect(where, f"account {exp['name']} {k}", got[k], exp[k])
+                for kind, amount in exp["by_kind"].items():
+                    self.expect(where, f"account {exp['name']} {ACCOUNT_COLUMNS[kind]}", got["by_kind"][kind], amount)
         self.statement_pdf(b, email, want, lines)
 
     def statement_pdf(self, b, email, want, html_lines):

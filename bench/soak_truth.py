@@ -254,8 +254,11 @@ class Ledger:
             period = [m for m in own if start <= m["date"] <= end]
             debits = sum((m["debit"] for m in period), ZERO)
             credits = sum((m["credit"] for m in period), ZERO)
+            # each kind of movement in a column of its own (the per-account table)
+            by_kind = {kind: sum((m["debit"] + m["credit"] for m in period if m["kind"] == kind), ZERO)
+                       for kind in KIND_ORDER}
             accounts[pk] = {"name": self.customers[pk]["display_name"], "opening": opening, "debits": debits,
-                            "credits": credits, "closing": opening + debits - credits}
+                            "credits": credits, "closing": opening + debits - credits, "by_kind": by_kind}
         consolidated = len(ids) > 1
         lines = [m for m in moves if start <= m["date"] <= end and not (consolidated and m["pair"] in ids)]
         opening = sum((a["opening"] for a in accounts.values()), ZERO)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("statement/pdf/<int:pdf_id>/", statement.statement_pdf_status, name="statement-pdf-status"),
     path("statement/pdf/<int:pdf_id>/progress/", statement.statement_pdf_progress, name="statement-pdf-progress"),
     path("statement/pdf/<int:pdf_id>/download/", statement.statement_pdf_download, name="statement-pdf-download"),
+    path("statement/accounts/", statement.statement_accounts, name="statement-accounts"),
     path("my-details/", details.my_details, name="my-details"),
     path("documents/", details.document_list, name="document-list"),
     path("documents/<int:document_id>/download/", details.document_download, name="document-download"),

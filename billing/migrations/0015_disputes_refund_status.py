@@ -1,17 +1,11 @@
 """Refund status (failed / canceled refunds count nowhere), card disputes, the method a payer asked to save
-on success. Last, the AccountBalance rows are computed with the current code (moved here from 0012: that
-code reads this migration's refund status); keep that step after every migration that adds a column the
-current code reads (move it to the new last migration then). 0016 only removes the CRM columns, which the
-current code does not read, so the step stays here."""
+on success. Computing the AccountBalance rows (moved here from 0012) moved on to 0017, which adds the statement
+months that code writes too; keep that step after every migration that adds a column or table the current code
+reads or writes (move it to the new last migration then). A database that ran this one already recomputes
+there, harmlessly."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def compute_existing_accounts(apps, schema_editor):
-    from billing.services.account_totals import rebuild_account_totals
-
-    rebuild_account_totals()
 
 
 class Migration(migrations.Migration):
@@ -61,5 +55,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='dispute_amount_positive')],
             },
         ),
-        migrations.RunPython(compute_existing_accounts, migrations.RunPython.noop),
+        migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),
     ]

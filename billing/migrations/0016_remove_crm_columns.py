@@ -1,7 +1,7 @@
 """Billing's models carry no CRM column any more: the CRM integration keeps its links in its own table
 (crmsync.CrmLink). crmsync's migration 0008 copies them there first (it declares `run_before` this one, so
-billing's migrations name no integration). The account totals step stays in 0015: it runs the current code,
-which reads none of the columns removed here."""
+billing's migrations name no integration). The account totals step is in 0017 (it runs the current code,
+which reads none of the columns removed here)."""
 
 from django.db import migrations
 

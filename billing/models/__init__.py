@@ -1,4 +1,4 @@
-from .accounts import AccountBalance
+from .accounts import AccountBalance, StatementMonth
 from .catalog import Item, PriceList, PriceListItem
 from .customers import ContactPerson, Customer, CustomerGroup
 from .ledger import (
@@ -45,6 +45,7 @@ __all__ = [
     "RetainerInvoice",
     "SalesOrder",
     "SalesOrderLine",
+    "StatementMonth",
     "Subscription",
     "ContactPerson",
     "Customer",

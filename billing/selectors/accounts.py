@@ -1,24 +1,22 @@
-"""Each account's figures computed from the documents themselves: what `AccountBalance` rows must hold.
+"""Each account's figures computed from the documents themselves: what `AccountBalance` and
+`StatementMonth` rows must hold.
 
 `billing.services.account_totals` writes these into the rows of the accounts a business action
 touched; `ledger_check` compares every row with them. Three queries for any number of accounts.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
-from django.db import connection
-
-from billing.models import AccountBalance, Customer
+from billing.models import AccountBalance, Customer, StatementMonth
 from billing.money import ZERO
 
 from .balances import balance_summary
-from .sql import for_this_database
-from .statements import _opening_sql, _params
+from .statements.kinds import LineKind
+from .statements.months import MonthKey, statement_months
 
-CENT = Decimal("0.01")  # MoneyField's decimal places
 KEPT_FIGURES = (
     "outstanding_invoices",
     "available_credits",
@@ -37,29 +35,26 @@ class AccountFigures:
     statement_balance: Decimal = ZERO
 
 
-def statement_balances(*, customer_ids: Iterable[int]) -> dict[int, Decimal]:
-    """Debits − credits of every statement movement of each account, of any date (ids with none: absent)."""
-    ids = sorted(set(customer_ids))
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            *for_this_database(
-                f"SELECT cid, SUM(amount) FROM ({_opening_sql()}) o GROUP BY cid", _params(ids, date.max, date.max)
-            )
-        )
-        # SQLite sums NUMERIC columns as floats: back to the cent (exact below 10^13)
-        return {cid: Decimal(str(amount)).quantize(CENT) for cid, amount in cursor.fetchall()}
+def statement_balances(months: dict[MonthKey, tuple[Decimal, int]]) -> dict[int, Decimal]:
+    """Debits − credits of every statement movement of each account, of any date, from its months
+    (`statement_months`; ids with none: absent)."""
+    balances: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for (cid, _month, kind), (amount, _lines) in months.items():
+        balances[cid] += amount if kind in LineKind.DEBITS else -amount
+    return dict(balances)
 
 
-def account_figures(*, customer_ids: Iterable[int]) -> dict[int, AccountFigures]:
+def account_figures(
+    *, customer_ids: Iterable[int], months: dict[MonthKey, tuple[Decimal, int]] | None = None
+) -> dict[int, AccountFigures]:
     """The figures each of these accounts should hold, from its invoices, payments, credit notes,
-    applications and refunds (every id present; zeros for an account without any)."""
+    applications and refunds (every id present; zeros for an account without any). `months`: these
+    accounts' `statement_months`, if already read."""
     ids = sorted(set(customer_ids))
     if not ids:
         return {}
     summary = balance_summary(customers=Customer.objects.filter(pk__in=ids)).rows
-    balances = statement_balances(customer_ids=ids)
+    balances = statement_balances(statement_months(customer_ids=ids) if months is None else months)
     return {
         row.customer_id: AccountFigures(
             outstanding_invoices=row.outstanding_invoices,
@@ -80,4 +75,15 @@ def kept_figures(*, customer_ids: Iterable[int] | None = None) -> dict[int, Acco
     return {
         values[0]: AccountFigures(*values[1:])
         for values in rows.values_list("customer_id", *KEPT_FIGURES)
+    }
+
+
+def kept_months(*, customer_ids: Iterable[int] | None = None) -> dict[MonthKey, tuple[Decimal, int]]:
+    """What the `StatementMonth` rows hold now (all rows when `customer_ids` is None), as `statement_months`."""
+    rows = StatementMonth.objects.all()
+    if customer_ids is not None:
+        rows = rows.filter(customer_id__in=list(customer_ids))
+    return {
+        (cid, month, kind): (amount, lines)
+        for cid, month, kind, amount, lines in rows.values_list("customer_id", "month", "kind", "amount", "lines")
     }

@@ -24,7 +24,9 @@ from billing.models import (
 )
 from billing.money import ZERO
 
-from .accounts import KEPT_FIGURES, AccountFigures, account_figures, kept_figures
+from .accounts import KEPT_FIGURES, AccountFigures, account_figures, kept_figures, kept_months
+from .statements.kinds import TRANSFERS
+from .statements.months import statement_months
 
 
 def _sums(queryset, key: str, amount: str = "amount") -> dict:
@@ -164,40 +166,12 @@ def ledger_problems() -> list[str]:
         pk: (parent, allows)
         for pk, parent, allows in Customer.objects.values_list("pk", "parent_id", "allow_parent_access")
     }
+    # Every kind of transfer of the statement's catalogue: money applied across currencies or to an invoice of
+    # a customer not open to the payer (a reversal repeats its allocation's documents).
     movements = (
-        (
-            "Payment",
-            Allocation.objects.values_list(
-                "payment__number",
-                "payment__customer_id",
-                "payment__currency",
-                "invoice__number",
-                "invoice__customer_id",
-                "invoice__currency",
-            ),
-        ),
-        (
-            "Credit note",
-            CreditApplication.objects.values_list(
-                "credit_note__number",
-                "credit_note__customer_id",
-                "credit_note__currency",
-                "invoice__number",
-                "invoice__customer_id",
-                "invoice__currency",
-            ),
-        ),
-        (
-            "Retainer",
-            RetainerApplication.objects.values_list(
-                "retainer__number",
-                "retainer__customer_id",
-                "retainer__currency",
-                "invoice__number",
-                "invoice__customer_id",
-                "invoice__currency",
-            ),
-        ),
+        (kind.what, kind.model.objects.values_list(*(f"{doc}__{name}" for doc in (kind.source, kind.invoice)
+                                                     for name in ("number", "customer_id", "currency"))))
+        for kind in TRANSFERS
     )
     for what, rows in movements:
         for src_no, payer, src_cur, inv_no, receiver, inv_cur in rows.distinct():
@@ -234,33 +208,30 @@ def _dispute_problems() -> list[str]:
 
 def _stored_customer_problems() -> list[str]:
     """Every application or reversal whose kept `payer_customer` / `invoice_customer` are not its documents'
-    customers (the statement reads transfers from these columns alone): one query per table."""
-    tables = (
-        ("Payment", Allocation.objects.all(), "payment", "invoice"),
-        ("Credit note", CreditApplication.objects.all(), "credit_note", "invoice"),
-        ("Retainer", RetainerApplication.objects.all(), "retainer", "invoice"),
-        ("Reversal of payment", AllocationReversal.objects.all(), "allocation__payment", "allocation__invoice"),
-    )
+    customers (the statement reads transfers from these columns alone): one query per kind of transfer."""
     problems = []
-    for what, rows, source, invoice in tables:
-        payer, receiver = f"{source}__customer_id", f"{invoice}__customer_id"
-        drifted = rows.filter(~Q(payer_customer_id=F(payer)) | ~Q(invoice_customer_id=F(receiver))).values_list(
-            "pk", f"{source}__number", f"{invoice}__number", "payer_customer_id", "invoice_customer_id", payer, receiver
-        )
-        for pk, src_no, inv_no, kept_payer, kept_receiver, real_payer, real_receiver in drifted.order_by("pk"):
+    for kind in TRANSFERS:
+        payer, receiver = f"{kind.source}__customer_id", f"{kind.invoice}__customer_id"
+        kept_payer, kept_receiver = f"{kind.payer}_id", f"{kind.receiver}_id"
+        drifted = kind.model.objects.filter(
+            ~Q(**{kept_payer: F(payer)}) | ~Q(**{kept_receiver: F(receiver)})
+        ).values_list("pk", f"{kind.source}__number", f"{kind.invoice}__number", kept_payer, kept_receiver, payer,
+                      receiver)
+        for pk, src_no, inv_no, kept_from, kept_to, real_from, real_to in drifted.order_by("pk"):
             problems.append(
-                f"{what} {src_no} applied to {inv_no} (row {pk}): kept customers {kept_payer} → {kept_receiver}, "
-                f"its documents' {real_payer} → {real_receiver}"
+                f"{kind.what} {src_no} applied to {inv_no} (row {pk}): kept customers {kept_from} → {kept_to}, "
+                f"its documents' {real_from} → {real_to}"
             )
     return problems
 
 
 def _account_balance_problems(customer_ids) -> list[str]:
-    """Every `AccountBalance` row (a missing one counts as zeros) against the figures recomputed from
-    the documents, for every customer."""
+    """Every `AccountBalance` row (a missing one counts as zeros) and every `StatementMonth` row against the
+    figures recomputed from the documents, for every customer."""
     kept = kept_figures()
+    months = statement_months(customer_ids=customer_ids)
     problems = []
-    for pk, expected in account_figures(customer_ids=customer_ids).items():
+    for pk, expected in account_figures(customer_ids=customer_ids, months=months).items():
         row = kept.get(pk, AccountFigures())
         for name in KEPT_FIGURES:
             if getattr(row, name) != getattr(expected, name):
@@ -268,6 +239,14 @@ def _account_balance_problems(customer_ids) -> list[str]:
                     f"Account balance of customer {pk}: {name} {getattr(row, name)}, "
                     f"recomputed {getattr(expected, name)}"
                 )
+    kept_by_month = kept_months()
+    for key in sorted(set(months) | set(kept_by_month)):
+        if kept_by_month.get(key) != months.get(key):
+            cid, month, kind = key
+            problems.append(
+                f"Statement month {month:%Y-%m} of customer {cid}, {kind}: kept (amount, lines) "
+                f"{kept_by_month.get(key)}, recomputed {months.get(key)}"
+            )
     return problems
 
 

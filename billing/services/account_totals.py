@@ -23,9 +23,10 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import AccountBalance, Customer
+from billing.models import AccountBalance, Customer, StatementMonth
 from billing.models.bookkeeping import accounts_changed, begin_action, current_action, end_action
 from billing.selectors.accounts import KEPT_FIGURES, account_figures
+from billing.selectors.statements.months import statement_months
 
 
 @contextmanager
@@ -59,20 +60,46 @@ def touch_accounts(*customer_ids: int | None) -> None:
 
 
 def refresh_account_totals(*, customer_ids: Iterable[int]) -> None:
-    """Recompute the `AccountBalance` rows of these customers from their documents (caller is atomic).
+    """Recompute the `AccountBalance` and `StatementMonth` rows of these customers from their documents
+    (caller is atomic).
 
-    Five queries whatever the number of accounts: create missing rows, lock the rows, the figures
-    (two queries), one bulk update."""
+    Six to nine queries whatever the number of accounts: create missing balance rows, lock them, the
+    figures (two queries), one bulk update; the months kept, then only the months that changed are
+    deleted, updated or created. The balance rows' lock also serialises the months' writes."""
     ids = sorted(set(customer_ids))
     AccountBalance.objects.bulk_create([AccountBalance(customer_id=pk) for pk in ids], ignore_conflicts=True)
     rows = list(AccountBalance.objects.select_for_update().filter(customer_id__in=ids).order_by("customer_id"))
-    figures = account_figures(customer_ids=ids)
+    months = statement_months(customer_ids=ids)
+    figures = account_figures(customer_ids=ids, months=months)
     now = timezone.now()
     for row in rows:
         row.updated_at = now
         for name in KEPT_FIGURES:
             setattr(row, name, getattr(figures[row.customer_id], name))
     AccountBalance.objects.bulk_update(rows, [*KEPT_FIGURES, "updated_at"])
+    _write_months(ids, months)
+
+
+def _write_months(ids: list[int], months: dict) -> None:
+    kept = {
+        (row.customer_id, row.month, row.kind): row
+        for row in StatementMonth.objects.filter(customer_id__in=ids)
+    }
+    gone = [row.pk for key, row in kept.items() if key not in months]
+    changed = []
+    for key, (amount, lines) in months.items():
+        row = kept.get(key)
+        if row is not None and (row.amount, row.lines) != (amount, lines):
+            row.amount, row.lines = amount, lines
+            changed.append(row)
+    if gone:
+        StatementMonth.objects.filter(pk__in=gone).delete()
+    if changed:
+        StatementMonth.objects.bulk_update(changed, ["amount", "lines"])
+    StatementMonth.objects.bulk_create(
+        [StatementMonth(customer_id=cid, month=month, kind=kind, amount=amount, lines=lines)
+         for (cid, month, kind), (amount, lines) in months.items() if (cid, month, kind) not in kept]
+    )
 
 
 def rebuild_account_totals(*, batch_size: int = 500) -> int:

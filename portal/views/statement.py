@@ -3,51 +3,78 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from billing.selectors.statements import statement
+from billing.selectors.statements import LineKind, statement, statement_customers
 from billing.selectors.statements import statement_page as statement_figures
 from portal import selectors
 from portal.documents import document_response
-from portal.forms import StatementForm, StatementPdfForm
+from portal.forms import StatementForm, StatementPdfForm, accounts_matching
 from portal.pdf import render_statement_pdf
 from portal.services.statements import request_statement_pdf
 
 from .access import portal_view
-from .common import branches_of
 
-LINES_PER_PAGE = 100  # the HTML statement; the PDF has every line
+LINES_PER_PAGE = 50  # the HTML statement (a page of rows costs its rendering); the PDF has every line
 ACCOUNTS_PER_PAGE = 25
 
 
 def _statement(request, *, selector=statement, form_class=StatementForm, data=None):
-    customers, visible = selectors.visible_customers_listed(user=request.user)
+    # The visible customers with what the statement shows of them, read once (one query, plain rows): the
+    # account field lists or looks them up and the statement selectors take them as they are.
+    customers = statement_customers(selectors.visible_customers(user=request.user))
     data = request.GET if data is None else data
-    form = form_class(data or {"period": "this_month"}, branches=branches_of(customers))
+    form = form_class(data or {"period": "this_month"}, branches=customers,
+                      suggestions_url=reverse("portal:statement-accounts"))
     result = chosen = None
     if form.is_valid():
-        chosen = visible
+        chosen = customers
         if form.cleaned_data.get("branch"):
-            chosen = visible.filter(pk=form.cleaned_data["branch"])
+            chosen = statement_customers(c for c in customers if c.pk == form.cleaned_data["branch"])
         result = selector(customers=chosen, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
     return form, result, selectors.own_customer(user=request.user), customers, chosen
 
 
+def _account_columns(totals) -> list[tuple[str, str, bool]]:
+    """The per-account table's columns, as (heading, `AccountSubtotals` field, is a credit): each kind of
+    movement the period has (amounts are never negative, so a zero total means a column of zeros)."""
+    return [
+        (LineKind.HEADINGS[kind], LineKind.SUBTOTALS[kind], kind not in LineKind.DEBITS)
+        for kind in LineKind.COLUMNS
+        if getattr(totals, LineKind.SUBTOTALS[kind])
+    ]
+
+
+def _amounts(subtotals, columns) -> list[tuple[str, object, bool]]:
+    return [(heading, getattr(subtotals, name), credit) for heading, name, credit in columns]
+
+
 @portal_view
 def statement_page(request):
-    """The statement on screen, 100 lines a page (each page opens with the balance brought forward).
+    """The statement on screen, 50 lines a page (each page opens with the balance brought forward).
 
     Only the page's lines and accounts are read (`statement_page`: running balances in SQL), not the
     whole statement the PDF prints.
     """
-    form, result, own, customers, _chosen = _statement(request, selector=statement_figures)
-    lines = accounts = None
-    brought_forward = None
+    def figures(*, customers, start, end):
+        # the page of accounts shown, read with the statement's figures (one query for both)
+        shown = Paginator(range(len(customers)), ACCOUNTS_PER_PAGE).get_page(request.GET.get("accounts"))
+        return statement_figures(customers=customers, start=start, end=end,
+                                 accounts=slice(shown.start_index() - 1, shown.end_index()))
+
+    form, result, own, customers, _chosen = _statement(request, selector=figures)
+    lines = accounts = brought_forward = None
+    columns = account_rows = account_totals = ()
     if result is not None:
         lines = Paginator(result.lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
         brought_forward = result.lines.brought_forward  # the balance before the page's first line
-        accounts = Paginator(result.accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("accounts"))
+        if result.is_consolidated:
+            accounts = Paginator(result.accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("accounts"))
+            columns = _account_columns(result.totals)
+            account_rows = [(a, _amounts(a, columns)) for a in accounts.object_list]
+            account_totals = _amounts(result.totals, columns)
     return render(
         request,
         "portal/statement.html",
@@ -57,12 +84,39 @@ def statement_page(request):
             "lines": lines,
             "brought_forward": brought_forward,
             "accounts": accounts,
+            "account_columns": columns,
+            "account_rows": account_rows,
+            "account_totals": account_totals,
             "customer": own,
             "show_branch": len(customers) > 1,
             "query": request.GET.urlencode(),
+            "account_links": _account_links(request, form),
         },
         status=200 if result is not None else 400 if request.GET else 200,
     )
+
+
+def _account_links(request, form) -> list[tuple[str, str]]:
+    """(name, URL) of each account a typed name could mean: the same statement for that account."""
+    if not form.account_choices:
+        return []
+    query = request.GET.copy()
+    for name in ("account", "branch", "page", "accounts"):
+        query.pop(name, None)
+    links = []
+    for customer in form.account_choices:
+        query["branch"] = str(customer.pk)
+        links.append((customer.display_name, f"?{query.urlencode()}"))
+    return links
+
+
+@portal_view
+def statement_accounts(request):
+    """The names of the visible accounts that match what the contact typed in the statement's account field
+    (at most 20, in statement order), as JSON for the field's suggestions."""
+    customers = statement_customers(selectors.visible_customers(user=request.user))
+    names = [c.display_name for c in accounts_matching(customers, request.GET.get("q", "")[:200])[:20]]
+    return JsonResponse({"accounts": names})
 
 
 @portal_view
@@ -94,7 +148,8 @@ def statement_pdf(request):
         statement_pdf = request_statement_pdf(
             user=request.user,
             customer=own,
-            branch=next((c for c in customers if c.pk == branch_id), None) if branch_id else None,
+            # the account chosen, among the visible ones (read as a customer row only here)
+            branch=selectors.visible_customers(user=request.user).get(pk=branch_id) if branch_id else None,
             start=figures.start,
             end=figures.end,
             line_count=figures.line_count,

@@ -171,7 +171,7 @@ def test_check_ledger_reports_application_rows_whose_kept_customers_are_not_thei
         f"kept customers {parent.pk} → {stranger.pk}, its documents' {parent.pk} → {branch.pk}",
         f"Retainer {retainer.retainer.number} applied to {retainer.invoice.number} (row {retainer.pk}): "
         f"kept customers {stranger.pk} → {branch.pk}, its documents' {parent.pk} → {branch.pk}",
-        f"Reversal of payment {payment.number} applied to {transfer.invoice.number} (row {reversal.pk}): "
+        f"Reversed payment {payment.number} applied to {transfer.invoice.number} (row {reversal.pk}): "
         f"kept customers {parent.pk} → {parent.pk}, its documents' {parent.pk} → {branch.pk}",
     ):
         assert line in err.text

@@ -5,7 +5,7 @@
 
 Run against a server with the demo data (`make run`, or `manage.py load_demo` then `runserver`). The README
 names are kept: home-desktop, home-phone, invoices-desktop, invoices-phone, invoice-detail, statement,
-payments. With --every-page, every portal page at 1280 and 390 pixels wide, for review.
+statement-phone, payments. With --every-page, every portal page at 1280 and 390 pixels wide, for review.
 """
 
 import argparse
@@ -34,7 +34,7 @@ PAGES = {
 }
 README = [("home", 1280, "home-desktop"), ("home", 390, "home-phone"), ("invoices", 1280, "invoices-desktop"),
           ("invoices", 390, "invoices-phone"), ("invoice-detail", 1280, "invoice-detail"),
-          ("statement", 1280, "statement"), ("payments", 1280, "payments")]
+          ("statement", 1280, "statement"), ("statement", 390, "statement-phone"), ("payments", 1280, "payments")]
 
 
 def _first_link(page, base: str, list_path: str, pattern: str) -> str:
