@@ -72,9 +72,9 @@ def ceiling_plus_balance_summary(request):
     (the recursive query) and their kept balances (total, count and the first page of 25). Everything
     else on the page (last payment, contacts, documents, organisation) is left out."""
     from portal.balances import balance_breakdown
-    from portal.selectors import visible_customers_once
+    from portal.selectors import PortalScope
 
-    balance_breakdown(customers=visible_customers_once(user=request.user), page_number=None)
+    balance_breakdown(customers=PortalScope(request.user).read().customers, page_number=None)
     return ceiling(request, "home")
 
 

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from billing.models import Organisation
@@ -17,9 +16,7 @@ from .common import paginate
 @portal_view
 def my_details(request):
     contact = request.user.contact
-    customer = selectors.own_customer(user=request.user)
-    if customer is None:
-        raise Http404
+    customer = request.portal_scope.own
     organisation = Organisation.current()
     initial = {
         "phone": contact.phone,
@@ -40,7 +37,7 @@ def my_details(request):
                 return redirect("portal:my-details")
     elif request.method == "POST":
         messages.error(request, f"{organisation.name} doesn't allow changes here; write to them instead.")
-    contacts = list(selectors.visible_contacts(user=request.user).filter(customer_id=customer.pk))
+    contacts = list(selectors.own_contacts(scope=request.portal_scope))
     return render(
         request,
         "portal/my_details.html",
@@ -56,7 +53,8 @@ def my_details(request):
 
 @portal_view
 def document_list(request):
-    customer = selectors.own_customer(user=request.user)
+    scope = request.portal_scope
+    customer = scope.own
     form = UploadForm()
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
@@ -70,14 +68,15 @@ def document_list(request):
             else:
                 messages.success(request, f"{len(stored)} file{'s' if len(stored) != 1 else ''} uploaded.")
                 return redirect("portal:document-list")
-    documents = selectors.visible_documents(user=request.user).select_related("customer", "uploaded_by")
+    show_branch = scope.read().has_branches  # read once: the documents below are filtered by the ids
+    documents = selectors.visible_documents(scope=scope).select_related("customer", "uploaded_by")
     return render(
         request,
         "portal/document_list.html",
         {
             "page": paginate(request, documents),
             "form": form,
-            "show_branch": selectors.visible_customers(user=request.user).count() > 1,
+            "show_branch": show_branch,
         },
         status=400 if form.errors else 200,
     )
@@ -86,5 +85,5 @@ def document_list(request):
 @portal_view
 def document_download(request, document_id: int):
     # Visible through the portal's one visibility selector, or a 404 that confirms nothing.
-    document = get_object_or_404(selectors.visible_documents(user=request.user), pk=document_id)
+    document = get_object_or_404(selectors.visible_documents(scope=request.portal_scope), pk=document_id)
     return document_response(document)

@@ -1,6 +1,5 @@
 from django.shortcuts import render
 
-from billing.selectors.balances import last_payment
 from portal import selectors
 from portal.balances import balance_breakdown
 
@@ -14,24 +13,18 @@ def home(request):
 
     A fixed number of queries however many branches or invoices the customer has.
     """
-    user = request.user
-    visible = selectors.visible_customers_once(user=user)  # read once, for every list below
-    own = selectors.own_customer(user=user)
-    if own is None:  # the contact's customer has its portal turned off: nothing is visible
-        return render(request, "portal/no_access.html", {"contact": user.contact})
-    summary = balance_breakdown(customers=visible, page_number=request.GET.get("accounts"))
+    scope = request.portal_scope.read()  # one recursive query: every list below filters by the ids
+    summary = balance_breakdown(customers=scope.customers, page_number=request.GET.get("accounts"))
     return render(
         request,
         "portal/home.html",
         {
-            "customer": own,
+            "customer": scope.own,
             "branch_count": summary.accounts - 1,
             "summary": summary,
-            "pay_now": selectors.pay_now_state(customers=visible),
-            "last_payment": last_payment(customers=visible),
-            "contacts": list(
-                selectors.visible_contacts(user=user, visible=visible).filter(customer_id=own.pk)
-            ),
-            "documents": list(selectors.visible_documents(user=user, visible=visible).select_related("customer")[:5]),
+            "pay_now": selectors.pay_now_state(scope=scope),
+            "last_payment": selectors.last_payment(scope=scope),
+            "contacts": list(selectors.own_contacts(scope=scope)),
+            "documents": list(selectors.visible_documents(scope=scope).select_related("customer")[:5]),
         },
     )

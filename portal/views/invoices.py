@@ -1,11 +1,10 @@
-from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from billing.models import CreditApplication, Invoice, RetainerApplication
-from billing.selectors.balances import allocations_net_of_refunds
+from billing.models import Invoice
 from portal import selectors
 from portal.forms import CommentForm, ForwardForm, InvoiceFilterForm
 from portal.pdf import pdf_response, render_pdf_bytes
@@ -49,10 +48,12 @@ LIST_COLUMNS = ("customer_id", "number", "is_retainer", "status", "currency", "i
 def _list(request, *, retainers: bool):
     # The visible customers are read once, as (pk, name) rows: they fill the account select, name each
     # row's account and filter the invoices, so no Customer objects and no join to billing_customer.
-    scope = selectors.invoice_list_scope(user=request.user, retainers=retainers)
+    scope = request.portal_scope.read()
     tab = request.GET.get("tab") if request.GET.get("tab") in ("outstanding", "all") else "all"
-    form = InvoiceFilterForm(request.GET or None, branches=branches_of(scope.customers))
-    invoices = selectors.with_payment_processing(scope.invoices.only(*LIST_COLUMNS))
+    form = InvoiceFilterForm(request.GET or None, branches=branches_of(scope.rows))
+    invoices = selectors.with_payment_processing(
+        selectors.sent_invoices(scope=scope, retainers=retainers).only(*LIST_COLUMNS)
+    )
     page = paginate(request, filter_invoices(invoices, form, tab=tab), count_cap=COUNT_CAP)
     page.object_list = list(page.object_list)
     names = scope.names
@@ -66,7 +67,7 @@ def _list(request, *, retainers: bool):
             "form": form,
             "tab": tab,
             "retainers": retainers,
-            "show_branch": len(scope.customers) > 1,
+            "show_branch": scope.has_branches,
             # "Pay selected" only when a row can be ticked: not for invoices whose bank payment is processing.
             "payable_rows": any(inv.is_open and not inv.payment_processing for inv in page.object_list),
             "today": timezone.localdate(),
@@ -84,25 +85,18 @@ def retainer_list(request):
     return _list(request, retainers=True)
 
 
-def _invoice_for_page(user, invoice_id: int, *, retainers: bool) -> Invoice:
-    base = selectors.visible_retainers(user=user) if retainers else selectors.visible_invoices(user=user)
-    return get_object_or_404(
-        selectors.with_payment_processing(base).select_related("customer").prefetch_related(
-            "lines",
-            # Net of refunds: the rows listed as applied add up to what the invoice shows as paid.
-            Prefetch("allocations", queryset=allocations_net_of_refunds().select_related("payment")),
-            Prefetch("credit_applications", queryset=CreditApplication.objects.select_related("credit_note")),
-            Prefetch("retainers_applied", queryset=RetainerApplication.objects.select_related("retainer")),
-        ),
-        pk=invoice_id,
-    )
+def _invoice_for_page(request, invoice_id: int, *, retainers: bool) -> Invoice:
+    invoice = selectors.invoice_page(scope=request.portal_scope, invoice_id=invoice_id, retainers=retainers)
+    if invoice is None:
+        raise Http404
+    return invoice
 
 
 def _detail(request, invoice_id: int, *, retainers: bool, comment_form=None, forward_form=None, status=200):
-    invoice = _invoice_for_page(request.user, invoice_id, retainers=retainers)
+    invoice = _invoice_for_page(request, invoice_id, retainers=retainers)
     if invoice.first_viewed_at is None:
         record_first_view(document=invoice, user=request.user)
-    comments = list(selectors.visible_comments(user=request.user).filter(invoice=invoice))
+    comments = list(selectors.visible_comments(scope=request.portal_scope).filter(invoice=invoice))
     return render(
         request,
         "portal/invoice_detail.html",
@@ -135,20 +129,20 @@ def invoice_pdf_context(invoice: Invoice) -> dict:
 
 @portal_view
 def invoice_pdf(request, invoice_id: int):
-    invoice = _invoice_for_page(request.user, invoice_id, retainers=False)
+    invoice = _invoice_for_page(request, invoice_id, retainers=False)
     return pdf_response("pdf/invoice.html", invoice_pdf_context(invoice), filename=f"{invoice.number}.pdf")
 
 
 @portal_view
 def retainer_pdf(request, invoice_id: int):
-    invoice = _invoice_for_page(request.user, invoice_id, retainers=True)
+    invoice = _invoice_for_page(request, invoice_id, retainers=True)
     return pdf_response("pdf/invoice.html", invoice_pdf_context(invoice), filename=f"{invoice.number}.pdf")
 
 
 @portal_view
 @require_POST
 def invoice_comment(request, invoice_id: int):
-    invoice = _invoice_for_page(request.user, invoice_id, retainers=False)
+    invoice = _invoice_for_page(request, invoice_id, retainers=False)
     form, posted = comment_from_form(request, document=invoice)
     if posted:
         return redirect("portal:invoice-detail", invoice_id=invoice.pk)
@@ -158,7 +152,7 @@ def invoice_comment(request, invoice_id: int):
 @portal_view
 @require_POST
 def invoice_forward(request, invoice_id: int):
-    invoice = _invoice_for_page(request.user, invoice_id, retainers=False)
+    invoice = _invoice_for_page(request, invoice_id, retainers=False)
     form, sent = forward_from_form(
         request,
         document=invoice,

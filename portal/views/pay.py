@@ -9,7 +9,6 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,10 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.gateways import GatewayError, PaymentDeclined, get_gateway
-from billing.models import CheckoutAttempt, CheckoutLine, Invoice, Payment, SavedPaymentMethod
+from billing.models import CheckoutAttempt, Payment, SavedPaymentMethod
 from billing.money import parse_money
-from billing.selectors import visible_customers
-from billing.selectors.balances import outstanding_invoices
 from billing.services.online_payments import (
     begin_saving_method,
     confirm_checkout,
@@ -31,7 +28,9 @@ from billing.services.online_payments import (
     settle_sandbox_payment,
     start_checkout,
 )
-from portal.selectors import own_customer
+from portal import selectors
+
+from .access import portal_view
 
 SANDBOX_CHOICES = {
     Payment.Method.CARD: [
@@ -45,29 +44,13 @@ SANDBOX_CHOICES = {
 }
 
 
-def _payer(request):
-    payer = own_customer(user=request.user)
-    if payer is None:
-        raise Http404
-    return payer
-
-
-def _payable(request):
-    """Invoices (and retainers) of visible customers that are open, with their customer joined."""
-    return Invoice.objects.open().filter(customer__in=visible_customers(user=request.user)).select_related("customer")
-
-
 class MethodForm(forms.Form):
     method = forms.ChoiceField(label=_("Pay with"), widget=forms.RadioSelect)
     save_method = forms.BooleanField(label=_("Use this for future payments"), required=False)
 
-    def __init__(self, *args, payer, gateway_name, **kwargs):
+    def __init__(self, *args, payer, saved_methods, **kwargs):
         super().__init__(*args, **kwargs)
-        self.saved = {
-            str(m.pk): m
-            for m in SavedPaymentMethod.objects.filter(customer=payer, gateway=gateway_name)
-            if m.kind == SavedPaymentMethod.Kind.CARD or payer.allow_ach
-        }
+        self.saved = {str(m.pk): m for m in saved_methods if m.kind == SavedPaymentMethod.Kind.CARD or payer.allow_ach}
         choices = [(f"saved:{pk}", _("Saved: %(m)s") % {"m": m}) for pk, m in self.saved.items()]
         choices.append((Payment.Method.CARD, _("New card")))
         if payer.allow_ach:
@@ -99,13 +82,16 @@ def _posted_allocations(post, currency: str) -> dict[int, Decimal]:
 
 def _pay_page(request, *, invoices, title, editable):
     """The pay form for these invoices: GET shows it; a POST with a method starts the checkout."""
-    payer = _payer(request)
+    scope = request.portal_scope
+    payer = scope.own  # the contact's own customer pays, for its branches too
     gateway = get_gateway()
-    processing = set(
-        CheckoutLine.objects.processing().filter(invoice__in=invoices).values_list("invoice_id", flat=True)
-    )
+    processing = selectors.processing_invoice_ids(invoices=invoices)
     submitted = request.method == "POST" and "method" in request.POST
-    form = MethodForm(request.POST if submitted else None, payer=payer, gateway_name=gateway.name)
+    form = MethodForm(
+        request.POST if submitted else None,
+        payer=payer,
+        saved_methods=selectors.saved_payment_methods(scope=scope, gateway=gateway.name),
+    )
     if submitted and form.is_valid():
         method, saved = form.method_and_saved()
         try:
@@ -147,26 +133,25 @@ def _pay_page(request, *, invoices, title, editable):
     )
 
 
-@login_required
+@portal_view
 @require_http_methods(["GET", "POST"])
 def pay_outstanding(request):
     """The whole outstanding amount of the payer and its visible branches, oldest due first."""
-    invoices = list(outstanding_invoices(customers=visible_customers(user=request.user)))
+    scope = request.portal_scope
     if request.method == "POST" and "invoice" in request.POST:
-        invoices = list(_payable(request).filter(pk__in=_ids(request.POST.getlist("invoice"))).order_by("due_on", "pk"))
+        invoices = selectors.payable_invoices(scope=scope, ids=_ids(request.POST.getlist("invoice")))
+    else:
+        invoices = selectors.outstanding_to_pay(scope=scope)
     return _pay_page(request, invoices=invoices, title=_("Pay all outstanding invoices"), editable=False)
 
 
-@login_required
+@portal_view
 @require_http_methods(["GET", "POST"])
 def pay_invoice(request, invoice_id: int):
     """One invoice (or retainer): its balance; a smaller amount only when the invoice allows it."""
-    invoice = get_object_or_404(
-        Invoice.objects.filter(customer__in=visible_customers(user=request.user))
-        .exclude(status=Invoice.Status.DRAFT)
-        .select_related("customer"),
-        pk=invoice_id,
-    )
+    invoice = selectors.invoice_to_pay(scope=request.portal_scope, invoice_id=invoice_id)
+    if invoice is None:
+        raise Http404
     if not invoice.is_open:
         messages.info(request, _("Invoice %(number)s has nothing left to pay.") % {"number": invoice.number})
         return redirect("portal:home")
@@ -178,12 +163,12 @@ def pay_invoice(request, invoice_id: int):
     )
 
 
-@login_required
+@portal_view
 @require_POST
 def pay_selected(request):
     """Invoices ticked on the invoice list (any visible branch), paid in one payment."""
     ids = _ids(request.POST.getlist("invoice") or request.POST.getlist("invoice_ids"))
-    invoices = list(_payable(request).filter(pk__in=ids).order_by("due_on", "pk"))
+    invoices = selectors.payable_invoices(scope=request.portal_scope, ids=ids)
     if not invoices:
         messages.error(request, _("Tick at least one open invoice to pay."))
         return redirect("portal:invoice-list")
@@ -195,15 +180,13 @@ def _ids(values) -> list[int]:
 
 
 def _attempt(request, token) -> CheckoutAttempt:
-    return get_object_or_404(
-        CheckoutAttempt.objects.select_related("payer", "saved_method", "payment").filter(
-            payer__in=visible_customers(user=request.user)
-        ),
-        token=token,
-    )
+    attempt = selectors.checkout_attempt(scope=request.portal_scope, token=token)
+    if attempt is None:
+        raise Http404
+    return attempt
 
 
-@login_required
+@portal_view
 @require_http_methods(["GET", "POST"])
 def checkout(request, token):
     """Stripe's Payment Element, a saved method's Pay button, or the sandbox's outcome form."""
@@ -231,7 +214,7 @@ def checkout(request, token):
                 error = exc.reason
             else:
                 return redirect("portal:pay-done", token=attempt.token)
-    lines = attempt.lines.select_related("invoice__customer")
+    lines = selectors.checkout_lines(attempt=attempt)
     setup_secret = ""
     if gateway.uses_stripe_js and attempt.save_method and not attempt.saved_method_id:
         # Opted to save: Stripe.js confirms a SetupIntent, then we pay server-side with the saved method.
@@ -256,7 +239,7 @@ def checkout(request, token):
     )
 
 
-@login_required
+@portal_view
 @require_GET
 def checkout_return(request, token):
     """Where Stripe.js sends the browser back. The server asks Stripe; the redirect itself proves nothing."""
@@ -276,7 +259,7 @@ def checkout_return(request, token):
     return redirect("portal:pay-done", token=attempt.token)
 
 
-@login_required
+@portal_view
 @require_GET
 def checkout_done(request, token):
     """The confirmation: paid (with the receipt and each invoice's new balance), processing, or failed."""
@@ -290,10 +273,8 @@ def checkout_done(request, token):
             attempt = refresh_checkout(attempt=attempt)
         except GatewayError as exc:
             messages.warning(request, exc.reason)
-    lines = list(attempt.lines.select_related("invoice__customer"))
-    allocations = []
-    if attempt.payment_id:
-        allocations = list(attempt.payment.allocations.select_related("invoice__customer").order_by("pk"))
+    lines = list(selectors.checkout_lines(attempt=attempt))
+    allocations = selectors.checkout_allocations(attempt=attempt)
     return render(
         request,
         "portal/pay/done.html",
@@ -307,7 +288,7 @@ def checkout_done(request, token):
     )
 
 
-@login_required
+@portal_view
 @require_POST
 def checkout_settle(request, token):
     """Sandbox only: make the processing bank payment settle or fail now (days pass in a click)."""
@@ -321,12 +302,11 @@ def checkout_settle(request, token):
     return redirect("portal:pay-done", token=attempt.token)
 
 
-@login_required
+@portal_view
 @require_http_methods(["GET", "POST"])
 def payment_methods(request):
     """Saved cards and bank accounts of the payer, each removable."""
-    payer = _payer(request)
-    methods = SavedPaymentMethod.objects.filter(customer=payer)
+    methods = selectors.saved_payment_methods(scope=request.portal_scope)
     if request.method == "POST":
         ids = _ids([request.POST.get("remove", "")])
         saved = get_object_or_404(methods, pk=ids[0] if ids else 0)

@@ -1,8 +1,8 @@
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from billing.models import Organisation, SalesOrder
+from billing.models import Organisation
 from portal import selectors
 from portal.forms import CommentForm, ForwardForm, SalesOrderFilterForm
 from portal.pdf import pdf_response, render_pdf_bytes
@@ -21,14 +21,12 @@ def _require_enabled():
 @portal_view
 def salesorder_list(request):
     _require_enabled()
-    customers = list(selectors.visible_customers(user=request.user))
+    scope = request.portal_scope.read()  # the account select, and the orders filtered by the ids
     tab = "all" if request.GET.get("tab") == "all" else "not_invoiced"
-    form = SalesOrderFilterForm(request.GET or None, branches=branches_of(customers))
-    orders = selectors.visible_sales_orders(user=request.user).select_related("customer")
+    form = SalesOrderFilterForm(request.GET or None, branches=branches_of(scope.rows))
+    orders = selectors.visible_sales_orders(scope=scope)
     if tab == "not_invoiced":
-        orders = orders.exclude(invoiced_status=SalesOrder.InvoicedStatus.INVOICED).exclude(
-            status=SalesOrder.Status.VOID
-        )
+        orders = selectors.not_invoiced(orders)
     sort = "-ordered_on"
     if form.is_valid():
         data = form.cleaned_data
@@ -49,26 +47,24 @@ def salesorder_list(request):
             "page": page,
             "form": form,
             "tab": tab,
-            "show_branch": len(customers) > 1,
+            "show_branch": scope.has_branches,
         },
     )
 
 
-def _order(user, order_id: int) -> SalesOrder:
+def _order(request, order_id: int):
     _require_enabled()
-    return get_object_or_404(
-        selectors.visible_sales_orders(user=user)
-        .select_related("customer")
-        .prefetch_related("lines", "invoices"),
-        pk=order_id,
-    )
+    order = selectors.sales_order_page(scope=request.portal_scope, order_id=order_id)
+    if order is None:
+        raise Http404
+    return order
 
 
 def _detail(request, order_id, *, comment_form=None, forward_form=None, status=200):
-    order = _order(request.user, order_id)
+    order = _order(request, order_id)
     if order.first_viewed_at is None:
         record_first_view(document=order, user=request.user)
-    comments = list(selectors.visible_comments(user=request.user).filter(sales_order=order))
+    comments = list(selectors.visible_comments(scope=request.portal_scope).filter(sales_order=order))
     return render(
         request,
         "portal/salesorder_detail.html",
@@ -89,14 +85,14 @@ def salesorder_detail(request, order_id: int):
 
 @portal_view
 def salesorder_pdf(request, order_id: int):
-    order = _order(request.user, order_id)
+    order = _order(request, order_id)
     return pdf_response("pdf/sales_order.html", {"order": order}, filename=f"{order.number}.pdf")
 
 
 @portal_view
 @require_POST
 def salesorder_comment(request, order_id: int):
-    order = _order(request.user, order_id)
+    order = _order(request, order_id)
     form, posted = comment_from_form(request, document=order)
     if posted:
         return redirect("portal:salesorder-detail", order_id=order.pk)
@@ -106,7 +102,7 @@ def salesorder_comment(request, order_id: int):
 @portal_view
 @require_POST
 def salesorder_forward(request, order_id: int):
-    order = _order(request.user, order_id)
+    order = _order(request, order_id)
     form, sent = forward_from_form(
         request,
         document=order,

@@ -24,7 +24,7 @@ ACCOUNTS_PER_PAGE = 25
 def _statement(request, *, selector=statement, form_class=StatementForm, data=None):
     # The visible customers with what the statement shows of them, read once (one query, plain rows): the
     # account field lists or looks them up and the statement selectors take them as they are.
-    customers = statement_customers(selectors.visible_customers(user=request.user))
+    customers = statement_customers(request.portal_scope.customers)
     data = request.GET if data is None else data
     form = form_class(data or {"period": "this_month"}, branches=customers,
                       suggestions_url=reverse("portal:statement-accounts"))
@@ -34,7 +34,7 @@ def _statement(request, *, selector=statement, form_class=StatementForm, data=No
         if form.cleaned_data.get("branch"):
             chosen = statement_customers(c for c in customers if c.pk == form.cleaned_data["branch"])
         result = selector(customers=chosen, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
-    return form, result, selectors.own_customer(user=request.user), customers, chosen
+    return form, result, request.portal_scope.own, customers, chosen
 
 
 def _account_columns(totals) -> list[tuple[str, str, bool]]:
@@ -114,7 +114,7 @@ def _account_links(request, form) -> list[tuple[str, str]]:
 def statement_accounts(request):
     """The names of the visible accounts that match what the contact typed in the statement's account field
     (at most 20, in statement order), as JSON for the field's suggestions."""
-    customers = statement_customers(selectors.visible_customers(user=request.user))
+    customers = statement_customers(request.portal_scope.customers)
     names = [c.display_name for c in accounts_matching(customers, request.GET.get("q", "")[:200])[:20]]
     return JsonResponse({"accounts": names})
 
@@ -149,7 +149,7 @@ def statement_pdf(request):
             user=request.user,
             customer=own,
             # the account chosen, among the visible ones (read as a customer row only here)
-            branch=selectors.visible_customers(user=request.user).get(pk=branch_id) if branch_id else None,
+            branch=request.portal_scope.customers.get(pk=branch_id) if branch_id else None,
             start=figures.start,
             end=figures.end,
             line_count=figures.line_count,
@@ -164,7 +164,7 @@ def statement_pdf(request):
 def _visible_pdf(request, pdf_id: int):
     # The contact's own requests, through the portal's one visibility selector: anyone else's is a 404.
     return get_object_or_404(
-        selectors.visible_statement_pdfs(user=request.user).select_related("customer", "branch"),
+        selectors.visible_statement_pdfs(scope=request.portal_scope).select_related("customer", "branch"),
         pk=pdf_id, expires_at__gt=timezone.now(),
     )
 

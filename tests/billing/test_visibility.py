@@ -7,7 +7,7 @@ from django.db.models import F
 
 from billing.models import Customer
 from billing.selectors import customers_under, visible_customers
-from billing.selectors.customers import visible_customer_ids, visible_root
+from billing.selectors.customers import visible_customer_rows, visible_root
 from billing.selectors.sql import IdIn, Ids
 from billing.services import disable_portal_access
 from tests.factories import ContactPersonFactory, CustomerFactory, StaffUserFactory
@@ -124,12 +124,13 @@ def _every_kind_of_user(three_levels):
     ]
 
 
-def test_the_visible_ids_and_root_read_without_the_subquery_agree_with_visible_customers(three_levels):
+def test_the_visible_rows_and_root_read_without_the_subquery_agree_with_visible_customers(three_levels):
     for user in _every_kind_of_user(three_levels):
         visible = visible_customers(user=user)
         roots = [c for c in visible if getattr(user, "contact", None) and c.pk == user.contact.customer_id]
 
-        assert sorted(visible_customer_ids(user=user)) == sorted(visible.values_list("pk", flat=True))
+        rows = sorted(visible_customer_rows(user=user))
+        assert rows == sorted(visible.values_list("pk", "display_name", "currency"))
         assert visible_root(user=user) == (roots[0] if roots else None)
 
 

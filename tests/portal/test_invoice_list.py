@@ -31,7 +31,7 @@ def test_the_invoice_list_reads_the_customers_table_once(client, head_office, le
     # Once for the select, the account column and the filter; the invoice rows do not join it. (The login's
     # own customer comes with the user, portal.auth_backends.)
     page_reads = [s for s in sql if not s.startswith('SELECT "auth_user"')]
-    assert len([s for s in page_reads if '"billing_customer"' in s]) == 1
+    assert len([s for s in page_reads if re.search(r"\bbilling_customer\b", s)]) == 1
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the array parameter is PostgreSQL's")

@@ -1,0 +1,110 @@
+"""Invoices and retainer invoices as the portal shows them: lists, the invoice page, and what Pay Now pays."""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from billing.models import CheckoutLine, CreditApplication, CreditNote, Invoice, RetainerApplication
+from billing.selectors.balances import allocations_net_of_refunds, outstanding_invoices
+
+from .scope import PortalScope
+
+
+def sent_invoices(*, scope: PortalScope, retainers: bool = False) -> QuerySet[Invoice]:
+    """Regular invoices (or retainer invoices) the customers have been sent: drafts never reach the portal.
+
+    On a page that lists accounts (the invoice list reads `scope.rows` first) they are filtered by the ids,
+    never by a subquery: on a parent with 1,000 branches PostgreSQL misjudges the recursive CTE as a
+    subquery and walks the invoices in a nested loop (40 ms for one page, < 1 ms with the ids)."""
+    invoices = Invoice.objects.retainers() if retainers else Invoice.objects.regular()
+    return invoices.filter(scope.customer_filter()).exclude(status=Invoice.Status.DRAFT)
+
+
+def with_payment_processing(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Annotate `payment_processing`: a bank payment for the invoice is still processing, so it
+    shows "Payment processing" and cannot be paid again until that payment settles or fails."""
+    return invoices.annotate(
+        payment_processing=Exists(CheckoutLine.objects.processing().filter(invoice=OuterRef("pk")))
+    )
+
+
+def invoice_page(*, scope: PortalScope, invoice_id: int, retainers: bool = False) -> Invoice | None:
+    """One sent invoice (or retainer invoice) with what its page and PDF show: `payment_processing`, the
+    customer, the lines, the payments applied net of refunds (so the rows listed as applied add up to what
+    the invoice shows as paid), the credit notes and retainers applied. None when it is not visible."""
+    return (
+        with_payment_processing(sent_invoices(scope=scope, retainers=retainers))
+        .select_related("customer")
+        .prefetch_related(
+            "lines",
+            Prefetch("allocations", queryset=allocations_net_of_refunds().select_related("payment")),
+            Prefetch("credit_applications", queryset=CreditApplication.objects.select_related("credit_note")),
+            Prefetch("retainers_applied", queryset=RetainerApplication.objects.select_related("retainer")),
+        )
+        .filter(pk=invoice_id)
+        .first()
+    )
+
+
+def invoice_to_pay(*, scope: PortalScope, invoice_id: int) -> Invoice | None:
+    """A sent invoice or retainer invoice, open or not (the pay page says when nothing is left to pay)."""
+    return (
+        Invoice.objects.filter(scope.customer_filter())
+        .exclude(status=Invoice.Status.DRAFT)
+        .select_related("customer")
+        .filter(pk=invoice_id)
+        .first()
+    )
+
+
+def payable_invoices(*, scope: PortalScope, ids) -> list[Invoice]:
+    """The open invoices (and retainers) among `ids` (posted by a pay form), oldest due first, customer joined.
+    Shape only: billing.services.online_payments checks every rule again with the invoices locked."""
+    return list(
+        Invoice.objects.open()
+        .filter(scope.customer_filter(), pk__in=ids)
+        .select_related("customer")
+        .order_by("due_on", "pk")
+    )
+
+
+def outstanding_to_pay(*, scope: PortalScope) -> list[Invoice]:
+    """The whole outstanding amount: open regular invoices of every visible account, oldest due first."""
+    return list(outstanding_invoices(customers=scope.customers))
+
+
+def processing_invoice_ids(*, invoices) -> set[int]:
+    """Which of these invoices wait for a bank payment that is processing (they cannot be paid again)."""
+    return set(CheckoutLine.objects.processing().filter(invoice__in=invoices).values_list("invoice_id", flat=True))
+
+
+@dataclass(frozen=True)
+class PayNowState:
+    """Whether home's Pay Now has anything to pay: open invoices without a bank payment processing
+    (`payable`), and whether some open invoices wait for one (`processing`)."""
+
+    payable: bool
+    processing: bool
+
+
+def pay_now_state(*, scope: PortalScope) -> PayNowState:
+    """What Pay Now (the whole outstanding amount) would pay for the visible customers, in one query (two
+    EXISTS, each stopping at its first row). An invoice whose ACH payment is processing can't be paid again
+    until that payment settles or fails, so when every open invoice waits for one, Pay Now pays nothing."""
+    customers = scope.customers
+    processing = CheckoutLine.objects.processing().filter(invoice=OuterRef("pk"))
+    open_invoices = Invoice.objects.open().regular().filter(customer__in=customers)
+    # Read on any one customer row: the two flags don't depend on it (no customers: nothing to pay).
+    flags = (
+        customers.order_by()
+        .annotate(
+            payable=Exists(open_invoices.exclude(Exists(processing))),
+            processing=Exists(open_invoices.filter(Exists(processing))),
+        )
+        .values_list("payable", "processing")[:1]
+    )
+    return PayNowState(*next(iter(flags), (False, False)))
+
+
+def visible_credit_notes(*, scope: PortalScope) -> QuerySet[CreditNote]:
+    return CreditNote.objects.filter(scope.customer_filter()).exclude(status=CreditNote.Status.VOID)
