@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from .charts import stacked_bars
 from .exports import csv_response
 from .forms import AgingForm
 from .models import Report
-from .selectors.aging import aging_report, sort_rows
+from .selectors.aging import DEFAULT_BUCKET_EDGES, aging_report, sort_rows
 
 ROWS_PER_PAGE = 50
 CHART_ROWS = 12
@@ -67,7 +68,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     def aging_view(self, request):
         context = self._context(request, _("Receivables aging"))
-        form = AgingForm(request.GET)
+        form = AgingForm(_with_defaults(request.GET))
         context["form"] = form
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/aging.html", context, status=400)
@@ -82,7 +83,7 @@ class ReportAdmin(admin.ModelAdmin):
         labels = [b.label for b in report.buckets]
         charted = ([(f"{report.own.name} (own invoices)", report.own.figures.amounts)] if report.own else []) + [
             (row.name, row.figures.amounts) for row in page.object_list[:CHART_ROWS]]
-        query = {k: v for k, v in request.GET.dict().items() if k not in ("page", "format")}
+        query = {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
         context.update(
             report=report,
             page=page,
@@ -98,6 +99,17 @@ class ReportAdmin(admin.ModelAdmin):
             trail=[(name, "?" + urlencode({**query, "parent": pk})) for pk, name in report.trail],
         )
         return TemplateResponse(request, "admin/reports/aging.html", context)
+
+
+def _with_defaults(query):
+    """The filters as typed, with today and the default buckets written in where left empty: the form shows
+    what the report used, and a link copied from the page keeps meaning the same day."""
+    data = query.copy()
+    if not data.get("as_of"):
+        data["as_of"] = timezone.localdate().isoformat()
+    if not data.get("buckets"):
+        data["buckets"] = ", ".join(map(str, DEFAULT_BUCKET_EDGES))
+    return data
 
 
 def _shown(row, money, query: dict) -> dict:
