@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from billing.money import format_money
 
 from .charts import stacked_bars
-from .exports import csv_response
+from .exports import PDF_MAX_ROWS, csv_response, report_pdf_response
 from .forms import AgingForm
 from .models import Report
 from .selectors.aging import DEFAULT_BUCKET_EDGES, aging_report, sort_rows
@@ -78,6 +78,8 @@ class ReportAdmin(admin.ModelAdmin):
         rows = sort_rows(report.rows, data["sort"])
         if request.GET.get("format") == "csv":
             return _aging_csv(report, rows)
+        if request.GET.get("format") == "pdf":
+            return _aging_pdf(report, rows, form)
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
         money = lambda amount: format_money(amount, report.currency)  # noqa: E731
         labels = [b.label for b in report.buckets]
@@ -95,6 +97,8 @@ class ReportAdmin(admin.ModelAdmin):
             chart=stacked_bars(charted, labels, money=money) if charted else None,
             query=urlencode(query),
             csv_url="?" + urlencode({**query, "format": "csv"}),
+            pdf_url="?" + urlencode({**query, "format": "pdf"}),
+            pdf_max_rows=PDF_MAX_ROWS,
             top_url="?" + urlencode({k: v for k, v in query.items() if k not in ("parent", "group")}),
             trail=[(name, "?" + urlencode({**query, "parent": pk})) for pk, name in report.trail],
         )
@@ -137,3 +141,28 @@ def _aging_csv(report, rows):
                report.currency, report.as_of.isoformat()]
 
     return csv_response(f"receivables-aging-{report.as_of.isoformat()}.csv", header, lines())
+
+
+def _aging_pdf(report, rows, form):
+    money = lambda amount: format_money(amount, report.currency) if amount else "–"  # noqa: E731
+    labels = [b.label for b in report.buckets]
+    lines = [[f"{r.name} (own invoices)" if r is report.own else r.name, r.group,
+              *[money(a) for a in r.figures.amounts], format_money(r.figures.total, report.currency),
+              str(r.figures.invoices)] for r in ([report.own] if report.own else []) + rows]
+    totals = ["Total", "", *[format_money(a, report.currency) for a in report.totals.amounts],
+              format_money(report.totals.total, report.currency), str(report.totals.invoices)]
+    where = " › ".join(name for _pk, name in report.trail) or (
+        form.groups.get(str(form.cleaned_data["group"]), _("Customers in no group")) if form.cleaned_data["group"]
+        else _("Every customer, by hierarchy"))
+    numeric = set(range(2, len(labels) + 4))
+    return report_pdf_response(
+        filename=f"receivables-aging-{report.as_of.isoformat()}.pdf",
+        title=_("Receivables aging"),
+        heading=_("As of %(day)s") % {"day": report.as_of.strftime("%-d %b %Y")},
+        subtitle=[_("Regular invoices in %(currency)s as the ledger stood at the end of the day · %(where)s")
+                  % {"currency": report.currency, "where": where}],
+        columns=[(_("Customer"), False), (_("Group"), False), *[(label, True) for label in labels],
+                 (_("Total"), True), (_("Invoices"), True)],
+        rows=lines, totals=totals, numeric=numeric,
+        notes=[_("Consolidated rows add up a customer and everything under it. Rows that owed nothing are left out.")],
+    )
