@@ -118,13 +118,18 @@ def _with_defaults(query):
 
 def _shown(row, money, query: dict) -> dict:
     """A row as the table shows it: formatted amounts, and a link to its branches when it has some."""
-    branches = "?" + urlencode({**{k: v for k, v in query.items() if k != "group"}, "parent": row.customer_id})
+    if row.customer_id is None:  # a row per group: it opens the group's members
+        link = "?" + urlencode({**{k: v for k, v in query.items() if k != "parent"}, "group": row.group_key})
+        branches = ""
+    else:
+        link = reverse("admin:billing_customer_change", args=[row.customer_id])
+        branches = "?" + urlencode({**{k: v for k, v in query.items() if k != "group"}, "parent": row.customer_id})
     return {
         "row": row,
         "amounts": [money(a) if a else "–" for a in row.figures.amounts],
         "total": money(row.figures.total),
         "branches_url": branches if row.branches else "",
-        "customer_url": reverse("admin:billing_customer_change", args=[row.customer_id]),
+        "customer_url": link,
     }
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Customer, CustomerGroup, Invoice, Organisation
 
-from .selectors.aging import DEFAULT_BUCKET_EDGES, MAX_BUCKET_DAYS, MAX_BUCKET_EDGES, NO_GROUP
+from .selectors.aging import BY_GROUP, DEFAULT_BUCKET_EDGES, MAX_BUCKET_DAYS, MAX_BUCKET_EDGES, NO_GROUP
 
 SORTS = {
     "total": _("Total owed, largest first"),
@@ -44,7 +44,8 @@ class AgingForm(forms.Form):
         self.fields["currency"].choices = [(c, c) for c in self.currencies]
         self.groups = {str(pk): name for pk, name in CustomerGroup.objects.order_by("name").values_list("pk", "name")}
         self.fields["group"].widget.choices = [
-            ("", _("Every customer, by hierarchy")), *self.groups.items(), (NO_GROUP, _("Customers in no group")),
+            ("", _("Every customer, by hierarchy")), (BY_GROUP, _("Every group, one row each")),
+            *self.groups.items(), (NO_GROUP, _("Customers in no group")),
         ]
 
     def clean_as_of(self):
@@ -84,7 +85,7 @@ class AgingForm(forms.Form):
 
     def clean_group(self):
         group = self.cleaned_data.get("group") or ""
-        if group and group != NO_GROUP and group not in self.groups:
+        if group and group not in (NO_GROUP, BY_GROUP) and group not in self.groups:
             raise forms.ValidationError(
                 _("There is no such group (it may have been deleted): choose one from the list."))
         return group or None

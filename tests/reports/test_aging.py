@@ -264,3 +264,17 @@ def _pdf_text(content: bytes) -> str:
 
     with pdfplumber.open(io.BytesIO(content)) as pdf:
         return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
+def test_one_row_per_group_adds_up_its_members(staff_client):
+    story = northwind()
+
+    response = staff_client.get(AGING, {"as_of": "2026-03-15", "group": "groups"})
+
+    rows = {r.name: r for r in response.context["report"].rows}
+    assert rows["Enterprise"].figures.total == D("650.00") and rows["Enterprise"].members == 2  # HQ 400, Boston 250
+    assert rows["Resellers"].figures.total == D("800.00")  # Denver; Austin owed nothing on 15 March
+    assert rows["No group"].figures.total == D("150.00")
+    assert response.context["report"].totals.total == D("1600.00")  # the same as by hierarchy
+    members = staff_client.get(AGING, {"as_of": "2026-03-15", "group": rows["Resellers"].group_key})
+    assert [r.customer_id for r in members.context["report"].rows] == [story.denver.pk]
