@@ -1,6 +1,7 @@
 """Invoices and retainer invoices as the portal shows them: lists, the invoice page, and what Pay Now pays."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
@@ -87,23 +88,27 @@ class PayNowState:
     processing: bool
 
 
-def pay_now_state(*, scope: PortalScope) -> PayNowState:
-    """What Pay Now (the whole outstanding amount) would pay for the visible customers, in one query (two
-    EXISTS, each stopping at its first row). An invoice whose ACH payment is processing can't be paid again
-    until that payment settles or fails, so when every open invoice waits for one, Pay Now pays nothing."""
-    customers = scope.customers
-    processing = CheckoutLine.objects.processing().filter(invoice=OuterRef("pk"))
-    open_invoices = Invoice.objects.open().regular().filter(customer__in=customers)
-    # Read on any one customer row: the two flags don't depend on it (no customers: nothing to pay).
-    flags = (
-        customers.order_by()
-        .annotate(
-            payable=Exists(open_invoices.exclude(Exists(processing))),
-            processing=Exists(open_invoices.filter(Exists(processing))),
-        )
-        .values_list("payable", "processing")[:1]
+def invoices_awaiting_bank_payment(*, scope: PortalScope) -> QuerySet[Invoice]:
+    """Open regular invoices of the visible accounts that wait for a bank payment still processing (they
+    cannot be paid again until it settles or fails). Driven from the processing checkout lines, which are
+    few, so PostgreSQL reads those invoices by primary key instead of scanning a thousand branches' open
+    invoices (the EXISTS this replaces took ~6 ms at 1,000 branches)."""
+    return (
+        Invoice.objects.open()
+        .regular()
+        .filter(scope.customer_filter(), pk__in=CheckoutLine.objects.processing().values("invoice_id"))
     )
-    return PayNowState(*next(iter(flags), (False, False)))
+
+
+def pay_now_state(*, outstanding: Decimal, awaiting_bank_payment: Decimal) -> PayNowState:
+    """What Pay Now (the whole outstanding amount) would pay, from two sums the home page reads anyway
+    (`portal.balances.balance_breakdown`): `outstanding`, the kept balance due of every open regular
+    invoice of the visible accounts (`AccountBalance.outstanding_invoices`, proven by check_ledger), and
+    `awaiting_bank_payment`, the balance due of those among them with a bank payment processing
+    (`invoices_awaiting_bank_payment`). An open invoice's balance due is above zero, so some invoice waits
+    exactly when the second sum is above zero, and some invoice does not exactly when the first is larger
+    (whatever the currencies: every term is positive)."""
+    return PayNowState(payable=outstanding > awaiting_bank_payment, processing=awaiting_bank_payment > 0)
 
 
 def visible_credit_notes(*, scope: PortalScope) -> QuerySet[CreditNote]:
