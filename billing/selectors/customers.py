@@ -17,9 +17,7 @@ _SUBTREE_OPEN_TO_PARENT = """WITH RECURSIVE tree(id) AS (
 ) SELECT id FROM tree"""
 
 # The same tree for the portal: empty when the contact's own customer has its portal off.
-_SUBTREE_VISIBLE_IN_PORTAL = _SUBTREE_OPEN_TO_PARENT.replace(
-    "WHERE id = %s", "WHERE id = %s AND portal_enabled", 1
-)
+_SUBTREE_VISIBLE_IN_PORTAL = _SUBTREE_OPEN_TO_PARENT.replace("WHERE id = %s", "WHERE id = %s AND portal_enabled", 1)
 
 _WHOLE_SUBTREE = """WITH RECURSIVE tree(id) AS (
     SELECT id FROM billing_customer WHERE id = %s

@@ -60,9 +60,7 @@ def document_list(request):
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                stored = upload_documents(
-                    customer=customer, user=request.user, files=form.cleaned_data["files"]
-                )
+                stored = upload_documents(customer=customer, user=request.user, files=form.cleaned_data["files"])
             except ValidationError as exc:
                 form.add_error("files", exc)
             else:

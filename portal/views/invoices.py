@@ -41,8 +41,17 @@ def filter_invoices(queryset, form, *, tab: str):
 # What invoice_list.html shows of an invoice (is_open and is_overdue read status, balance_due and due_on):
 # not the notes, terms and timestamps of 25 rows. A column the template starts using must be added here,
 # or each row loads it with one more query (tests/portal/test_query_counts.py catches that).
-LIST_COLUMNS = ("customer_id", "number", "is_retainer", "status", "currency", "issued_on", "due_on", "total",
-                "balance_due")
+LIST_COLUMNS = (
+    "customer_id",
+    "number",
+    "is_retainer",
+    "status",
+    "currency",
+    "issued_on",
+    "due_on",
+    "total",
+    "balance_due",
+)
 
 
 def _list(request, *, retainers: bool):
