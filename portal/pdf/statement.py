@@ -13,9 +13,10 @@ Python, and WeasyPrint gets, for each page:
 - every rule, total band and heading bar of the page as ONE SVG image;
 - the heading labels (a block each) and page one's letterhead.
 
-Page breaks are ours: a row never splits, every page repeats its table's headings and names its own
-number and the total ("Page 3 of 19"), so a long statement is rendered in parts of whole pages one after
-the other (`statement_documents`) and joined, its memory that of one part. The look is the invoice's
+Page breaks are ours: a row never splits, a per-account table that fits on a page is not split, every
+page repeats its table's headings and names its own number and the total ("Page 3 of 19"), so a long
+statement is rendered in parts of whole pages one after the other (`statement_documents`) and joined, its
+memory that of one part. The look is the invoice's
 (templates/pdf/_base.html): letterhead, typeface, colours, dark heading bar, amounts as its `money` filter
 writes them; dates as the portal writes them.
 """
@@ -413,7 +414,11 @@ class _Pager:
         printed = [(row.style, _row_lines(placed, row)) for row in table.rows]
         first_row = len(printed[0][1]) * LINE_PT if printed else 0.0
         if table.caption:
-            if self.room < CAPTION_PT + heading_pt + first_row:
+            # a table that fits on a page is kept on one (not a row or two carried over to the next)
+            whole = CAPTION_PT + heading_pt + sum(len(lines) for _style, lines in printed) * LINE_PT
+            if table.note:
+                whole += NOTE_GAP_PT + len(wrap(table.note, WIDTH_PT, NOTE_FONT_PT)) * NOTE_LINE_PT
+            if self.room < CAPTION_PT + heading_pt + first_row or self.room < whole <= HEIGHT_PT:
                 self.new_page()
             top = self.y + (CAPTION_PT - CAPTION_LINE_PT if self.y > 0 else 0.0)
             self.pages[-1].boxes.append(Box("caption", 0.0, top, WIDTH_PT, table.caption))

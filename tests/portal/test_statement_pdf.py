@@ -15,7 +15,14 @@ from billing.selectors.statements import CustomerStatement, LineKind, Statement,
 from billing.services import link_to_parent
 from portal.pdf import render_statement_pdf
 from portal.pdf.metrics import text_width
-from portal.pdf.statement import FONT_PT, PAGES_PER_DOCUMENT, _fit, label_width, statement_tables
+from portal.pdf.statement import (
+    FONT_PT,
+    PAGES_PER_DOCUMENT,
+    _fit,
+    label_width,
+    statement_pages,
+    statement_tables,
+)
 from tests.factories import ContactPersonFactory, CustomerFactory
 
 ORGANISATION = SimpleNamespace(name="Acme & Sons \"Billing\"", address="500 Market Street\nSan Francisco, CA",
@@ -130,6 +137,14 @@ def test_every_heading_fits_its_column():
     for table in statement_tables(_statement(30)):
         for placed in _fit(table.columns, table.rows):
             assert label_width(placed.column.label) <= placed.right - placed.x + 0.01, placed.column.label
+
+
+def test_a_per_account_table_that_fits_on_a_page_is_never_split_over_two():
+    for lines in range(20, 70):  # the lines end at every height of page one
+        pages = statement_pages(_statement(lines, branches=6), top=200.0)
+        caption = next(p.number for p in pages for box in p.boxes if box.css == "caption")
+
+        assert caption == len(pages), lines  # the table, its total and its note are on the caption's page
 
 
 def _per_account_table(pdf: bytes) -> tuple[dict[str, dict[str, Decimal]], str]:
