@@ -13,9 +13,10 @@ Python, and WeasyPrint gets, for each page:
 - every rule, total band and heading bar of the page as ONE SVG image;
 - the heading labels (a block each) and page one's letterhead.
 
-Page breaks are ours: a row never splits, every page repeats its table's headings and names its own
-number and the total ("Page 3 of 19"), so a long statement is rendered in parts of whole pages one after
-the other (`statement_documents`) and joined, its memory that of one part. The look is the invoice's
+Page breaks are ours: a row never splits, a per-account table that fits on a page is not split, every
+page repeats its table's headings and names its own number and the total ("Page 3 of 19"), so a long
+statement is rendered in parts of whole pages one after the other (`statement_documents`) and joined, its
+memory that of one part. The look is the invoice's
 (templates/pdf/_base.html): letterhead, typeface, colours, dark heading bar, amounts as its `money` filter
 writes them; dates as the portal writes them.
 """
@@ -32,6 +33,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from billing.money import ZERO, format_money
+from billing.selectors.statements import AccountColumn, LineKind, account_columns, combined
 
 from .metrics import text_width, wrap
 
@@ -74,35 +76,6 @@ _HEADER_SLACK_PT = 4.0
 
 
 @dataclass(frozen=True)
-class AccountRow:
-    """One account's row of the per-account table. closing = opening + invoiced − paid + transfers."""
-
-    name: str
-    opening: Decimal
-    invoiced: Decimal  # its own invoices
-    paid: Decimal  # payments received and credit notes, less refunds
-    transfers: Decimal  # its money applied to other accounts' invoices, less theirs applied to its own
-    closing: Decimal
-
-
-def account_rows(statement) -> list[AccountRow]:
-    """The per-account table's rows: the one place the PDF reads per-account figures, from each section
-    of the statement (its own lines by kind). Payments and credits are what is left of the movement, so
-    each row adds up whatever kinds of movement the statement has."""
-    from billing.selectors.statements import LineKind
-
-    transfer_kinds = (LineKind.TRANSFER_IN, LineKind.TRANSFER_OUT)
-    rows = []
-    for section in statement.sections:
-        invoiced = sum((line.debit for line in section.lines if line.kind == LineKind.INVOICE), ZERO)
-        transfers = sum((line.debit - line.credit for line in section.lines if line.kind in transfer_kinds), ZERO)
-        opening, closing = section.opening_balance, section.closing_balance
-        rows.append(AccountRow(section.customer_name, opening, invoiced, opening + invoiced + transfers - closing,
-                               transfers, closing))
-    return rows
-
-
-@dataclass(frozen=True)
 class Column:
     key: str
     label: str  # "\n" splits a label over two lines
@@ -110,6 +83,7 @@ class Column:
     flexible: bool = False  # takes the width the other columns leave (one per table)
     wraps: bool = False  # long text wraps within the column
     max_pt: float = 0.0  # a column that wraps is at most this wide (0: as wide as its widest text)
+    min_pt: float = MIN_TEXT_PT  # the flexible column is at least this wide
 
 
 @dataclass(frozen=True)
@@ -169,28 +143,78 @@ def statement_tables(statement) -> list[Table]:
     return tables
 
 
-def _accounts_table(statement) -> Table:
+# The per-account table is the statement page's (`account_columns`: Opening, a column per kind of movement
+# the period has, Closing), from the same `AccountSubtotals`. Eight amount columns leave the account names
+# no room on A4, so while they do not fit, these columns are combined in one, in this order, and the note
+# says what it holds.
+COMBINED_COLUMNS = (
+    ((LineKind.PAYMENT, LineKind.CREDIT_NOTE, LineKind.REFUND), "Payments and credits"),
+    ((LineKind.TRANSFER_IN, LineKind.TRANSFER_OUT), "Between accounts"),
+)
+MIN_ACCOUNT_PT = 96.0  # account names wrap: the narrowest the account column may get
+
+
+def _heading_lines(heading: str) -> str:
+    """A heading of several words on two lines, cut where the longer line is shortest."""
+    words = heading.split()
+    if len(words) < 2:
+        return heading
+    cuts = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    return "\n".join(min(cuts, key=lambda cut: max(label_width(cut[0]), label_width(cut[1]))))
+
+
+def _change(amount: Decimal, currency: str) -> str:
+    """A column's effect on the balance, as the statement page shows it: a credit taken off ("−$40.00")."""
+    return _money(amount or ZERO, currency)  # never "−$0.00"
+
+
+def _combined_note(column: AccountColumn) -> str:
+    """What a combined column holds, in the page's headings: "Payments and credits: Paid plus Credit notes
+    less Refunded, taken off the balance." (it shows the kinds' effect on the balance)."""
+    credit_led = column.kinds[0] not in LineKind.DEBITS
+    plus = [LineKind.HEADINGS[kind] for kind in column.kinds if (kind in LineKind.DEBITS) != credit_led]
+    less = [LineKind.HEADINGS[kind] for kind in column.kinds if (kind in LineKind.DEBITS) == credit_led]
+    words = " plus ".join(plus) + "".join(f" less {heading}" for heading in less)
+    return f"{column.heading}: {words}{', taken off the balance' if credit_led else ''}."
+
+
+def _accounts_layout(columns: list[AccountColumn], statement) -> tuple[list[Column], list[Row]]:
     cur = statement.currency
-    columns = [
-        Column("name", "Account", flexible=True, wraps=True),
-        Column("opening", "Opening\nbalance", numeric=True),
-        Column("invoiced", "Own\ninvoices", numeric=True),
-        Column("paid", "Payments\nand credits", numeric=True),
-        Column("transfers", "Transfers\nnet", numeric=True),
-        Column("closing", "Closing\nbalance", numeric=True),
-    ]
-    figures = account_rows(statement)
-    keys = ("opening", "invoiced", "paid", "transfers", "closing")
-    rows = [Row({"name": row.name, **{key: _money(getattr(row, key), cur) for key in keys}}) for row in figures]
-    rows.append(Row({"name": "Total", **{key: _money(sum((getattr(row, key) for row in figures), ZERO), cur)
-                                         for key in keys}}, "total"))
+    table = [Column("name", "Account", flexible=True, wraps=True, min_pt=MIN_ACCOUNT_PT),
+             Column("opening", "Opening", numeric=True)]
+    table += [Column(f"c{i}", _heading_lines(column.heading), numeric=True) for i, column in enumerate(columns)]
+    table.append(Column("closing", "Closing", numeric=True))
+    rows = []
+    for subtotals, style in [*((a, "row") for a in statement.accounts), (statement.totals, "total")]:
+        cells = {"name": subtotals.customer_name, "opening": _money(subtotals.opening_balance, cur),
+                 "closing": _money(subtotals.closing_balance, cur)}
+        cells.update({f"c{i}": _change(column.change(subtotals), cur) for i, column in enumerate(columns)})
+        rows.append(Row(cells, style))
+    return table, rows
+
+
+def _accounts_table(statement) -> Table:
+    """The per-account table: the statement's `AccountSubtotals` (the statement page's figures) under the
+    page's headings, each credit taken off as the page shows it, so each row adds up from left to right."""
+    columns = account_columns(statement.totals)
+    table, rows = _accounts_layout(columns, statement)
+    for kinds, heading in COMBINED_COLUMNS:
+        if _flexible_width(table, rows) >= MIN_ACCOUNT_PT:
+            break
+        columns = combined(columns, kinds, heading)
+        table, rows = _accounts_layout(columns, statement)
     note = (
-        "Own invoices: invoices issued to the account. Payments and credits: payments received and credit "
-        "notes, less refunds. Transfers: money of one account applied to another account's invoices, "
-        "added to the account whose money paid and taken off the account whose invoice was paid; between "
-        "two accounts of this statement they cancel out in the total."
+        "Each row adds up: the opening balance, plus what was invoiced, refunded or paid for other accounts, "
+        "less what was paid, credited or paid by other accounts, is the closing balance."
     )
-    return Table(columns, rows, caption="Per-account subtotals", note=note)
+    if statement.transfers_between_accounts:
+        note += (
+            " Money one of these accounts applied to another's invoice is in both rows (To other accounts, From "
+            "other accounts) and cancels out in the consolidated list: "
+            f"{_money(statement.transfers_between_accounts, statement.currency)} in this period."
+        )
+    note += "".join(" " + _combined_note(column) for column in columns if len(column.kinds) > 1)
+    return Table(table, rows, caption="Per-account subtotals", note=note)
 
 
 # --- Columns: how wide, and where each cell's text goes ------------------------------------------
@@ -213,7 +237,7 @@ class _Placed:
     right: float
 
 
-def _fit(columns: list[Column], rows: list[Row]) -> list[_Placed]:
+def _widths(columns: list[Column], rows: list[Row]) -> dict[str, float]:
     """Each column as wide as its widest text or label, the flexible one the rest; edges on the tab grid."""
     widest: dict[str, float] = {}
     for row in rows:
@@ -228,7 +252,18 @@ def _fit(columns: list[Column], rows: list[Row]) -> list[_Placed]:
         widths[column.key] = math.ceil((need + 2 * PAD_PT) / TAB_PT) * TAB_PT
     flexible = next(column for column in columns if column.flexible)
     widths[flexible.key] = WIDTH_PT - sum(w for key, w in widths.items() if key != flexible.key)
-    if widths[flexible.key] < MIN_TEXT_PT:
+    return widths
+
+
+def _flexible_width(columns: list[Column], rows: list[Row]) -> float:
+    return _widths(columns, rows)[next(column.key for column in columns if column.flexible)]
+
+
+def _fit(columns: list[Column], rows: list[Row]) -> list[_Placed]:
+    """The columns placed across the page (`_widths`)."""
+    widths = _widths(columns, rows)
+    flexible = next(column for column in columns if column.flexible)
+    if widths[flexible.key] < flexible.min_pt:
         raise ValueError("the statement's amounts leave no room for its text")
     placed, x = [], 0.0
     for column in columns:
@@ -379,7 +414,11 @@ class _Pager:
         printed = [(row.style, _row_lines(placed, row)) for row in table.rows]
         first_row = len(printed[0][1]) * LINE_PT if printed else 0.0
         if table.caption:
-            if self.room < CAPTION_PT + heading_pt + first_row:
+            # a table that fits on a page is kept on one (not a row or two carried over to the next)
+            whole = CAPTION_PT + heading_pt + sum(len(lines) for _style, lines in printed) * LINE_PT
+            if table.note:
+                whole += NOTE_GAP_PT + len(wrap(table.note, WIDTH_PT, NOTE_FONT_PT)) * NOTE_LINE_PT
+            if self.room < CAPTION_PT + heading_pt + first_row or self.room < whole <= HEIGHT_PT:
                 self.new_page()
             top = self.y + (CAPTION_PT - CAPTION_LINE_PT if self.y > 0 else 0.0)
             self.pages[-1].boxes.append(Box("caption", 0.0, top, WIDTH_PT, table.caption))

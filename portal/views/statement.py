@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from billing.selectors.statements import LineKind, statement, statement_customers
+from billing.selectors.statements import account_columns, statement, statement_customers
 from billing.selectors.statements import statement_page as statement_figures
 from portal import selectors
 from portal.documents import document_response
@@ -38,13 +38,9 @@ def _statement(request, *, selector=statement, form_class=StatementForm, data=No
 
 
 def _account_columns(totals) -> list[tuple[str, str, bool]]:
-    """The per-account table's columns, as (heading, `AccountSubtotals` field, is a credit): each kind of
-    movement the period has (amounts are never negative, so a zero total means a column of zeros)."""
-    return [
-        (LineKind.HEADINGS[kind], LineKind.SUBTOTALS[kind], kind not in LineKind.DEBITS)
-        for kind in LineKind.COLUMNS
-        if getattr(totals, LineKind.SUBTOTALS[kind])
-    ]
+    """The per-account table's columns (`account_columns`, the PDF's too), as (heading, `AccountSubtotals`
+    field, is a credit)."""
+    return [(column.heading, column.fields[0], column.is_credit) for column in account_columns(totals)]
 
 
 def _amounts(subtotals, columns) -> list[tuple[str, object, bool]]:

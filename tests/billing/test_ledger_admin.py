@@ -180,6 +180,37 @@ def test_the_customer_statement_page_shows_opening_and_closing_balances(staff):
     assert "Northwind Boston" in body and "12.34" in body
 
 
+def test_the_consolidated_customer_statement_shows_the_portal_pages_per_account_columns(staff):
+    """A parent paying its branch's invoice is no invoicing of the parent and no payment of the branch: the
+    per-account table has the portal page's columns (`account_columns`), each row adding up."""
+    from billing.selectors.statements import LineKind
+    from billing.services import link_to_parent
+    from tests.billing.statement_ledger import _invoice, _pay
+
+    parent = CustomerFactory(display_name="Head Office")
+    branch = CustomerFactory(display_name="North Branch")
+    link_to_parent(customer=branch, parent=parent)
+    own = _invoice(parent, date(2026, 3, 2), "1560.00")
+    theirs = _invoice(branch, date(2026, 3, 3), "920.00")
+    _pay(parent, date(2026, 3, 10), "2480.00", {own: "1560.00", theirs: "920.00"})
+
+    response = staff.get(
+        reverse("admin:billing_customer_statement", args=[parent.pk]),
+        {"start": "2026-03-01", "end": "2026-03-31", "branches": "1"},
+    )
+
+    body = re.sub(r"\s+", " ", response.content.decode())
+    table = body[body.index('class="statement per-account"') :]
+    headings = ["Account", "Opening", *(LineKind.HEADINGS[k] for k in LineKind.COLUMNS if k != LineKind.CREDIT_NOTE
+                                        and k != LineKind.REFUND), "Closing"]
+    assert re.search(r"</th>\s*<th[^>]*>".join(headings), table)
+    cells = r'</td>\s*<td class="num">'
+    assert re.search(rf'<th>Head Office</th><td class="num">0.00{cells}1,560.00{cells}−2,480.00{cells}0.00{cells}'
+                     rf"920.00{cells}0.00</td>", table)
+    assert re.search(rf'<th>North Branch</th><td class="num">0.00{cells}920.00{cells}0.00{cells}−920.00{cells}'
+                     rf"0.00{cells}0.00</td>", table)
+
+
 def test_the_void_action_voids_an_unused_credit_note_and_reports_a_used_one(staff):
     unused = CreditNoteFactory(total=Decimal("50.00"))
     used = CreditNoteFactory(total=Decimal("30.00"))

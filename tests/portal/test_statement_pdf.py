@@ -15,8 +15,15 @@ from billing.selectors.statements import CustomerStatement, LineKind, Statement,
 from billing.services import link_to_parent
 from portal.pdf import render_statement_pdf
 from portal.pdf.metrics import text_width
-from portal.pdf.statement import FONT_PT, PAGES_PER_DOCUMENT, _fit, account_rows, label_width, statement_tables
-from tests.factories import AllocationFactory, ContactPersonFactory, CustomerFactory, InvoiceFactory, PaymentFactory
+from portal.pdf.statement import (
+    FONT_PT,
+    PAGES_PER_DOCUMENT,
+    _fit,
+    label_width,
+    statement_pages,
+    statement_tables,
+)
+from tests.factories import ContactPersonFactory, CustomerFactory
 
 ORGANISATION = SimpleNamespace(name="Acme & Sons \"Billing\"", address="500 Market Street\nSan Francisco, CA",
                                email="billing@acme.example", phone="", tax_id="", logo=None)
@@ -75,8 +82,7 @@ def test_a_long_statement_in_parts_has_every_row_once_headings_and_page_x_of_y_o
     assert all(re.search(r"DATE\s+ACCOUNT\s+TRANSACTION\s+AMOUNT\s+PAYMENTS\s+BALANCE", text)
                for text in pages if "DOC-" in text)
     assert "Per-account subtotals" in "".join(pages[-2:])
-    assert re.search(r"ACCOUNT\s+OPENING BALANCE\s+OWN INVOICES\s+PAYMENTS AND CREDITS\s+TRANSFERS NET\s+"
-                     r"CLOSING BALANCE", pages[-1])
+    assert re.search(r"ACCOUNT\s+OPENING\s+INVOICED\s+PAID\s+CLOSING", pages[-1])  # the kinds it has
     assert re.search(r"Opening balance\s+\$1,000\.00", pages[0])
     # 1,600 invoices of 100.50 and 800 payments of 40.00 on top of 1,000.00
     assert re.search(r"Balance due\s+\$160,800\.00\s+\$32,000\.00\s+\$129,800\.00", "\n".join(pages[-2:]))
@@ -133,30 +139,108 @@ def test_every_heading_fits_its_column():
             assert label_width(placed.column.label) <= placed.right - placed.x + 0.01, placed.column.label
 
 
+def test_a_per_account_table_that_fits_on_a_page_is_never_split_over_two():
+    for lines in range(20, 70):  # the lines end at every height of page one
+        pages = statement_pages(_statement(lines, branches=6), top=200.0)
+        caption = next(p.number for p in pages for box in p.boxes if box.css == "caption")
+
+        assert caption == len(pages), lines  # the table, its total and its note are on the caption's page
+
+
+def _per_account_table(pdf: bytes) -> tuple[dict[str, dict[str, Decimal]], str]:
+    """The PDF's per-account table as {account: {heading: amount}} read off the page with pdfplumber (each
+    amount under the heading whose right edge it shares), and the note under it."""
+    page = pdfplumber.open(io.BytesIO(pdf)).pages[-1]
+    words = page.extract_words(use_text_flow=True, keep_blank_chars=False)
+    caption = next(w for w in words if w["text"] == "Per-account" and w["x0"] < 60)
+    account = next(w for w in words if w["text"] == "ACCOUNT" and w["top"] > caption["bottom"])
+    bar = [w for w in words if account["top"] - 10 < w["top"] < account["bottom"] + 10 and w is not account]
+    phrases: list[dict] = []  # the words of a heading's line, joined
+    for word in sorted(bar, key=lambda w: (round(w["top"]), w["x0"])):
+        last = phrases[-1] if phrases else None
+        if last and round(last["top"]) == round(word["top"]) and word["x0"] - last["x1"] < 6:
+            last.update(text=f"{last['text']} {word['text']}", x1=word["x1"])
+        else:
+            phrases.append(dict(word))
+    columns: dict[float, list[dict]] = {}  # amounts' headings are right-aligned: one right edge per column
+    for phrase in phrases:
+        columns.setdefault(round(phrase["x1"]), []).append(phrase)
+    headings = {x1: " ".join(p["text"] for p in sorted(ps, key=lambda p: p["top"])) for x1, ps in columns.items()}
+    body = [w for w in words if w["top"] > max(w["bottom"] for w in bar) + 2]
+    rows: dict[float, list[dict]] = {}
+    for word in body:
+        rows.setdefault(round(word["top"]), []).append(word)
+    table, note = {}, []
+    for _top, row in sorted(rows.items()):
+        amounts = [w for w in row if AMOUNT.fullmatch(w["text"])]
+        name = " ".join(w["text"] for w in sorted(row, key=lambda w: w["x0"]) if not AMOUNT.fullmatch(w["text"]))
+        if not amounts or "Total" in table:  # the note, under the total
+            note.append(" ".join(w["text"] for w in sorted(row, key=lambda w: w["x0"])))
+            continue
+        table[name] = {}
+        for word in amounts:
+            x1 = min(headings, key=lambda x: abs(x - word["x1"]))
+            assert abs(x1 - word["x1"]) < 1, (word["text"], headings[x1])
+            text = word["text"].replace("$", "").replace(",", "").replace("\u2212", "-")
+            table[name][headings[x1]] = Decimal(text)
+    return table, " ".join(note)
+
+
 @pytest.mark.django_db
-def test_per_account_columns_hold_own_invoices_payments_and_transfers_between_accounts():
+def test_the_pdfs_per_account_table_is_the_statement_pages_and_adds_up_to_the_consolidated_balance():
+    """The PDF prints the statement page's per-account subtotals, under the page's headings, with credits
+    taken off as the page shows them; a combined column says what it combines. The old PDF counted the
+    parent's payment of a branch's invoice as the parent's invoicing (\"Invoiced 4,697.50\" where its own
+    invoices were 1,560.00) and as the branch's payment (\"Paid 920\" for a branch that paid nothing)."""
     from billing.selectors import customers_under, statement
+    from billing.selectors.statements import statement_page
+    from billing.services import refund_payment
+    from portal.views.statement import _account_columns
+    from tests.billing.statement_ledger import MARCH, _credit, _invoice, _pay
 
     parent = ContactPersonFactory(customer__display_name="Head Office").customer
-    branch = CustomerFactory(display_name="Branch")
-    link_to_parent(customer=branch, parent=parent, allow_parent_access=True)
-    on = dt.date(2026, 3, 2)
-    InvoiceFactory(customer=parent, issued_on=on, total=Decimal("1560.00"))
-    branch_invoice = InvoiceFactory(customer=branch, issued_on=on, total=Decimal("900.00"),
-                                    balance_due=Decimal("400.00"), status="partially_paid")
-    payment = PaymentFactory(customer=parent, paid_on=on, amount=Decimal("500.00"), unallocated=Decimal("0.00"))
-    AllocationFactory(payment=payment, invoice=branch_invoice, amount=Decimal("500.00"), applied_on=on)
-    full = statement(customers=customers_under(customer_id=parent.pk), start=dt.date(2026, 3, 1),
-                     end=dt.date(2026, 3, 31))
+    north, south = CustomerFactory(display_name="North Branch"), CustomerFactory(display_name="South Branch")
+    for branch in (north, south):
+        link_to_parent(customer=branch, parent=parent, allow_parent_access=True)
+    mar = lambda day: dt.date(2026, 3, day)  # noqa: E731
+    _invoice(north, dt.date(2026, 2, 20), "300.00")  # an opening balance
+    own = _invoice(parent, mar(2), "1560.00")
+    north_invoice = _invoice(north, mar(3), "920.00")
+    south_invoice = _invoice(south, mar(4), "640.00")
+    _pay(parent, mar(10), "2480.00", {own: "1560.00", north_invoice: "920.00"})  # the parent pays North's invoice
+    _credit(south, mar(12), "40.00", reason="Rebate")
+    south_payment = _pay(south, mar(15), "700.00", {south_invoice: "600.00"})
+    refund_payment(payment=south_payment, amount=Decimal("100.00"), refunded_on=mar(20))
+    customers = customers_under(customer_id=parent.pk)
+    page = statement_page(customers=customers, **MARCH)
+    page_accounts = {a.customer_name: a for a in page.accounts[0 : len(page.accounts)]}
+    full = statement(customers=customers, **MARCH)
 
-    rows = {row.name: row for row in account_rows(full)}
+    table, note = _per_account_table(render_statement_pdf({"statement": full, "customer": parent}))
 
-    assert (rows["Head Office"].invoiced, rows["Head Office"].paid, rows["Head Office"].transfers) == (
-        Decimal("1560.00"), Decimal("500.00"), Decimal("500.00"))
-    assert (rows["Branch"].invoiced, rows["Branch"].paid, rows["Branch"].transfers) == (
-        Decimal("900.00"), Decimal("0.00"), Decimal("-500.00"))
-    for row in rows.values():
-        assert row.closing == row.opening + row.invoiced - row.paid + row.transfers
-    text = _texts(render_statement_pdf({"statement": full, "customer": parent}))[-1]
-    assert re.search(r"Head Office\s+\$0\.00\s+\$1,560\.00\s+\$500\.00\s+\$500\.00\s+\$1,560\.00", text)
-    assert re.search(r"Branch\s+\$0\.00\s+\$900\.00\s+\$0\.00\s+−\$500\.00\s+\$400\.00", text)
+    combined = {"PAYMENTS AND CREDITS": {"paid": -1, "credited": -1, "refunded": 1}}
+    expected_headings = {heading.upper(): {field: -1 if credit else 1}
+                         for heading, field, credit in _account_columns(page.totals)}
+    assert {"PAID", "CREDIT NOTES", "REFUNDED", "FROM OTHER ACCOUNTS", "TO OTHER ACCOUNTS"} <= set(expected_headings)
+    for name, subtotals in [*page_accounts.items(), ("Total", page.totals)]:
+        row = table[name]
+        assert row.pop("OPENING") == subtotals.opening_balance, name
+        assert row.pop("CLOSING") == subtotals.closing_balance, name
+        for heading, amount in row.items():
+            fields = expected_headings.get(heading) or combined[heading]
+            assert amount == sum(sign * getattr(subtotals, field) for field, sign in fields.items()), (name, heading)
+        shown = {field for heading in row for field in (expected_headings.get(heading) or combined[heading])}
+        assert shown == {field for fields in expected_headings.values() for field in fields}, name  # every column
+        assert subtotals.opening_balance + sum(row.values()) == subtotals.closing_balance, name  # each row adds up
+    if "PAYMENTS AND CREDITS" in table["Total"]:
+        assert "Payments and credits: Paid plus Credit notes less Refunded" in note
+    assert set(table) == {"Head Office", "North Branch", "South Branch", "Total"}
+    # the old bug: transfers counted as invoicing, and as a payment by the branch that was paid for
+    assert table["Head Office"]["INVOICED"] == Decimal("1560.00")
+    assert table["Head Office"]["TO OTHER ACCOUNTS"] == Decimal("920.00")
+    assert table["North Branch"]["FROM OTHER ACCOUNTS"] == Decimal("-920.00")
+    assert table["North Branch"].get("PAID", table["North Branch"].get("PAYMENTS AND CREDITS")) == Decimal("0.00")
+    # the accounts add up to the consolidated statement; transfers between them cancel out
+    assert sum(a.closing_balance for a in page_accounts.values()) == page.closing_balance == full.closing_balance
+    assert page.totals.closing_balance == full.closing_balance  # the PDF's Total row's closing, read above
+    assert page.totals.transferred_in == page.totals.transferred_out == full.transfers_between_accounts

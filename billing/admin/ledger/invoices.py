@@ -22,6 +22,7 @@ from billing.models import (
 )
 from billing.money import format_money
 from billing.selectors import customers_under, effective_price, effective_terms, statement
+from billing.selectors.statements import account_columns
 from billing.services import (
     apply_retainer,
     create_invoice,
@@ -360,11 +361,21 @@ class InvoiceAdmin(SafeAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
             end = form.cleaned_data["end"] or end
             branches = form.cleaned_data["branches"]
         customers = customers_under(customer_id=customer.pk) if branches else Customer.objects.filter(pk=customer.pk)
+        result = statement(customers=customers, start=start, end=end)
+        # the per-account table of a consolidated statement: the portal page's and the PDF's columns
+        columns = account_columns(result.totals) if result.is_consolidated else []
         context = {
             **self.admin_site.each_context(request),
             "title": _("Statement of accounts: %(name)s") % {"name": customer.display_name},
             "customer": customer,
-            "statement": statement(customers=customers, start=start, end=end),
+            "statement": result,
+            "account_columns": columns,
+            "account_rows": [
+                (subtotals, [(column, column.amount(subtotals)) for column in columns])
+                for subtotals in [*result.accounts, result.totals]
+            ]
+            if result.is_consolidated
+            else [],
             "form": form,
             "start": start,
             "end": end,

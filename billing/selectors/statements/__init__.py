@@ -12,7 +12,8 @@ payment of a retainer appears as a payment (the customer is in credit until the 
 applied), and a refund of an unused retainer as a refund.
 
 - `kinds`: the catalogue of movements (`MOVEMENTS`), which drives everything below, and `LineKind`;
-- `results`: the lines, per-account subtotals, sections and statement the selectors return;
+- `results`: the lines, per-account subtotals (and the per-account table's columns), sections and statement
+  the selectors return;
 - `whole`: `statement`, every line of the period (the PDF, the admin), through the ORM;
 - `page`: `statement_page`, the figures and a slice of the lines and accounts (the portal page), in SQL
   (`page_sql`) on PostgreSQL;
@@ -21,11 +22,20 @@ applied), and a refund of an unused retainer as a refund.
 
 from .kinds import MOVEMENTS, LineKind
 from .page import StatementPage, statement_page
-from .results import AccountSubtotals, CustomerStatement, Statement, StatementLine
+from .results import (
+    AccountColumn,
+    AccountSubtotals,
+    CustomerStatement,
+    Statement,
+    StatementLine,
+    account_columns,
+    combined,
+)
 from .whole import Person, statement, statement_customers
 
 __all__ = [
     "MOVEMENTS",
+    "AccountColumn",
     "AccountSubtotals",
     "CustomerStatement",
     "LineKind",
@@ -33,6 +43,8 @@ __all__ = [
     "Statement",
     "StatementLine",
     "StatementPage",
+    "account_columns",
+    "combined",
     "statement",
     "statement_customers",
     "statement_page",

@@ -93,6 +93,62 @@ class AccountSubtotals:
 
 
 @dataclass(frozen=True)
+class AccountColumn:
+    """A column of the per-account table between Opening and Closing: its heading and the movements it
+    adds up, as `LineKind`s. The statement page shows one kind a column; a narrower page (the PDF) may
+    combine kinds in one column (see `combined`). `change` is the column's effect on the balance: a debit
+    kind adds, a credit kind takes off, so a row's opening plus its columns' changes is its closing."""
+
+    heading: str
+    kinds: tuple[str, ...]
+
+    @property
+    def is_credit(self) -> bool:
+        """Every kind it holds lowers the balance (shown taken off: "−$40.00")."""
+        return not any(kind in LineKind.DEBITS for kind in self.kinds)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The `AccountSubtotals` fields it adds up."""
+        return tuple(LineKind.SUBTOTALS[kind] for kind in self.kinds)
+
+    def amount(self, subtotals: "AccountSubtotals") -> Decimal:
+        """What a one-kind column shows (an amount, never negative): the subtotal of its kind."""
+        return sum((getattr(subtotals, name) for name in self.fields), ZERO)
+
+    def change(self, subtotals: "AccountSubtotals") -> Decimal:
+        signs = {kind: 1 if kind in LineKind.DEBITS else -1 for kind in self.kinds}
+        return sum((getattr(subtotals, LineKind.SUBTOTALS[kind]) * sign for kind, sign in signs.items()), ZERO)
+
+
+def account_columns(totals: "AccountSubtotals") -> list[AccountColumn]:
+    """The per-account table's columns, as the statement page shows them: each kind of movement the period
+    has (in `LineKind.COLUMNS` order, headed `LineKind.HEADINGS`); amounts are never negative, so a zero
+    total means a column of zeros, left out."""
+    return [
+        AccountColumn(LineKind.HEADINGS[kind], (kind,))
+        for kind in LineKind.COLUMNS
+        if getattr(totals, LineKind.SUBTOTALS[kind])
+    ]
+
+
+def combined(columns: list[AccountColumn], kinds: tuple[str, ...], heading: str) -> list[AccountColumn]:
+    """`columns` with those of `kinds` made one column `heading`, where the first of them was (no change
+    when fewer than two of them are there)."""
+    merged = [column for column in columns if set(column.kinds) <= set(kinds)]
+    if len(merged) < 2:
+        return columns
+    kept = tuple(kind for column in merged for kind in column.kinds)
+    result = []
+    for column in columns:
+        if column is merged[0]:
+            result.append(AccountColumn(heading, kept))
+        elif column not in merged:
+            result.append(column)
+    return result
+
+
+@dataclass(frozen=True)
 class CustomerStatement:
     """One customer's part of a statement: its own opening balance, rows, subtotals and closing balance.
 
