@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing.models import Customer, CustomerGroup
+from billing.models import ContactPerson, Customer, CustomerGroup
 from billing.money import ZERO, format_money
 from billing.selectors import effective_terms, hierarchy_root, hierarchy_rows
 from billing.selectors.balances import customer_outstanding
@@ -25,6 +25,7 @@ from billing.services.customers import check_bulk_size, lock_hierarchy
 
 from ..extensions import ExtensibleAdminMixin
 from ..safety import SafeAdminMixin
+from ..search import IndexedSearchMixin, RelatedSearch
 from .contacts import ContactPersonInline
 
 _SOURCE_LABELS = {
@@ -79,13 +80,15 @@ class AddToGroupForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SafeAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(SafeAdminMixin, ExtensibleAdminMixin, IndexedSearchMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     list_display = ("display_name", "customer_type", "group", "parent", "currency_code", "portal_enabled",
                     "origin", "hierarchy_link")
     list_filter = ("customer_type", "group", HasParentFilter, "portal_enabled", OriginFilter)
     search_fields = ("display_name", "company_name", "email",
                      "contacts__first_name", "contacts__last_name", "contacts__email")
+    search_own = ("display_name", "company_name", "email")
+    search_related = (RelatedSearch("pk", ContactPerson, ("first_name", "last_name", "email"), values="customer_id"),)
     list_select_related = ("group", "parent")
     autocomplete_fields = ("parent", "group", "price_list")
     inlines = (ContactPersonInline,)
