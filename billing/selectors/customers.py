@@ -1,8 +1,10 @@
 """Who may see whom: the hierarchy reads every portal query starts from; which customers hold
 transactions or branches (what an import may not delete)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -89,15 +91,21 @@ def visible_customer_ids(*, user) -> Ids:
         return Ids(pk for (pk,) in cursor.fetchall())
 
 
-def hierarchy_rows(*, root_id: int) -> list[tuple[int, Customer]]:
-    """The whole tree under `root_id` as (depth, customer) in display order, for the admin page.
-
-    One query for the rows; the tree is ordered in Python so depth costs nothing extra.
-    """
+def _hierarchy_tree(root_id: int) -> tuple[list[Customer], dict[int | None, list[Customer]]]:
+    """Every customer of the tree (one query, group joined) and each one's children, by name."""
     nodes = list(customer_subtree(customer_id=root_id).select_related("group").order_by("display_name", "pk"))
     children: dict[int | None, list[Customer]] = {}
     for node in nodes:
         children.setdefault(node.parent_id, []).append(node)
+    return nodes, children
+
+
+def hierarchy_rows(*, root_id: int) -> list[tuple[int, Customer]]:
+    """The whole tree under `root_id` as (depth, customer) in display order.
+
+    One query for the rows; the tree is ordered in Python so depth costs nothing extra.
+    """
+    nodes, children = _hierarchy_tree(root_id)
     rows: list[tuple[int, Customer]] = []
     stack = [(0, node) for node in reversed([n for n in nodes if n.pk == root_id])]
     seen: set[int] = set()
@@ -109,6 +117,74 @@ def hierarchy_rows(*, root_id: int) -> list[tuple[int, Customer]]:
         rows.append((depth, node))
         stack.extend((depth + 1, child) for child in reversed(children.get(node.pk, [])))
     return rows
+
+
+HIERARCHY_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class BranchPage:
+    """One page of the branches of `parent` (shown below them at `depth`): a parent with more branches than
+    a page holds lists them a page at a time."""
+
+    parent: Customer
+    depth: int
+    page: Page
+
+
+@dataclass
+class HierarchyPage:
+    rows: list[tuple[int, Customer | BranchPage]]  # in display order; a BranchPage follows its page's rows
+    customer_ids: list[int]  # the whole tree, for consolidated figures
+
+
+def hierarchy_page(
+    *,
+    root_id: int,
+    pages: Mapping[int, str] | None = None,
+    current_id: int | None = None,
+    per_page: int = HIERARCHY_PAGE_SIZE,
+) -> HierarchyPage:
+    """The tree under `root_id` as `hierarchy_rows` lists it, except that a customer with more than
+    `per_page` branches shows one page of them (and their own branches), then a `BranchPage` row.
+
+    `pages` maps a parent's id to the page asked for (any text: a bad one gives the first or last page); by
+    default the page holding `current_id`, else the first. One query, however wide the tree: the page of
+    1,000 branches is as long as the page of 100, and the consolidated figures still cover every customer.
+    """
+    pages = pages or {}
+    nodes, children = _hierarchy_tree(root_id)
+    by_id = {node.pk: node for node in nodes}
+    on_path: dict[int, int] = {}  # parent id → the child leading down to the current customer
+    node, seen = by_id.get(current_id), set()
+    while node is not None and node.parent_id in by_id and node.pk not in seen:
+        seen.add(node.pk)
+        on_path[node.parent_id] = node.pk
+        node = by_id[node.parent_id]
+
+    rows: list[tuple[int, Customer | BranchPage]] = []
+    stack: list[tuple[int, Customer | BranchPage]] = [(0, by_id[root_id])] if root_id in by_id else []
+    seen = set()
+    while stack:
+        depth, item = stack.pop()
+        if isinstance(item, BranchPage):
+            rows.append((depth, item))
+            continue
+        if item.pk in seen:  # bad data with a cycle must not hang the page
+            continue
+        seen.add(item.pk)
+        rows.append((depth, item))
+        branches = children.get(item.pk, [])
+        if len(branches) > per_page:
+            paginator = Paginator(branches, per_page)
+            asked = pages.get(item.pk)
+            if asked is None and item.pk in on_path:
+                asked = next(i for i, b in enumerate(branches) if b.pk == on_path[item.pk]) // per_page + 1
+            page = paginator.get_page(asked)
+            stack.append((depth + 1, BranchPage(parent=item, depth=depth + 1, page=page)))
+            branches = page.object_list
+        stack.extend((depth + 1, child) for child in reversed(branches))
+    return HierarchyPage(rows=rows, customer_ids=[node.pk for node in nodes])
 
 
 def hierarchy_root(*, customer: Customer) -> Customer:
