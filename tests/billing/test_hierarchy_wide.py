@@ -105,4 +105,4 @@ def test_pages_of_branches_at_two_levels_keep_each_others_page():
         (2, "page 3"),
         (1, "page 1"),
     ]
-    assert len(tree.customer_ids) == 9
+    assert len(tree.outstanding) == 9

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 from billing.models import ContactPerson, Customer, CustomerGroup
 from billing.money import ZERO, format_money
 from billing.selectors import effective_terms, hierarchy_page, hierarchy_root
-from billing.selectors.balances import customer_outstanding
 from billing.selectors.customers import BranchPage
 from billing.services import (
     add_customers_to_group,
@@ -285,7 +284,7 @@ class CustomerAdmin(SafeAdminMixin, ExtensibleAdminMixin, IndexedSearchMixin, ad
             raise PermissionDenied
         root = hierarchy_root(customer=customer)
         tree = hierarchy_page(root_id=root.pk, pages=_branch_pages_asked(request), current_id=customer.pk)
-        outstanding = customer_outstanding(customer_ids=tree.customer_ids)
+        outstanding = tree.outstanding
         total = sum(outstanding.values(), ZERO)
         rows = []
         for depth, item in tree.rows:
