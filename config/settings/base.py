@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "billing",
     "portal",
     "crmsync",
+    "reports",
     # The project itself: commands that compose the apps (load_demo), which no app may import.
     "config",
 ]

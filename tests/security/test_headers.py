@@ -145,6 +145,9 @@ def test_admin_pages_a_bookkeeper_opens_carry_no_inline_script_or_style(client, 
         reverse("admin:billing_customer_hierarchy", args=[company.pk]),
         reverse("admin:billing_customer_statement", args=[company.pk]),
         reverse("admin:portal_forwardeddocument_changelist"),
+        reverse("admin:reports_report_changelist"),
+        reverse("admin:reports_aging"),
+        reverse("admin:reports_aging") + f"?parent={company.pk}",
     ]
     found = {}
     for path in paths:
