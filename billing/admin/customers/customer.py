@@ -12,10 +12,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing.models import Customer, CustomerGroup
+from billing.models import ContactPerson, Customer, CustomerGroup
 from billing.money import ZERO, format_money
-from billing.selectors import effective_terms, hierarchy_root, hierarchy_rows
-from billing.selectors.balances import customer_outstanding
+from billing.selectors import effective_terms, hierarchy_page, hierarchy_root
+from billing.selectors.customers import BranchPage
 from billing.services import (
     add_customers_to_group,
     enable_portal_and_invite_primary_contacts,
@@ -25,6 +25,7 @@ from billing.services.customers import check_bulk_size, lock_hierarchy
 
 from ..extensions import ExtensibleAdminMixin
 from ..safety import SafeAdminMixin
+from ..search import IndexedSearchMixin, RelatedSearch
 from .contacts import ContactPersonInline
 
 _SOURCE_LABELS = {
@@ -60,6 +61,44 @@ class OriginFilter(admin.SimpleListFilter):
             return queryset.filter(origin=self.value())
         return queryset
 
+BRANCH_PAGE_PARAMETER = "branches-of-"  # + the parent's id: which page of its branches the hierarchy shows
+
+
+def _branch_pages_asked(request) -> dict[int, str]:
+    """{parent id: page asked} from the hierarchy page's query string; other parameters are ignored."""
+    asked = {}
+    for key, value in request.GET.items():
+        parent_id = key.removeprefix(BRANCH_PAGE_PARAMETER)
+        if key.startswith(BRANCH_PAGE_PARAMETER) and parent_id.isdigit():
+            asked[int(parent_id)] = value
+    return asked
+
+
+def _branch_pager(request, branches: BranchPage) -> dict:
+    """What the hierarchy page shows below a page of branches: which ones, of how many, links to the others
+    (the other levels' pages kept)."""
+    page, key = branches.page, f"{BRANCH_PAGE_PARAMETER}{branches.parent.pk}"
+
+    def url(number):
+        query = request.GET.copy()
+        query[key] = number
+        return f"?{query.urlencode()}#branches-{branches.parent.pk}"
+
+    links = [
+        {"label": number, "url": None if number in (page.number, page.paginator.ELLIPSIS) else url(number)}
+        for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
+    return {
+        "parent": branches.parent,
+        "first": page.start_index(),
+        "last": page.end_index(),
+        "count": page.paginator.count,
+        "previous": url(page.previous_page_number()) if page.has_previous() else None,
+        "next": url(page.next_page_number()) if page.has_next() else None,
+        "links": links,
+    }
+
+
 class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
@@ -79,13 +118,15 @@ class AddToGroupForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SafeAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(SafeAdminMixin, ExtensibleAdminMixin, IndexedSearchMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     list_display = ("display_name", "customer_type", "group", "parent", "currency_code", "portal_enabled",
                     "origin", "hierarchy_link")
     list_filter = ("customer_type", "group", HasParentFilter, "portal_enabled", OriginFilter)
     search_fields = ("display_name", "company_name", "email",
                      "contacts__first_name", "contacts__last_name", "contacts__email")
+    search_own = ("display_name", "company_name", "email")
+    search_related = (RelatedSearch("pk", ContactPerson, ("first_name", "last_name", "email"), values="customer_id"),)
     list_select_related = ("group", "parent")
     autocomplete_fields = ("parent", "group", "price_list")
     inlines = (ContactPersonInline,)
@@ -242,21 +283,24 @@ class CustomerAdmin(SafeAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
         if not self.has_view_permission(request, customer):
             raise PermissionDenied
         root = hierarchy_root(customer=customer)
-        rows = hierarchy_rows(root_id=root.pk)
-        outstanding = customer_outstanding(customer_ids=[node.pk for _depth, node in rows])
+        tree = hierarchy_page(root_id=root.pk, pages=_branch_pages_asked(request), current_id=customer.pk)
+        outstanding = tree.outstanding
         total = sum(outstanding.values(), ZERO)
+        rows = []
+        for depth, item in tree.rows:
+            if isinstance(item, BranchPage):
+                rows.append({"depth": depth, "indent": depth * 24, "pager": _branch_pager(request, item)})
+                continue
+            rows.append({"depth": depth, "indent": depth * 24, "node": item,
+                         "outstanding": format_money(outstanding.get(item.pk, ZERO), item.currency),
+                         "url": reverse("admin:billing_customer_change", args=[item.pk])})
         context = {
             **self.admin_site.each_context(request),
             "title": _("Hierarchy of %(name)s") % {"name": root.display_name},
             "opts": self.opts,
             "customer": customer,
             "root": root,
-            "rows": [
-                {"depth": depth, "indent": depth * 24, "node": node,
-                 "outstanding": format_money(outstanding.get(node.pk, ZERO), node.currency),
-                 "url": reverse("admin:billing_customer_change", args=[node.pk])}
-                for depth, node in rows
-            ],
+            "rows": rows,
             "total": format_money(total, root.currency),
         }
         return TemplateResponse(request, "admin/billing/customer/hierarchy.html", context)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from billing.models import (
     CreditNote,
     CreditNoteLine,
+    Customer,
     Invoice,
     Subscription,
 )
@@ -27,6 +28,7 @@ from billing.services import (
     void_credit_note,
 )
 
+from ..search import IndexedSearchMixin, RelatedSearch
 from .common import (
     AmountForm,
     ApplyForm,
@@ -63,12 +65,17 @@ class CreditNoteLineInline(ReadOnlyInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
+class CreditNoteAdmin(SafeAdminMixin, MoneyActionsMixin, IndexedSearchMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     list_display = ("number", "customer", "issued_on", "invoice", "total_shown", "balance_shown", "status")
     list_filter = ("status", "issued_on")
     search_fields = ("number", "reason", "customer__display_name", "invoice__number")
+    search_number, search_own = "number", ("number", "reason")
+    search_related = (
+        RelatedSearch("customer_id", Customer, ("display_name",)),
+        RelatedSearch("invoice_id", Invoice, ("number",)),
+    )
     list_select_related = ("customer", "invoice")
     autocomplete_fields = ("customer", "invoice")
     inlines = (CreditNoteLineInline, CreditNoteApplicationInline, refund_inline("credit_note"))

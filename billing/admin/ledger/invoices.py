@@ -33,6 +33,7 @@ from billing.services import (
 )
 
 from ..extensions import ExtensibleAdminMixin
+from ..search import IndexedSearchMixin, RelatedSearch
 from .common import (
     AllocationInline,
     AmountForm,
@@ -185,13 +186,15 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(SafeAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class InvoiceAdmin(SafeAdminMixin, ExtensibleAdminMixin, IndexedSearchMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     form = InvoiceForm
     list_display = ("number", "customer", "issued_on", "due_on", "status_shown", "total_shown", "balance_shown")
     list_filter = (InvoiceStatusFilter, "issued_on", "customer__group")
     search_fields = ("number", "reference", "customer__display_name")
+    search_number, search_own = "number", ("number", "reference")
+    search_related = (RelatedSearch("customer_id", Customer, ("display_name",)),)
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
     date_hierarchy = "issued_on"

@@ -27,6 +27,7 @@ from billing.services import (
     refund_payment,
 )
 
+from ..search import IndexedSearchMixin, RelatedSearch
 from .common import (
     AmountForm,
     MoneyActionsMixin,
@@ -100,7 +101,7 @@ class PayerForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
+class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, IndexedSearchMixin, admin.ModelAdmin):
     change_list_template = "admin/billing/ledger/change_list.html"
     change_form_template = "admin/billing/ledger/change_form.html"
     list_display = (
@@ -116,6 +117,8 @@ class PaymentAdmin(SafeAdminMixin, MoneyActionsMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "method", "paid_on")
     search_fields = ("number", "reference", "customer__display_name")
+    search_number, search_own = "number", ("number", "reference")
+    search_related = (RelatedSearch("customer_id", Customer, ("display_name",)),)
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
     date_hierarchy = "paid_on"
