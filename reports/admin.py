@@ -16,9 +16,12 @@ from billing.money import format_money
 
 from .charts import stacked_bars
 from .exports import csv_response
-from .forms import AgingForm
+from .forms import AgingForm, BalancesForm
 from .models import Report
-from .selectors.aging import aging_report, sort_rows
+from .selectors.aging import aging_report
+from .selectors.aging import sort_rows as sort_aging
+from .selectors.balances import balances_report
+from .selectors.balances import sort_rows as sort_balances
 
 ROWS_PER_PAGE = 50
 CHART_ROWS = 12
@@ -26,6 +29,9 @@ CHART_ROWS = 12
 REPORTS = [
     ("reports_aging", _("Receivables aging"),
      _("What customers owe by how long it is overdue, as of any day, per customer and per hierarchy.")),
+    ("reports_balances", _("Customer balances"),
+     _("Each customer's opening balance, invoices, payments, credits, refunds and closing balance for a period, "
+       "per customer, per hierarchy and per group.")),
 ]
 
 
@@ -52,6 +58,7 @@ class ReportAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("aging/", view(self.aging_view), name="reports_aging"),
+            path("balances/", view(self.balances_view), name="reports_balances"),
             path("", view(self.changelist_view), name="reports_report_changelist"),
         ]
 
@@ -74,7 +81,7 @@ class ReportAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         report = aging_report(as_of=data["as_of"], currency=data["currency"], edges=data["buckets"],
                               parent_id=data["parent"], group=data["group"])
-        rows = sort_rows(report.rows, data["sort"])
+        rows = sort_aging(report.rows, data["sort"])
         if request.GET.get("format") == "csv":
             return _aging_csv(report, rows)
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
@@ -82,32 +89,86 @@ class ReportAdmin(admin.ModelAdmin):
         labels = [b.label for b in report.buckets]
         charted = ([(f"{report.own.name} (own invoices)", report.own.figures.amounts)] if report.own else []) + [
             (row.name, row.figures.amounts) for row in page.object_list[:CHART_ROWS]]
-        query = {k: v for k, v in request.GET.dict().items() if k not in ("page", "format")}
+
+        def cells(figures):
+            return [*(money(a) if a else "–" for a in figures.amounts), money(figures.total), figures.invoices]
+
         context.update(
+            _level(request, report),
             report=report,
             page=page,
             labels=labels,
-            own=_shown(report.own, money, query) if report.own else None,
-            rows=[_shown(row, money, query) for row in page.object_list],
-            totals=[money(a) for a in report.totals.amounts],
-            total=money(report.totals.total),
+            own=_shown(report.own, cells(report.own.figures), request) if report.own else None,
+            rows=[_shown(row, cells(row.figures), request) for row in page.object_list],
+            totals=cells(report.totals),
             chart=stacked_bars(charted, labels, money=money) if charted else None,
-            query=urlencode(query),
-            csv_url="?" + urlencode({**query, "format": "csv"}),
-            top_url="?" + urlencode({k: v for k, v in query.items() if k not in ("parent", "group")}),
-            trail=[(name, "?" + urlencode({**query, "parent": pk})) for pk, name in report.trail],
         )
         return TemplateResponse(request, "admin/reports/aging.html", context)
 
+    def balances_view(self, request):
+        context = self._context(request, _("Customer balances"))
+        form = BalancesForm(request.GET)
+        context.update(form=form, headings=BALANCE_HEADINGS)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/reports/balances.html", context, status=400)
+        data = form.cleaned_data
+        report = balances_report(start=data["start"], end=data["end"], currency=data["currency"],
+                                 parent_id=data["parent"], group=data["group"])
+        rows = sort_balances(report.rows, data["sort"])
+        if request.GET.get("format") == "csv":
+            return _balances_csv(report, rows)
+        page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        money = lambda amount: format_money(amount, report.currency)  # noqa: E731
 
-def _shown(row, money, query: dict) -> dict:
-    """A row as the table shows it: formatted amounts, and a link to its branches when it has some."""
-    branches = "?" + urlencode({**{k: v for k, v in query.items() if k != "group"}, "parent": row.customer_id})
+        def cells(figures):
+            return [money(getattr(figures, name)) for name, _heading, _help in BALANCE_HEADINGS]
+
+        context.update(
+            _level(request, report),
+            report=report,
+            page=page,
+            own=_shown(report.own, cells(report.own.figures), request) if report.own else None,
+            rows=[_shown(row, cells(row.figures), request) for row in page.object_list],
+            totals=cells(report.totals),
+        )
+        return TemplateResponse(request, "admin/reports/balances.html", context)
+
+
+# The balances table's columns (AccountSubtotals' fields), their headings and what each holds.
+BALANCE_HEADINGS = [
+    ("opening_balance", _("Opening"), _("What the customer owed at the start of the period (below zero: in credit).")),
+    ("invoiced", _("+ Invoiced"), _("Its invoices dated in the period (not drafts, not void; retainer invoices are "
+                                    "requests for an advance, not debts).")),
+    ("refunded", _("+ Refunded"), _("Money paid back to it in the period.")),
+    ("transferred_out", _("+ To other accounts"),
+     _("Its payments, credits and retainers applied to other customers' invoices in the period.")),
+    ("paid", _("− Received"), _("Payments received from it in the period (retainer payments included).")),
+    ("credited", _("− Credit notes"), _("Credit notes issued to it in the period.")),
+    ("transferred_in", _("− From other accounts"),
+     _("Other customers' payments, credits and retainers applied to its invoices in the period.")),
+    ("closing_balance", _("= Closing"), _("What it owed at the end of the period: the columns before, added up.")),
+]
+
+
+def _level(request, report) -> dict:
+    """The links of a report shown one level at a time: the filters kept across pages (`query`), the CSV,
+    the top level and the breadcrumbs of the parents above the level shown."""
+    query = {k: v for k, v in request.GET.dict().items() if k not in ("page", "format")}
+    return {
+        "query": urlencode(query),
+        "csv_url": "?" + urlencode({**query, "format": "csv"}),
+        "top_url": "?" + urlencode({k: v for k, v in query.items() if k not in ("parent", "group")}),
+        "trail": [(name, "?" + urlencode({**query, "parent": pk})) for pk, name in report.trail],
+    }
+
+
+def _shown(row, cells: list, request) -> dict:
+    """A row as the table shows it: its cells, and a link to its branches when it has some."""
+    query = {k: v for k, v in request.GET.dict().items() if k not in ("page", "format", "group")}
     return {
         "row": row,
-        "amounts": [money(a) if a else "–" for a in row.figures.amounts],
-        "total": money(row.figures.total),
-        "branches_url": branches if row.branches else "",
+        "cells": cells,
+        "branches_url": "?" + urlencode({**query, "parent": row.customer_id}) if row.branches else "",
         "customer_url": reverse("admin:billing_customer_change", args=[row.customer_id]),
     }
 
@@ -125,3 +186,19 @@ def _aging_csv(report, rows):
                report.currency, report.as_of.isoformat()]
 
     return csv_response(f"receivables-aging-{report.as_of.isoformat()}.csv", header, lines())
+
+
+def _balances_csv(report, rows):
+    names = [name for name, _heading, _help in BALANCE_HEADINGS]
+    header = ["Customer", "Group", "Figures", "Branches", "Opening", "Invoiced", "Refunded", "To other accounts",
+              "Received", "Credit notes", "From other accounts", "Closing", "Currency", "From", "To"]
+    period = [report.currency, report.start.isoformat(), report.end.isoformat()]
+
+    def lines():
+        for row in ([report.own] if report.own else []) + rows:
+            kind = "own and branches" if row.consolidated else "own account"
+            yield [row.name, row.group, kind, row.branches, *(getattr(row.figures, n) for n in names), *period]
+        yield ["Total", "", "", "", *(getattr(report.totals, n) for n in names), *period]
+
+    return csv_response(f"customer-balances-{report.start.isoformat()}-{report.end.isoformat()}.csv", header,
+                        lines())

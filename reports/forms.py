@@ -8,12 +8,21 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Customer, CustomerGroup, Invoice, Organisation
 
-from .selectors.aging import DEFAULT_BUCKET_EDGES, MAX_BUCKET_DAYS, MAX_BUCKET_EDGES, NO_GROUP
+from .selectors.aging import DEFAULT_BUCKET_EDGES, MAX_BUCKET_DAYS, MAX_BUCKET_EDGES
+from .selectors.hierarchy import NO_GROUP
 
-SORTS = {
+AGING_SORTS = {
     "total": _("Total owed, largest first"),
     "overdue": _("Overdue, largest first"),
     "oldest": _("Oldest bucket, largest first"),
+    "name": _("Name"),
+}
+
+BALANCES_SORTS = {
+    "closing": _("Closing balance, largest first"),
+    "opening": _("Opening balance, largest first"),
+    "invoiced": _("Invoiced, largest first"),
+    "paid": _("Received, largest first"),
     "name": _("Name"),
 }
 
@@ -26,17 +35,16 @@ def invoice_currencies() -> list[str]:
     return sorted(used, key=lambda c: (c != base, c)) or [base]
 
 
-class AgingForm(forms.Form):
-    as_of = forms.DateField(label=_("As of"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}),
-                            help_text=_("The ledger as it stood at the end of this day. Empty: today."))
-    buckets = forms.CharField(label=_("Buckets (days overdue)"), required=False, max_length=60,
-                              help_text=_("Where each bucket ends, in days: 15, 30, 45 gives 1–15, 16–30, 31–45 "
-                                          "and over 45."))
+class LevelForm(forms.Form):
+    """What every report by customer filters on: the currency, the level shown (top-level customers, the
+    branches of one parent, the members of one group) and the order of the rows (`SORTS` of the report)."""
+
+    SORTS: dict = {}
+
     currency = forms.ChoiceField(label=_("Currency"), required=False)
     group = forms.CharField(label=_("Group"), required=False, widget=forms.Select)
     parent = forms.IntegerField(label=_("Branches of"), required=False, min_value=1, widget=forms.HiddenInput)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORTS.items()))
+    sort = forms.ChoiceField(label=_("Sort by"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,6 +54,44 @@ class AgingForm(forms.Form):
         self.fields["group"].widget.choices = [
             ("", _("Every customer, by hierarchy")), *self.groups.items(), (NO_GROUP, _("Customers in no group")),
         ]
+        self.fields["sort"].choices = list(self.SORTS.items())
+
+    def clean_currency(self):
+        return self.cleaned_data.get("currency") or self.currencies[0]
+
+    def clean_group(self):
+        group = self.cleaned_data.get("group") or ""
+        if group and group != NO_GROUP and group not in self.groups:
+            raise forms.ValidationError(
+                _("There is no such group (it may have been deleted): choose one from the list."))
+        return group or None
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        if parent is not None and not Customer.objects.filter(pk=parent).exists():
+            raise forms.ValidationError(_("There is no such customer (it may have been deleted)."))
+        return parent
+
+    def clean_sort(self):
+        return self.cleaned_data.get("sort") or next(iter(self.SORTS))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("group") and data.get("parent"):
+            data["parent"] = None  # a group is a flat list: "branches of" does not apply
+        return data
+
+
+class AgingForm(LevelForm):
+    SORTS = AGING_SORTS
+    field_order = ["as_of", "buckets", "currency", "group", "parent", "sort"]
+
+    as_of = forms.DateField(label=_("As of"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text=_("The ledger as it stood at the end of this day. Empty: today."))
+    buckets = forms.CharField(label=_("Buckets (days overdue)"), required=False, max_length=60,
+                              help_text=_("Where each bucket ends, in days: 15, 30, 45 gives 1–15, 16–30, 31–45 "
+                                          "and over 45."))
 
     def clean_as_of(self):
         as_of = self.cleaned_data.get("as_of") or timezone.localdate()
@@ -79,36 +125,41 @@ class AgingForm(forms.Form):
             raise forms.ValidationError(_("Each bucket must end later than the one before it, for example 15, 30, 45."))
         return edges
 
-    def clean_currency(self):
-        return self.cleaned_data.get("currency") or self.currencies[0]
-
-    def clean_group(self):
-        group = self.cleaned_data.get("group") or ""
-        if group and group != NO_GROUP and group not in self.groups:
-            raise forms.ValidationError(
-                _("There is no such group (it may have been deleted): choose one from the list."))
-        return group or None
-
-    def clean_parent(self):
-        parent = self.cleaned_data.get("parent")
-        if parent is not None and not Customer.objects.filter(pk=parent).exists():
-            raise forms.ValidationError(_("There is no such customer (it may have been deleted)."))
-        return parent
-
-    def clean_sort(self):
-        return self.cleaned_data.get("sort") or "total"
-
-    def clean(self):
-        data = super().clean()
-        if data.get("group") and data.get("parent"):
-            data["parent"] = None  # a group is a flat list: "branches of" does not apply
-        return data
-
     @property
     def bucket_text(self) -> str:
         edges = self.cleaned_data.get("buckets", DEFAULT_BUCKET_EDGES) if self.is_bound and self.is_valid() \
             else DEFAULT_BUCKET_EDGES
         return ", ".join(map(str, edges))
+
+
+class BalancesForm(LevelForm):
+    SORTS = BALANCES_SORTS
+    field_order = ["start", "end", "currency", "group", "parent", "sort"]
+
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text=_("The period's first day. Empty: the first of this month."))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                          help_text=_("The period's last day, included. Empty: today."))
+
+    def clean_start(self):
+        return self.cleaned_data.get("start") or timezone.localdate().replace(day=1)
+
+    def clean_end(self):
+        end = self.cleaned_data.get("end") or timezone.localdate()
+        today = timezone.localdate()
+        if end > today:
+            raise forms.ValidationError(
+                _("The period cannot end in the future: choose today (%(today)s) or an earlier day.")
+                % {"today": today})
+        return end
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The period ends before it starts: choose a last day on or after %(start)s.")
+                           % {"start": start})
+        return data
 
 
 def default_aging_query() -> dict:

@@ -23,13 +23,11 @@ there are: the per-customer sums by bucket, and the customers with their parents
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
     Case,
-    CharField,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -48,16 +46,16 @@ from billing.models import (
     Allocation,
     AllocationReversal,
     CreditApplication,
-    Customer,
     Invoice,
     RetainerApplication,
 )
 from billing.money import ZERO
 
+from .hierarchy import Tree
+
 DEFAULT_BUCKET_EDGES = (15, 30, 45)
 MAX_BUCKET_EDGES = 8
 MAX_BUCKET_DAYS = 3650
-NO_GROUP = "none"  # the group filter's value for customers in no group
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
@@ -216,21 +214,6 @@ def _touched_after(as_of: dt.date):
     )
 
 
-@dataclass(frozen=True)
-class _Node:
-    pk: int
-    parent_id: int | None
-    name: str
-    group: str
-    group_id: int | None
-
-
-def _customers() -> dict[int, _Node]:
-    rows = Customer.objects.order_by().values_list(
-        "pk", "parent_id", "display_name", Coalesce("group__name", Value(""), output_field=CharField()), "group_id")
-    return {pk: _Node(pk, parent, name, group, group_id) for pk, parent, name, group, group_id in rows}
-
-
 def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFAULT_BUCKET_EDGES,
                  parent_id: int | None = None, group: int | str | None = None) -> AgingReport:
     """The aging report at one level, every row of it (the caller pages them).
@@ -245,27 +228,21 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
     buckets = buckets_for(edges)
     size = len(buckets)
     own = invoice_amounts_owed(as_of=as_of, currency=currency, edges=edges)
-    nodes = _customers()
+    tree = Tree()
     rows: list[AgingRow] = []
     trail: list[tuple[int, str]] = []
     own_row = None
     if group is not None:
-        wanted = None if group == NO_GROUP else int(group)
-        members = [n for n in nodes.values() if n.group_id == wanted]
-        rows = [AgingRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in members]
+        rows = [AgingRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in tree.members(group)]
     else:
-        children: dict[int | None, list[int]] = defaultdict(list)
-        for node in nodes.values():
-            parent = node.parent_id if node.parent_id in nodes else None
-            children[parent].append(node.pk)
-        subtree, descendants = _roll_up(children, own, size)
+        subtree, descendants = _roll_up(tree, own, size)
         if parent_id is not None:
-            node = nodes[parent_id]
-            trail = _trail(nodes, parent_id)
+            node = tree.nodes[parent_id]
+            trail = tree.trail(parent_id)
             if node.pk in own:
                 own_row = AgingRow(node.pk, node.name, node.group, own[node.pk])
-        for pk in children[parent_id]:
-            node = nodes[pk]
+        for pk in tree.children[parent_id]:
+            node = tree.nodes[pk]
             rows.append(AgingRow(pk, node.name, node.group, subtree[pk], consolidated=bool(descendants[pk]),
                                  branches=descendants[pk]))
     shown = [row for row in rows if row.figures.total]
@@ -276,37 +253,17 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
                        hidden=len(rows) - len(shown), trail=trail, own=own_row)
 
 
-def _roll_up(children: dict, own: dict[int, Figures], size: int) -> tuple[dict[int, Figures], dict[int, int]]:
-    """Each customer's figures with all its descendants', and how many descendants it has (iterative, so a
-    deep chain cannot exhaust Python's recursion limit)."""
+def _roll_up(tree: Tree, own: dict[int, Figures], size: int) -> tuple[dict[int, Figures], dict[int, int]]:
+    """Each customer's figures with all its descendants', and how many descendants it has."""
     subtree: dict[int, Figures] = {}
-    descendants: dict[int, int] = {}
-    order: list[int] = []
-    stack = list(children[None])
-    while stack:  # parents before children
-        pk = stack.pop()
-        order.append(pk)
-        stack.extend(children.get(pk, ()))
-    for pk in reversed(order):  # children before parents
+    for pk in tree.bottom_up():
         figures = Figures.zero(size)
         if pk in own:
             figures.add(own[pk])
-        count = 0
-        for child in children.get(pk, ()):
+        for child in tree.children.get(pk, ()):
             figures.add(subtree[child])
-            count += 1 + descendants[child]
-        subtree[pk], descendants[pk] = figures, count
-    return subtree, descendants
-
-
-def _trail(nodes: dict[int, _Node], pk: int) -> list[tuple[int, str]]:
-    """(id, name) from the top-level customer down to `pk`, for the breadcrumbs."""
-    trail, seen = [], set()
-    while pk in nodes and pk not in seen:
-        seen.add(pk)
-        trail.append((pk, nodes[pk].name))
-        pk = nodes[pk].parent_id
-    return list(reversed(trail))
+        subtree[pk] = figures
+    return subtree, tree.descendants()
 
 
 def sort_rows(rows: list[AgingRow], sort: str) -> list[AgingRow]:
