@@ -1,7 +1,7 @@
 """The Reports section of the back office: an index and one page per report, behind `reports.view_reports`.
 
 The admin classes parse the filters (reports/forms.py), call a selector and render; the figures come from
-reports/selectors/, the charts from reports/charts.py and the CSV from reports/exports.py.
+reports/selectors/, the charts from reports/charts.py and the CSV and PDF from reports/exports.py.
 """
 
 from django.contrib import admin
@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 from billing.money import format_money
 
 from .charts import stacked_bars
-from .exports import csv_response
+from .exports import PDF_MAX_ROWS, csv_response, report_pdf_response
 from .forms import AgingForm, BalancesForm
 from .models import Report
 from .selectors.aging import aging_report
 from .selectors.aging import sort_rows as sort_aging
 from .selectors.balances import balances_report
 from .selectors.balances import sort_rows as sort_balances
+from .selectors.hierarchy import BY_GROUP
 
 ROWS_PER_PAGE = 50
 CHART_ROWS = 12
@@ -74,7 +75,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     def aging_view(self, request):
         context = self._context(request, _("Receivables aging"))
-        form = AgingForm(request.GET)
+        form = AgingForm(AgingForm.filled(request.GET))
         context["form"] = form
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/aging.html", context, status=400)
@@ -84,6 +85,8 @@ class ReportAdmin(admin.ModelAdmin):
         rows = sort_aging(report.rows, data["sort"])
         if request.GET.get("format") == "csv":
             return _aging_csv(report, rows)
+        if request.GET.get("format") == "pdf":
+            return _aging_pdf(report, rows, form)
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
         money = lambda amount: format_money(amount, report.currency)  # noqa: E731
         labels = [b.label for b in report.buckets]
@@ -93,13 +96,14 @@ class ReportAdmin(admin.ModelAdmin):
         def cells(figures):
             return [*(money(a) if a else "–" for a in figures.amounts), money(figures.total), figures.invoices]
 
+        query = _query(form)
         context.update(
-            _level(request, report),
+            _level(query, report),
             report=report,
             page=page,
             labels=labels,
-            own=_shown(report.own, cells(report.own.figures), request) if report.own else None,
-            rows=[_shown(row, cells(row.figures), request) for row in page.object_list],
+            own=_shown(report.own, cells(report.own.figures), query) if report.own else None,
+            rows=[_shown(row, cells(row.figures), query) for row in page.object_list],
             totals=cells(report.totals),
             chart=stacked_bars(charted, labels, money=money) if charted else None,
         )
@@ -107,7 +111,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     def balances_view(self, request):
         context = self._context(request, _("Customer balances"))
-        form = BalancesForm(request.GET)
+        form = BalancesForm(BalancesForm.filled(request.GET))
         context.update(form=form, headings=BALANCE_HEADINGS)
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/balances.html", context, status=400)
@@ -117,19 +121,17 @@ class ReportAdmin(admin.ModelAdmin):
         rows = sort_balances(report.rows, data["sort"])
         if request.GET.get("format") == "csv":
             return _balances_csv(report, rows)
+        if request.GET.get("format") == "pdf":
+            return _balances_pdf(report, rows, form)
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        money = lambda amount: format_money(amount, report.currency)  # noqa: E731
-
-        def cells(figures):
-            return [money(getattr(figures, name)) for name, _heading, _help in BALANCE_HEADINGS]
-
+        query = _query(form)
         context.update(
-            _level(request, report),
+            _level(query, report),
             report=report,
             page=page,
-            own=_shown(report.own, cells(report.own.figures), request) if report.own else None,
-            rows=[_shown(row, cells(row.figures), request) for row in page.object_list],
-            totals=cells(report.totals),
+            own=_shown(report.own, _balance_cells(report, report.own), query) if report.own else None,
+            rows=[_shown(row, _balance_cells(report, row), query) for row in page.object_list],
+            totals=_balance_cells(report, report.totals),
         )
         return TemplateResponse(request, "admin/reports/balances.html", context)
 
@@ -150,27 +152,47 @@ BALANCE_HEADINGS = [
 ]
 
 
-def _level(request, report) -> dict:
-    """The links of a report shown one level at a time: the filters kept across pages (`query`), the CSV,
-    the top level and the breadcrumbs of the parents above the level shown."""
-    query = {k: v for k, v in request.GET.dict().items() if k not in ("page", "format")}
+def _balance_cells(report, row_or_totals) -> list[str]:
+    figures = getattr(row_or_totals, "figures", row_or_totals)
+    return [format_money(getattr(figures, name), report.currency) for name, _heading, _help in BALANCE_HEADINGS]
+
+
+def _query(form) -> dict:
+    """The filters the report used (the form's data, defaults written in), without the page and format."""
+    return {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
+
+
+def _level(query: dict, report) -> dict:
+    """The links of a report shown one level at a time: the filters kept across pages (`query`), the
+    exports, the top level and the breadcrumbs of the parents above the level shown."""
     return {
         "query": urlencode(query),
         "csv_url": "?" + urlencode({**query, "format": "csv"}),
+        "pdf_url": "?" + urlencode({**query, "format": "pdf"}),
+        "pdf_max_rows": PDF_MAX_ROWS,
         "top_url": "?" + urlencode({k: v for k, v in query.items() if k not in ("parent", "group")}),
         "trail": [(name, "?" + urlencode({**query, "parent": pk})) for pk, name in report.trail],
     }
 
 
-def _shown(row, cells: list, request) -> dict:
-    """A row as the table shows it: its cells, and a link to its branches when it has some."""
-    query = {k: v for k, v in request.GET.dict().items() if k not in ("page", "format", "group")}
-    return {
-        "row": row,
-        "cells": cells,
-        "branches_url": "?" + urlencode({**query, "parent": row.customer_id}) if row.branches else "",
-        "customer_url": reverse("admin:billing_customer_change", args=[row.customer_id]),
-    }
+def _shown(row, cells: list, query: dict) -> dict:
+    """A row as the table shows it: its cells, and a link to its branches when it has some (a row per group
+    links to the group's members instead of a customer)."""
+    if row.customer_id is None:
+        link = "?" + urlencode({**{k: v for k, v in query.items() if k != "parent"}, "group": row.group_key})
+        branches = ""
+    else:
+        link = reverse("admin:billing_customer_change", args=[row.customer_id])
+        branches = "?" + urlencode({**{k: v for k, v in query.items() if k != "group"}, "parent": row.customer_id})
+    return {"row": row, "cells": cells, "branches_url": branches if row.branches else "", "customer_url": link}
+
+
+def _where(report, form) -> str:
+    """The level shown, in words, for a PDF's subtitle."""
+    group = form.cleaned_data["group"]
+    return " › ".join(name for _pk, name in report.trail) or (
+        (_("Every group") if group == BY_GROUP else form.groups.get(str(group), _("Customers in no group")))
+        if group else _("Every customer, by hierarchy"))
 
 
 def _aging_csv(report, rows):
@@ -188,6 +210,28 @@ def _aging_csv(report, rows):
     return csv_response(f"receivables-aging-{report.as_of.isoformat()}.csv", header, lines())
 
 
+def _aging_pdf(report, rows, form):
+    money = lambda amount: format_money(amount, report.currency) if amount else "–"  # noqa: E731
+    labels = [b.label for b in report.buckets]
+    lines = [[f"{r.name} (own invoices)" if r is report.own else r.name, r.group,
+              *[money(a) for a in r.figures.amounts], format_money(r.figures.total, report.currency),
+              str(r.figures.invoices)] for r in ([report.own] if report.own else []) + rows]
+    totals = ["Total", "", *[format_money(a, report.currency) for a in report.totals.amounts],
+              format_money(report.totals.total, report.currency), str(report.totals.invoices)]
+    numeric = set(range(2, len(labels) + 4))
+    return report_pdf_response(
+        filename=f"receivables-aging-{report.as_of.isoformat()}.pdf",
+        title=_("Receivables aging"),
+        heading=_("As of %(day)s") % {"day": report.as_of.strftime("%-d %b %Y")},
+        subtitle=[_("Regular invoices in %(currency)s as the ledger stood at the end of the day · %(where)s")
+                  % {"currency": report.currency, "where": _where(report, form)}],
+        columns=[(_("Customer"), False), (_("Group"), False), *[(label, True) for label in labels],
+                 (_("Total"), True), (_("Invoices"), True)],
+        rows=lines, totals=totals, numeric=numeric,
+        notes=[_("Consolidated rows add up a customer and everything under it. Rows that owed nothing are left out.")],
+    )
+
+
 def _balances_csv(report, rows):
     names = [name for name, _heading, _help in BALANCE_HEADINGS]
     header = ["Customer", "Group", "Figures", "Branches", "Opening", "Invoiced", "Refunded", "To other accounts",
@@ -196,9 +240,29 @@ def _balances_csv(report, rows):
 
     def lines():
         for row in ([report.own] if report.own else []) + rows:
-            kind = "own and branches" if row.consolidated else "own account"
+            kind = "group members" if row.members else "own and branches" if row.consolidated else "own account"
             yield [row.name, row.group, kind, row.branches, *(getattr(row.figures, n) for n in names), *period]
         yield ["Total", "", "", "", *(getattr(report.totals, n) for n in names), *period]
 
     return csv_response(f"customer-balances-{report.start.isoformat()}-{report.end.isoformat()}.csv", header,
                         lines())
+
+
+def _balances_pdf(report, rows, form):
+    lines = [[f"{r.name} (own account)" if r is report.own else r.name, r.group, *_balance_cells(report, r)]
+             for r in ([report.own] if report.own else []) + rows]
+    days = {"start": report.start.strftime("%-d %b %Y"), "end": report.end.strftime("%-d %b %Y")}
+    return report_pdf_response(
+        filename=f"customer-balances-{report.start.isoformat()}-{report.end.isoformat()}.pdf",
+        title=_("Customer balances"),
+        heading=_("%(start)s to %(end)s") % days,
+        subtitle=[_("Statement figures in %(currency)s, both days included · %(where)s")
+                  % {"currency": report.currency, "where": _where(report, form)}],
+        columns=[(_("Customer"), False), (_("Group"), False),
+                 *[(heading, True) for _name, heading, _help in BALANCE_HEADINGS]],
+        rows=lines, totals=["Total", "", *_balance_cells(report, report.totals)],
+        numeric=set(range(2, len(BALANCE_HEADINGS) + 2)),
+        notes=[_("Each row adds up: opening + invoiced + refunded + to other accounts − received − credit notes − "
+                 "from other accounts = closing. A consolidated row is the statement of a customer and everything "
+                 "under it: money moved between two of its accounts is left out.")],
+    )

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Customer, CustomerGroup, Invoice, Organisation
 
 from .selectors.aging import DEFAULT_BUCKET_EDGES, MAX_BUCKET_DAYS, MAX_BUCKET_EDGES
-from .selectors.hierarchy import NO_GROUP
+from .selectors.hierarchy import BY_GROUP, NO_GROUP
 
 AGING_SORTS = {
     "total": _("Total owed, largest first"),
@@ -52,16 +52,31 @@ class LevelForm(forms.Form):
         self.fields["currency"].choices = [(c, c) for c in self.currencies]
         self.groups = {str(pk): name for pk, name in CustomerGroup.objects.order_by("name").values_list("pk", "name")}
         self.fields["group"].widget.choices = [
-            ("", _("Every customer, by hierarchy")), *self.groups.items(), (NO_GROUP, _("Customers in no group")),
+            ("", _("Every customer, by hierarchy")), (BY_GROUP, _("Every group, one row each")),
+            *self.groups.items(), (NO_GROUP, _("Customers in no group")),
         ]
         self.fields["sort"].choices = list(self.SORTS.items())
+
+    @classmethod
+    def defaults(cls) -> dict:
+        return {}
+
+    @classmethod
+    def filled(cls, query):
+        """The filters as typed, with the defaults written in where left empty: the form shows what the report
+        used, and a link copied from the page keeps meaning the same days."""
+        data = query.copy()
+        for name, value in cls.defaults().items():
+            if not data.get(name):
+                data[name] = value
+        return data
 
     def clean_currency(self):
         return self.cleaned_data.get("currency") or self.currencies[0]
 
     def clean_group(self):
         group = self.cleaned_data.get("group") or ""
-        if group and group != NO_GROUP and group not in self.groups:
+        if group and group not in (NO_GROUP, BY_GROUP) and group not in self.groups:
             raise forms.ValidationError(
                 _("There is no such group (it may have been deleted): choose one from the list."))
         return group or None
@@ -92,6 +107,10 @@ class AgingForm(LevelForm):
     buckets = forms.CharField(label=_("Buckets (days overdue)"), required=False, max_length=60,
                               help_text=_("Where each bucket ends, in days: 15, 30, 45 gives 1–15, 16–30, 31–45 "
                                           "and over 45."))
+
+    @classmethod
+    def defaults(cls) -> dict:
+        return {"as_of": timezone.localdate().isoformat(), "buckets": ", ".join(map(str, DEFAULT_BUCKET_EDGES))}
 
     def clean_as_of(self):
         as_of = self.cleaned_data.get("as_of") or timezone.localdate()
@@ -140,6 +159,11 @@ class BalancesForm(LevelForm):
                             help_text=_("The period's first day. Empty: the first of this month."))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                           help_text=_("The period's last day, included. Empty: today."))
+
+    @classmethod
+    def defaults(cls) -> dict:
+        today = timezone.localdate()
+        return {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
 
     def clean_start(self):
         return self.cleaned_data.get("start") or timezone.localdate().replace(day=1)

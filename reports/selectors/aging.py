@@ -51,7 +51,7 @@ from billing.models import (
 )
 from billing.money import ZERO
 
-from .hierarchy import Tree
+from .hierarchy import BY_GROUP, Tree
 
 DEFAULT_BUCKET_EDGES = (15, 30, 45)
 MAX_BUCKET_EDGES = 8
@@ -115,12 +115,14 @@ class Figures:
 class AgingRow:
     """One line of the report: a customer's own invoices (`consolidated` False) or its whole subtree."""
 
-    customer_id: int
+    customer_id: int | None
     name: str
     group: str
     figures: Figures
     consolidated: bool = False
     branches: int = 0  # descendants under this customer (a consolidated row can be opened)
+    group_key: str = ""  # a row per group (BY_GROUP): the group filter's value that lists its members
+    members: int = 0
 
 
 @dataclass
@@ -223,6 +225,8 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
     - `parent_id`: one consolidated row per direct branch of that customer, and its own invoices in `own`.
     - `group` (a group id, or NO_GROUP): one row per member with its own invoices only; a group is not
       a hierarchy, so nothing is rolled up.
+    - `group` BY_GROUP: one row per group (and one for the customers in none), its members' own invoices
+      added up (`customer_id` is None on these rows).
     Rows that owed nothing are left out (counted in `hidden`). Two queries.
     """
     buckets = buckets_for(edges)
@@ -232,7 +236,9 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
     rows: list[AgingRow] = []
     trail: list[tuple[int, str]] = []
     own_row = None
-    if group is not None:
+    if group == BY_GROUP:
+        rows = _group_rows(tree, own, size)
+    elif group is not None:
         rows = [AgingRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in tree.members(group)]
     else:
         subtree, descendants = _roll_up(tree, own, size)
@@ -251,6 +257,17 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
         totals.add(row.figures)
     return AgingReport(as_of=as_of, currency=currency, buckets=buckets, rows=shown, totals=totals,
                        hidden=len(rows) - len(shown), trail=trail, own=own_row)
+
+
+def _group_rows(tree: Tree, own: dict[int, Figures], size: int) -> list[AgingRow]:
+    rows = []
+    for key, name, members in tree.groups():
+        row = AgingRow(None, name, "", Figures.zero(size), group_key=key, members=len(members))
+        for node in members:
+            if node.pk in own:
+                row.figures.add(own[node.pk])
+        rows.append(row)
+    return rows
 
 
 def _roll_up(tree: Tree, own: dict[int, Figures], size: int) -> tuple[dict[int, Figures], dict[int, int]]:
@@ -272,6 +289,6 @@ def sort_rows(rows: list[AgingRow], sort: str) -> list[AgingRow]:
         "total": lambda r: (-r.figures.total, r.name.casefold()),
         "overdue": lambda r: (-r.figures.overdue, r.name.casefold()),
         "oldest": lambda r: (-r.figures.amounts[-1], -r.figures.total, r.name.casefold()),
-        "name": lambda r: (r.name.casefold(), r.customer_id),
+        "name": lambda r: (r.name.casefold(), r.customer_id or 0),
     }
     return sorted(rows, key=keys.get(sort, keys["total"]))

@@ -24,7 +24,7 @@ from billing.money import ZERO
 from billing.selectors.statements import AccountSubtotals, account_subtotals, transfers_between
 from billing.selectors.statements.whole import Person
 
-from .hierarchy import Tree
+from .hierarchy import BY_GROUP, Tree
 
 # The figures a row shows, in the order a reader adds them up (fields of AccountSubtotals), and the sorts.
 AMOUNTS = ("opening_balance", "invoiced", "refunded", "transferred_out", "paid", "credited", "transferred_in")
@@ -35,12 +35,14 @@ SORTS = ("closing", "opening", "invoiced", "paid", "name")
 class BalanceRow:
     """One line of the report: a customer's own account (`consolidated` False) or its whole subtree."""
 
-    customer_id: int
+    customer_id: int | None
     name: str
     group: str
     figures: AccountSubtotals
     consolidated: bool = False
     branches: int = 0  # descendants under this customer (a consolidated row can be opened)
+    group_key: str = ""  # a row per group (BY_GROUP): the group filter's value that lists its members
+    members: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -67,7 +69,7 @@ def _less(figures: AccountSubtotals, internal: Decimal) -> AccountSubtotals:
                    transferred_out=figures.transferred_out - internal)
 
 
-def _sum(customer_id: int, name: str, currency: str, parts: list[AccountSubtotals]) -> AccountSubtotals:
+def _sum(customer_id: int | None, name: str, currency: str, parts: list[AccountSubtotals]) -> AccountSubtotals:
     total = AccountSubtotals.total(parts, currency=currency, name=name)
     return replace(total, customer_id=customer_id)
 
@@ -80,6 +82,8 @@ def balances_report(*, start: dt.date, end: dt.date, currency: str, parent_id: i
       all its branches' as one consolidated statement.
     - `parent_id`: one consolidated row per direct branch of that customer, and its own account in `own`.
     - `group` (a group id, or NO_GROUP): one row per member, its own account only (a group is no hierarchy).
+    - `group` BY_GROUP: one row per group (and one for the customers in none), the column sums of its
+      members' own accounts (`customer_id` None; nothing is netted: a group is no hierarchy).
     Rows with no balance and no movement are left out (counted in `hidden`). Three queries.
     """
     tree = Tree()
@@ -87,7 +91,13 @@ def balances_report(*, start: dt.date, end: dt.date, currency: str, parent_id: i
     own = account_subtotals(customers=people, start=start, end=end)
     trail: list[tuple[int, str]] = []
     own_row = None
-    if group is not None:
+    if group == BY_GROUP:
+        rows = [
+            BalanceRow(None, name, "", _sum(None, name, currency, [own[n.pk] for n in members if n.pk in own]),
+                       group_key=key, members=len(members))
+            for key, name, members in tree.groups()
+        ]
+    elif group is not None:
         rows = [BalanceRow(n.pk, n.name, n.group, own[n.pk]) for n in tree.members(group) if n.pk in own]
     else:
         subtree = _roll_up(tree, own, currency, start, end)
@@ -137,7 +147,7 @@ def sort_rows(rows: list[BalanceRow], sort: str) -> list[BalanceRow]:
         "opening": lambda r: (-r.figures.opening_balance, r.name.casefold()),
         "invoiced": lambda r: (-r.figures.invoiced, r.name.casefold()),
         "paid": lambda r: (-r.figures.paid, r.name.casefold()),
-        "name": lambda r: (r.name.casefold(), r.customer_id),
+        "name": lambda r: (r.name.casefold(), r.customer_id or 0),
     }
     return sorted(rows, key=keys.get(sort, keys["closing"]))
 

@@ -1,8 +1,9 @@
 """The customers as the reports lay them out: a tree of parents and branches, and groups (flat lists).
 
 Every report shows one level at a time: the top-level customers (each rolled up with all its branches),
-the direct branches of one parent (each rolled up, with the parent's own figures above them), or the
-members of one group (their own figures: a group is not a hierarchy). The customers are read in one
+the direct branches of one parent (each rolled up, with the parent's own figures above them), the
+members of one group (their own figures: a group is not a hierarchy), or one row per group (its
+members' own figures added up). The customers are read in one
 query; the rest is done in Python, iteratively, so a deep chain cannot exhaust the recursion limit.
 """
 
@@ -17,6 +18,7 @@ from django.db.models.functions import Coalesce
 from billing.models import Customer
 
 NO_GROUP = "none"  # the group filter's value for customers in no group
+BY_GROUP = "groups"  # the group filter's value for one row per group
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,16 @@ class Tree:
         """The customers of a group (an id), or of none (`NO_GROUP`)."""
         wanted = None if group == NO_GROUP else int(group)
         return [node for node in self.nodes.values() if node.group_id == wanted]
+
+    def groups(self) -> list[tuple[str, str, list[Node]]]:
+        """(the group filter's value, name, members) of each group with members, and of the customers in none."""
+        members: dict[int | None, list[Node]] = defaultdict(list)
+        for node in self.nodes.values():
+            members[node.group_id].append(node)
+        return [
+            (str(group_id) if group_id else NO_GROUP, nodes[0].group if group_id else "No group", nodes)
+            for group_id, nodes in members.items()
+        ]
 
     def trail(self, pk: int) -> list[tuple[int, str]]:
         """(id, name) from the top-level customer down to `pk`, for the breadcrumbs."""

@@ -261,3 +261,41 @@ def test_the_query_count_does_not_grow_with_the_branches(staff_client, django_as
     with django_assert_max_num_queries(len(small_queries)):
         top = staff_client.get(BALANCES, period)
     assert sum(r["row"].branches for r in top.context["rows"]) == 42
+
+
+def test_one_row_per_group_adds_up_its_members_own_accounts(staff_client):
+    story = northwind()
+    period = {"start": "2026-01-01", "end": "2026-03-31"}
+
+    response = staff_client.get(BALANCES, {**period, "group": "groups"})
+
+    rows = {r.name: r for r in response.context["report"].rows}
+    enterprise = balances_report(start=date(2026, 1, 1), end=date(2026, 3, 31), currency="USD",
+                                 group=story.hq.group_id)
+    assert rows["Enterprise"].figures.closing_balance == enterprise.totals.closing_balance
+    assert rows["Enterprise"].members == 2 and _adds_up(rows["Enterprise"].figures)
+    assert response.context["report"].totals.closing_balance == D("1310.00")  # the same as by hierarchy
+    assert f"group={rows['Resellers'].group_key}" in response.content.decode()
+
+
+def test_the_pdf_prints_the_rows_and_totals(staff_client):
+    story = northwind()
+
+    response = staff_client.get(BALANCES, {"start": "2026-03-01", "end": "2026-03-31", "parent": story.hq.pk,
+                                           "format": "pdf"})
+
+    assert response["Content-Type"] == "application/pdf"
+    assert 'filename="customer-balances-2026-03-01-2026-03-31.pdf"' in response["Content-Disposition"]
+    text = _pdf_text(response.content)
+    assert "CUSTOMER BALANCES" in text and "1 Mar 2026 to 31 Mar 2026" in text
+    assert "Northwind Enterprise $400.00" in text and "HQ (own" in text  # the name wraps in its cell
+    assert "Total $1,900.00 $0.00 $100.00 $400.00 $700.00 $50.00 $400.00 $1,250.00" in text
+
+
+def _pdf_text(content: bytes) -> str:
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(content)) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)
