@@ -12,17 +12,19 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from billing.models import Payment
 from billing.money import format_money
 
 from .charts import stacked_bars
 from .exports import PDF_MAX_ROWS, csv_response, report_pdf_response
-from .forms import AgingForm, BalancesForm
+from .forms import AgingForm, BalancesForm, PaymentsForm
 from .models import Report
 from .selectors.aging import aging_report
 from .selectors.aging import sort_rows as sort_aging
 from .selectors.balances import balances_report
 from .selectors.balances import sort_rows as sort_balances
 from .selectors.hierarchy import BY_GROUP
+from .selectors.payments import payments_received, payments_report
 
 ROWS_PER_PAGE = 50
 CHART_ROWS = 12
@@ -33,6 +35,9 @@ REPORTS = [
     ("reports_balances", _("Customer balances"),
      _("Each customer's opening balance, invoices, payments, credits, refunds and closing balance for a period, "
        "per customer, per hierarchy and per group.")),
+    ("reports_payments", _("Payments received"),
+     _("The payments of a period by method and gateway: received, refunded, held by disputes and net, with the "
+       "list of payments.")),
 ]
 
 
@@ -60,6 +65,7 @@ class ReportAdmin(admin.ModelAdmin):
         return [
             path("aging/", view(self.aging_view), name="reports_aging"),
             path("balances/", view(self.balances_view), name="reports_balances"),
+            path("payments/", view(self.payments_view), name="reports_payments"),
             path("", view(self.changelist_view), name="reports_report_changelist"),
         ]
 
@@ -134,6 +140,37 @@ class ReportAdmin(admin.ModelAdmin):
             totals=_balance_cells(report, report.totals),
         )
         return TemplateResponse(request, "admin/reports/balances.html", context)
+
+    def payments_view(self, request):
+        context = self._context(request, _("Payments received"))
+        form = PaymentsForm(PaymentsForm.filled(request.GET))
+        context["form"] = form
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/reports/payments.html", context, status=400)
+        data = form.cleaned_data
+        period = dict(start=data["start"], end=data["end"], currency=data["currency"], group=data["group"])
+        payments = payments_received(**period, sort=data["sort"])
+        if request.GET.get("format") == "csv":
+            return _payments_csv(data, payments)
+        report = payments_report(**period)
+        page = Paginator(payments, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        money = lambda amount: format_money(amount, report.currency)  # noqa: E731
+
+        def cells(line):
+            return [line.payments, money(line.received), line.refunds, money(line.refunded), line.disputes,
+                    money(line.held), money(line.net)]
+
+        query = _query(form)
+        context.update(
+            report=report,
+            page=page,
+            lines=[(line.label, cells(line)) for line in report.rows],
+            totals=cells(report.totals),
+            payments=[_payment_shown(payment, money) for payment in page.object_list],
+            query=urlencode(query),
+            csv_url="?" + urlencode({**query, "format": "csv"}),
+        )
+        return TemplateResponse(request, "admin/reports/payments.html", context)
 
 
 # The balances table's columns (AccountSubtotals' fields), their headings and what each holds.
@@ -266,3 +303,33 @@ def _balances_pdf(report, rows, form):
                  "from other accounts = closing. A consolidated row is the statement of a customer and everything "
                  "under it: money moved between two of its accounts is left out.")],
     )
+
+
+def _payment_shown(payment, money) -> dict:
+    return {
+        "payment": payment,
+        "url": reverse("admin:billing_payment_change", args=[payment.pk]),
+        "customer_url": reverse("admin:billing_customer_change", args=[payment.customer_id]),
+        "amount": money(payment.amount),
+        "refunded": money(payment.refunded_amount) if payment.refunded_amount else "–",
+    }
+
+
+def _payments_csv(data, payments):
+    """Every payment as plain values: model instances and their choice labels cost ~0.3 ms a row, which at ten
+    thousand payments is seconds; the labels are looked up once here."""
+    header = ["Receipt", "Date", "Payer", "Method", "Gateway", "Status", "Amount", "Refunded (to date)", "Currency"]
+    methods = {value: str(label) for value, label in Payment.Method.choices}
+    statuses = {value: str(label) for value, label in Payment.Status.choices}
+    disputed = str(_("Disputed"))
+    rows = payments.values_list("number", "paid_on", "customer__display_name", "method", "gateway", "status",
+                                "disputed", "amount", "refunded_amount", "currency")
+
+    def lines():
+        for number, paid_on, payer, method, gateway, status, is_disputed, amount, refunded, currency in rows.iterator(
+                chunk_size=2000):
+            yield [number, paid_on.isoformat(), payer, methods.get(method, method), gateway,
+                   disputed if is_disputed else statuses.get(status, status), amount, refunded, currency]
+
+    return csv_response(f"payments-received-{data['start'].isoformat()}-{data['end'].isoformat()}.csv", header,
+                        lines())

@@ -26,6 +26,12 @@ BALANCES_SORTS = {
     "name": _("Name"),
 }
 
+PAYMENTS_SORTS = {
+    "date": _("Date, newest first"),
+    "amount": _("Amount, largest first"),
+    "customer": _("Payer"),
+}
+
 
 def invoice_currencies() -> list[str]:
     """The currencies customers are invoiced in, the organisation's base currency first (customers, not the
@@ -35,15 +41,14 @@ def invoice_currencies() -> list[str]:
     return sorted(used, key=lambda c: (c != base, c)) or [base]
 
 
-class LevelForm(forms.Form):
-    """What every report by customer filters on: the currency, the level shown (top-level customers, the
-    branches of one parent, the members of one group) and the order of the rows (`SORTS` of the report)."""
+class ReportForm(forms.Form):
+    """What every report filters on: the currency, a customer group and the order of the rows (`SORTS` of
+    the report); `defaults` are written into the form when left empty (`filled`)."""
 
     SORTS: dict = {}
 
     currency = forms.ChoiceField(label=_("Currency"), required=False)
     group = forms.CharField(label=_("Group"), required=False, widget=forms.Select)
-    parent = forms.IntegerField(label=_("Branches of"), required=False, min_value=1, widget=forms.HiddenInput)
     sort = forms.ChoiceField(label=_("Sort by"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -52,10 +57,13 @@ class LevelForm(forms.Form):
         self.fields["currency"].choices = [(c, c) for c in self.currencies]
         self.groups = {str(pk): name for pk, name in CustomerGroup.objects.order_by("name").values_list("pk", "name")}
         self.fields["group"].widget.choices = [
-            ("", _("Every customer, by hierarchy")), (BY_GROUP, _("Every group, one row each")),
-            *self.groups.items(), (NO_GROUP, _("Customers in no group")),
+            *self.wider_choices(), *self.groups.items(), (NO_GROUP, _("Customers in no group")),
         ]
         self.fields["sort"].choices = list(self.SORTS.items())
+
+    def wider_choices(self) -> list[tuple[str, str]]:
+        """The group filter's choices above the groups themselves."""
+        return [("", _("Every customer"))]
 
     @classmethod
     def defaults(cls) -> dict:
@@ -76,10 +84,23 @@ class LevelForm(forms.Form):
 
     def clean_group(self):
         group = self.cleaned_data.get("group") or ""
-        if group and group not in (NO_GROUP, BY_GROUP) and group not in self.groups:
+        if group and group not in [value for value, _label in self.fields["group"].widget.choices]:
             raise forms.ValidationError(
                 _("There is no such group (it may have been deleted): choose one from the list."))
         return group or None
+
+    def clean_sort(self):
+        return self.cleaned_data.get("sort") or next(iter(self.SORTS))
+
+
+class LevelForm(ReportForm):
+    """A report by customer: shown by hierarchy (the top-level customers, or the branches of one parent), one
+    row per group, or the members of one group."""
+
+    parent = forms.IntegerField(label=_("Branches of"), required=False, min_value=1, widget=forms.HiddenInput)
+
+    def wider_choices(self) -> list[tuple[str, str]]:
+        return [("", _("Every customer, by hierarchy")), (BY_GROUP, _("Every group, one row each"))]
 
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")
@@ -87,13 +108,44 @@ class LevelForm(forms.Form):
             raise forms.ValidationError(_("There is no such customer (it may have been deleted)."))
         return parent
 
-    def clean_sort(self):
-        return self.cleaned_data.get("sort") or next(iter(self.SORTS))
-
     def clean(self):
         data = super().clean()
         if data.get("group") and data.get("parent"):
             data["parent"] = None  # a group is a flat list: "branches of" does not apply
+        return data
+
+
+class PeriodForm(ReportForm):
+    """A report over a period: its first and last days (this month so far by default), never in the future."""
+
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text=_("The period's first day. Empty: the first of this month."))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                          help_text=_("The period's last day, included. Empty: today."))
+
+    @classmethod
+    def defaults(cls) -> dict:
+        today = timezone.localdate()
+        return {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
+
+    def clean_start(self):
+        return self.cleaned_data.get("start") or timezone.localdate().replace(day=1)
+
+    def clean_end(self):
+        end = self.cleaned_data.get("end") or timezone.localdate()
+        today = timezone.localdate()
+        if end > today:
+            raise forms.ValidationError(
+                _("The period cannot end in the future: choose today (%(today)s) or an earlier day.")
+                % {"today": today})
+        return end
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The period ends before it starts: choose a last day on or after %(start)s.")
+                           % {"start": start})
         return data
 
 
@@ -151,39 +203,14 @@ class AgingForm(LevelForm):
         return ", ".join(map(str, edges))
 
 
-class BalancesForm(LevelForm):
+class BalancesForm(PeriodForm, LevelForm):
     SORTS = BALANCES_SORTS
     field_order = ["start", "end", "currency", "group", "parent", "sort"]
 
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                            help_text=_("The period's first day. Empty: the first of this month."))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                          help_text=_("The period's last day, included. Empty: today."))
 
-    @classmethod
-    def defaults(cls) -> dict:
-        today = timezone.localdate()
-        return {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
-
-    def clean_start(self):
-        return self.cleaned_data.get("start") or timezone.localdate().replace(day=1)
-
-    def clean_end(self):
-        end = self.cleaned_data.get("end") or timezone.localdate()
-        today = timezone.localdate()
-        if end > today:
-            raise forms.ValidationError(
-                _("The period cannot end in the future: choose today (%(today)s) or an earlier day.")
-                % {"today": today})
-        return end
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            self.add_error("end", _("The period ends before it starts: choose a last day on or after %(start)s.")
-                           % {"start": start})
-        return data
+class PaymentsForm(PeriodForm):
+    SORTS = PAYMENTS_SORTS
+    field_order = ["start", "end", "currency", "group", "sort"]
 
 
 def default_aging_query() -> dict:
