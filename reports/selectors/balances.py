@@ -65,8 +65,9 @@ def _less(figures: AccountSubtotals, internal: Decimal) -> AccountSubtotals:
     """A consolidated row: money moved inside the subtree leaves both transfer columns (the closing holds)."""
     if not internal:
         return figures
-    return replace(figures, transferred_in=figures.transferred_in - internal,
-                   transferred_out=figures.transferred_out - internal)
+    return replace(
+        figures, transferred_in=figures.transferred_in - internal, transferred_out=figures.transferred_out - internal
+    )
 
 
 def _sum(customer_id: int | None, name: str, currency: str, parts: list[AccountSubtotals]) -> AccountSubtotals:
@@ -74,8 +75,9 @@ def _sum(customer_id: int | None, name: str, currency: str, parts: list[AccountS
     return replace(total, customer_id=customer_id)
 
 
-def balances_report(*, start: dt.date, end: dt.date, currency: str, parent_id: int | None = None,
-                    group: int | str | None = None) -> BalancesReport:
+def balances_report(
+    *, start: dt.date, end: dt.date, currency: str, parent_id: int | None = None, group: int | str | None = None
+) -> BalancesReport:
     """The balances report at one level, every row of it (the caller pages them).
 
     - Neither `parent_id` nor `group`: one consolidated row per top-level customer, its own account and
@@ -93,8 +95,14 @@ def balances_report(*, start: dt.date, end: dt.date, currency: str, parent_id: i
     own_row = None
     if group == BY_GROUP:
         rows = [
-            BalanceRow(None, name, "", _sum(None, name, currency, [own[n.pk] for n in members if n.pk in own]),
-                       group_key=key, members=len(members))
+            BalanceRow(
+                None,
+                name,
+                "",
+                _sum(None, name, currency, [own[n.pk] for n in members if n.pk in own]),
+                group_key=key,
+                members=len(members),
+            )
             for key, name, members in tree.groups()
         ]
     elif group is not None:
@@ -108,19 +116,35 @@ def balances_report(*, start: dt.date, end: dt.date, currency: str, parent_id: i
             if node.pk in own:
                 own_row = BalanceRow(node.pk, node.name, node.group, own[node.pk])
         rows = [
-            BalanceRow(pk, tree.nodes[pk].name, tree.nodes[pk].group, subtree[pk], consolidated=bool(descendants[pk]),
-                       branches=descendants[pk])
-            for pk in tree.children[parent_id] if pk in subtree
+            BalanceRow(
+                pk,
+                tree.nodes[pk].name,
+                tree.nodes[pk].group,
+                subtree[pk],
+                consolidated=bool(descendants[pk]),
+                branches=descendants[pk],
+            )
+            for pk in tree.children[parent_id]
+            if pk in subtree
         ]
     shown = [row for row in rows if not row.is_empty]
     listed = [own_row, *shown] if own_row else shown
     totals = AccountSubtotals.total([row.figures for row in listed], currency=currency)
-    return BalancesReport(start=start, end=end, currency=currency, rows=shown, totals=totals,
-                          hidden=len(rows) - len(shown), trail=trail, own=own_row)
+    return BalancesReport(
+        start=start,
+        end=end,
+        currency=currency,
+        rows=shown,
+        totals=totals,
+        hidden=len(rows) - len(shown),
+        trail=trail,
+        own=own_row,
+    )
 
 
-def _roll_up(tree: Tree, own: dict[int, AccountSubtotals], currency: str, start: dt.date,
-             end: dt.date) -> dict[int, AccountSubtotals]:
+def _roll_up(
+    tree: Tree, own: dict[int, AccountSubtotals], currency: str, start: dt.date, end: dt.date
+) -> dict[int, AccountSubtotals]:
     """Each customer's consolidated figures: its own and all its descendants', less the transfers between
     two accounts of its subtree. A transfer is inside every subtree that holds the lowest customer above
     both its accounts, so it is counted there and added up the tree like the figures."""
@@ -150,4 +174,3 @@ def sort_rows(rows: list[BalanceRow], sort: str) -> list[BalanceRow]:
         "name": lambda r: (r.name.casefold(), r.customer_id or 0),
     }
     return sorted(rows, key=keys.get(sort, keys["closing"]))
-

@@ -36,8 +36,13 @@ class Tree:
 
     def __init__(self):
         rows = Customer.objects.order_by().values_list(
-            "pk", "parent_id", "display_name", Coalesce("group__name", Value(""), output_field=CharField()),
-            "group_id", "currency")
+            "pk",
+            "parent_id",
+            "display_name",
+            Coalesce("group__name", Value(""), output_field=CharField()),
+            "group_id",
+            "currency",
+        )
         self.nodes: dict[int, Node] = {row[0]: Node(*row) for row in rows}
         self.children: dict[int | None, list[int]] = defaultdict(list)
         for node in self.nodes.values():

@@ -76,8 +76,9 @@ def _of_group(queryset: QuerySet, customer: str, group: int | str | None) -> Que
     return queryset.filter(**{f"{customer}__group_id": None if group == NO_GROUP else int(group)})
 
 
-def payments_received(*, start: dt.date, end: dt.date, currency: str, group: int | str | None = None,
-                      sort: str = "date") -> QuerySet[Payment]:
+def payments_received(
+    *, start: dt.date, end: dt.date, currency: str, group: int | str | None = None, sort: str = "date"
+) -> QuerySet[Payment]:
     """The payments counted as received in the period, in the order chosen (newest, largest or by payer)."""
     payments = Payment.objects.filter(currency=currency, status__in=RECEIVED, paid_on__gte=start, paid_on__lte=end)
     orders = {
@@ -97,19 +98,35 @@ def payments_report(*, start: dt.date, end: dt.date, currency: str, group: int |
 
     received = _of_group(
         Payment.objects.filter(currency=currency, status__in=RECEIVED, paid_on__gte=start, paid_on__lte=end),
-        "customer", group)
+        "customer",
+        group,
+    )
     for row in received.order_by().values("method", "gateway").annotate(n=Count("pk"), amount=Sum("amount")):
         totals = line(row["method"], row["gateway"])
         totals.payments, totals.received = row["n"], row["amount"]
 
     hold = Q(dispute__isnull=False)
     refunds = _of_group(
-        Refund.objects.filter(currency=currency, status__in=Refund.COUNTED, payment__isnull=False,
-                              refunded_on__gte=start, refunded_on__lte=end),
-        "payment__customer", group)
-    for row in refunds.order_by().values("payment__method", "payment__gateway").annotate(
-            refunds=Count("pk", filter=~hold), refunded=Sum("amount", filter=~hold),
-            disputes=Count("pk", filter=hold), held=Sum("amount", filter=hold)):
+        Refund.objects.filter(
+            currency=currency,
+            status__in=Refund.COUNTED,
+            payment__isnull=False,
+            refunded_on__gte=start,
+            refunded_on__lte=end,
+        ),
+        "payment__customer",
+        group,
+    )
+    for row in (
+        refunds.order_by()
+        .values("payment__method", "payment__gateway")
+        .annotate(
+            refunds=Count("pk", filter=~hold),
+            refunded=Sum("amount", filter=~hold),
+            disputes=Count("pk", filter=hold),
+            held=Sum("amount", filter=hold),
+        )
+    ):
         totals = line(row["payment__method"], row["payment__gateway"])
         totals.refunds, totals.refunded = row["refunds"], row["refunded"] or ZERO
         totals.disputes, totals.held = row["disputes"], row["held"] or ZERO

@@ -20,14 +20,25 @@ pytestmark = pytest.mark.django_db
 
 BALANCES = reverse("admin:reports_balances")
 D = Decimal
-PERIODS = [(date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 2, 15), date(2026, 3, 14)),
-           (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 1, 11), date(2026, 4, 2)),
-           (date(2026, 4, 1), date(2026, 4, 30))]
+PERIODS = [
+    (date(2026, 1, 1), date(2026, 1, 31)),
+    (date(2026, 2, 15), date(2026, 3, 14)),
+    (date(2026, 3, 1), date(2026, 3, 31)),
+    (date(2026, 1, 11), date(2026, 4, 2)),
+    (date(2026, 4, 1), date(2026, 4, 30)),
+]
 
 
 def _adds_up(figures) -> bool:
-    return (figures.opening_balance + figures.invoiced + figures.refunded + figures.transferred_out
-            - figures.paid - figures.credited - figures.transferred_in) == figures.closing_balance
+    return (
+        figures.opening_balance
+        + figures.invoiced
+        + figures.refunded
+        + figures.transferred_out
+        - figures.paid
+        - figures.credited
+        - figures.transferred_in
+    ) == figures.closing_balance
 
 
 def _subtree(pk: int) -> list[int]:
@@ -53,9 +64,11 @@ def _row_figures(row) -> tuple:
 def test_every_row_adds_up_and_is_the_statement_of_its_customers(start, end):
     story = northwind()
 
-    levels = [balances_report(start=start, end=end, currency="USD"),
-              balances_report(start=start, end=end, currency="USD", parent_id=story.hq.pk),
-              balances_report(start=start, end=end, currency="USD", group=story.austin.group_id)]
+    levels = [
+        balances_report(start=start, end=end, currency="USD"),
+        balances_report(start=start, end=end, currency="USD", parent_id=story.hq.pk),
+        balances_report(start=start, end=end, currency="USD", group=story.austin.group_id),
+    ]
 
     for report in levels:
         rows = ([report.own] if report.own else []) + report.rows
@@ -111,8 +124,7 @@ def test_a_transfer_is_netted_only_in_the_subtrees_that_hold_both_accounts():
 def test_a_group_lists_its_members_own_accounts():
     story = northwind()
 
-    report = balances_report(start=date(2026, 1, 1), end=date(2026, 3, 31), currency="USD",
-                             group=story.boston.group_id)
+    report = balances_report(start=date(2026, 1, 1), end=date(2026, 3, 31), currency="USD", group=story.boston.group_id)
     nobody = balances_report(start=date(2026, 1, 1), end=date(2026, 3, 31), currency="USD", group=NO_GROUP)
 
     assert {r.customer_id for r in report.rows} == {story.hq.pk, story.boston.pk}
@@ -179,8 +191,11 @@ def test_the_page_shows_the_hierarchy_and_opens_its_branches(staff_client):
     assert "(own account)" in text and "Northwind Boston" in text
     assert 'href="?start=2026-03-01&amp;end=2026-03-31"' in text  # the breadcrumb back to the top level
     by_name = staff_client.get(BALANCES, {**period, "parent": story.hq.pk, "sort": "name"})
-    assert [r["row"].name for r in by_name.context["rows"]] == ["Northwind Austin", "Northwind Boston",
-                                                                "Northwind Denver"]
+    assert [r["row"].name for r in by_name.context["rows"]] == [
+        "Northwind Austin",
+        "Northwind Boston",
+        "Northwind Denver",
+    ]
 
 
 def test_rows_are_paged_fifty_at_a_time(staff_client):
@@ -197,7 +212,7 @@ def test_rows_are_paged_fifty_at_a_time(staff_client):
 
 def test_the_csv_holds_every_row_and_guards_formulas(staff_client):
     northwind()
-    evil = CustomerFactory(display_name="=HYPERLINK(\"http://evil\")")
+    evil = CustomerFactory(display_name='=HYPERLINK("http://evil")')
     invoice(evil, date(2026, 3, 1), "5.00")
 
     response = staff_client.get(BALANCES, {"start": "2026-03-01", "end": "2026-03-31", "format": "csv"})
@@ -209,15 +224,18 @@ def test_the_csv_holds_every_row_and_guards_formulas(staff_client):
     assert lines[-1].startswith("Total,") and ",1315.00,USD,2026-03-01,2026-03-31" in lines[-1]
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"start": "2026-03-10", "end": "2026-03-09"}, "The period ends before it starts"),
-    ({"end": "2999-01-01"}, "cannot end in the future"),
-    ({"start": "not a date"}, "Enter a valid date"),
-    ({"group": "999999"}, "no such group"),
-    ({"parent": "999999"}, "no such customer"),
-    ({"currency": "XYZ"}, "Select a valid choice"),
-    ({"sort": "random()"}, "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"start": "2026-03-10", "end": "2026-03-09"}, "The period ends before it starts"),
+        ({"end": "2999-01-01"}, "cannot end in the future"),
+        ({"start": "not a date"}, "Enter a valid date"),
+        ({"group": "999999"}, "no such group"),
+        ({"parent": "999999"}, "no such customer"),
+        ({"currency": "XYZ"}, "Select a valid choice"),
+        ({"sort": "random()"}, "Select a valid choice"),
+    ],
+)
 def test_bad_filters_get_a_message_not_an_error(staff_client, query, message):
     northwind()
 
@@ -270,8 +288,7 @@ def test_one_row_per_group_adds_up_its_members_own_accounts(staff_client):
     response = staff_client.get(BALANCES, {**period, "group": "groups"})
 
     rows = {r.name: r for r in response.context["report"].rows}
-    enterprise = balances_report(start=date(2026, 1, 1), end=date(2026, 3, 31), currency="USD",
-                                 group=story.hq.group_id)
+    enterprise = balances_report(start=date(2026, 1, 1), end=date(2026, 3, 31), currency="USD", group=story.hq.group_id)
     assert rows["Enterprise"].figures.closing_balance == enterprise.totals.closing_balance
     assert rows["Enterprise"].members == 2 and _adds_up(rows["Enterprise"].figures)
     assert response.context["report"].totals.closing_balance == D("1310.00")  # the same as by hierarchy
@@ -281,8 +298,9 @@ def test_one_row_per_group_adds_up_its_members_own_accounts(staff_client):
 def test_the_pdf_prints_the_rows_and_totals(staff_client):
     story = northwind()
 
-    response = staff_client.get(BALANCES, {"start": "2026-03-01", "end": "2026-03-31", "parent": story.hq.pk,
-                                           "format": "pdf"})
+    response = staff_client.get(
+        BALANCES, {"start": "2026-03-01", "end": "2026-03-31", "parent": story.hq.pk, "format": "pdf"}
+    )
 
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="customer-balances-2026-03-01-2026-03-31.pdf"' in response["Content-Disposition"]

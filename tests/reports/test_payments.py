@@ -26,13 +26,25 @@ D = Decimal
 
 
 def _card(customer, on: date, amount: str, intent: str, bill=None):
-    return record_payment(customer=customer, amount=D(amount), paid_on=on, method="card", gateway="stripe",
-                          gateway_payment_id=intent, allocations={bill.pk: D(amount)} if bill else None)
+    return record_payment(
+        customer=customer,
+        amount=D(amount),
+        paid_on=on,
+        method="card",
+        gateway="stripe",
+        gateway_payment_id=intent,
+        allocations={bill.pk: D(amount)} if bill else None,
+    )
 
 
 def _dispute(payment, dispute_id: str, status: str):
-    info = DisputeInfo(id=dispute_id, amount=payment.amount, currency=payment.currency, status=status,
-                       intent_id=payment.gateway_payment_id)
+    info = DisputeInfo(
+        id=dispute_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=status,
+        intent_id=payment.gateway_payment_id,
+    )
     record_dispute(payment=Payment.objects.get(pk=payment.pk), info=info, gateway="stripe")
 
 
@@ -55,8 +67,9 @@ def ledger():
 
 def _naive(start: date, end: date, currency: str = "USD") -> dict:
     payments = Payment.objects.filter(currency=currency, status__in=RECEIVED, paid_on__range=(start, end))
-    refunds = Refund.objects.filter(currency=currency, status__in=Refund.COUNTED, payment__isnull=False,
-                                    refunded_on__range=(start, end))
+    refunds = Refund.objects.filter(
+        currency=currency, status__in=Refund.COUNTED, payment__isnull=False, refunded_on__range=(start, end)
+    )
     return {
         "payments": payments.count(),
         "received": payments.aggregate(s=Sum("amount"))["s"] or D(0),
@@ -65,8 +78,10 @@ def _naive(start: date, end: date, currency: str = "USD") -> dict:
     }
 
 
-@pytest.mark.parametrize("start, end", [(date(2026, 2, 1), date(2026, 2, 28)), (date(2026, 3, 1), date(2026, 3, 31)),
-                                        (date(2026, 1, 1), None)])
+@pytest.mark.parametrize(
+    "start, end",
+    [(date(2026, 2, 1), date(2026, 2, 28)), (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 1, 1), None)],
+)
 def test_the_totals_are_the_sums_of_the_payment_and_refund_rows(ledger, start, end):
     end = end or timezone.localdate()
 
@@ -75,7 +90,11 @@ def test_the_totals_are_the_sums_of_the_payment_and_refund_rows(ledger, start, e
     naive = _naive(start, end)
     totals = report.totals
     assert (totals.payments, totals.received, totals.refunded, totals.held) == (
-        naive["payments"], naive["received"], naive["refunded"], naive["held"])
+        naive["payments"],
+        naive["received"],
+        naive["refunded"],
+        naive["held"],
+    )
     assert totals.net == totals.received - totals.refunded - totals.held
     assert sum(line.received for line in report.rows) == totals.received
 
@@ -154,7 +173,7 @@ def test_payments_are_paged_fifty_at_a_time(staff_client):
 
 
 def test_the_csv_lists_every_payment_and_guards_formulas(staff_client, ledger):
-    evil = CustomerFactory(display_name="=HYPERLINK(\"http://evil\")")
+    evil = CustomerFactory(display_name='=HYPERLINK("http://evil")')
     record_payment(customer=evil, amount=D("5.00"), paid_on=date(2026, 3, 3), method="cash")
 
     response = staff_client.get(PAYMENTS, {"start": "2026-03-01", "end": "2026-03-31", "format": "csv"})
@@ -166,15 +185,18 @@ def test_the_csv_lists_every_payment_and_guards_formulas(staff_client, ledger):
     assert any("'=HYPERLINK" in line for line in lines)
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"start": "2026-03-10", "end": "2026-03-09"}, "The period ends before it starts"),
-    ({"end": "2999-01-01"}, "cannot end in the future"),
-    ({"end": "yesterday"}, "Enter a valid date"),
-    ({"group": "999999"}, "no such group"),
-    ({"group": "groups"}, "no such group"),
-    ({"currency": "XYZ"}, "Select a valid choice"),
-    ({"sort": "-amount"}, "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"start": "2026-03-10", "end": "2026-03-09"}, "The period ends before it starts"),
+        ({"end": "2999-01-01"}, "cannot end in the future"),
+        ({"end": "yesterday"}, "Enter a valid date"),
+        ({"group": "999999"}, "no such group"),
+        ({"group": "groups"}, "no such group"),
+        ({"currency": "XYZ"}, "Select a valid choice"),
+        ({"sort": "-amount"}, "Select a valid choice"),
+    ],
+)
 def test_bad_filters_get_a_message_not_an_error(staff_client, query, message):
     northwind()
 
@@ -206,8 +228,14 @@ def test_the_query_count_does_not_grow_with_the_payments(staff_client, django_as
         staff_client.get(PAYMENTS, period)
     for n in range(40):
         payer = CustomerFactory()
-        record_payment(customer=payer, amount=D("2.00"), paid_on=date(2026, 5, 5), method="card", gateway="stripe",
-                       gateway_payment_id=f"pi_{n}")
+        record_payment(
+            customer=payer,
+            amount=D("2.00"),
+            paid_on=date(2026, 5, 5),
+            method="card",
+            gateway="stripe",
+            gateway_payment_id=f"pi_{n}",
+        )
     with django_assert_max_num_queries(len(few)):
         response = staff_client.get(PAYMENTS, period)
     assert len(response.context["payments"]) == 41
