@@ -28,6 +28,17 @@ CASES = [
     ("aging, Bench Holdings' 1,000 branches, today", "admin:reports_aging", "parent={root}"),
     ("aging, Bench Holdings' branches as of 30 Sep 2026", "admin:reports_aging", "parent={root}&as_of=2026-09-30"),
     ("aging, CSV of the 1,000 branches", "admin:reports_aging", "parent={root}&format=csv"),
+    ("balances, top level, this month", "admin:reports_balances", ""),
+    ("balances, Bench Holdings' branches, this month", "admin:reports_balances", "parent={root}"),
+    ("balances, Bench Holdings' branches, 1 Jan–30 Sep", "admin:reports_balances",
+     "parent={root}&start=2026-01-01&end=2026-09-30"),
+    ("balances, CSV of the branches, 15 Feb–14 Aug", "admin:reports_balances",
+     "parent={root}&start=2026-02-15&end=2026-08-14&format=csv"),
+    ("payments, this month", "admin:reports_payments", ""),
+    ("payments, 1 Jan–30 Sep 2026", "admin:reports_payments", "start=2026-01-01&end=2026-09-30"),
+    ("payments, 1 Jan–30 Sep 2026, largest, page 20", "admin:reports_payments",
+     "start=2026-01-01&end=2026-09-30&sort=amount&page=20"),
+    ("payments, CSV of 1 Jan–30 Sep 2026", "admin:reports_payments", "start=2026-01-01&end=2026-09-30&format=csv"),
 ]
 
 

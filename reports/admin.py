@@ -1,7 +1,7 @@
 """The Reports section of the back office: an index and one page per report, behind `reports.view_reports`.
 
 The admin classes parse the filters (reports/forms.py), call a selector and render; the figures come from
-reports/selectors/, the charts from reports/charts.py and the CSV from reports/exports.py.
+reports/selectors/, the charts from reports/charts.py and the CSV and PDF from reports/exports.py.
 """
 
 from django.contrib import admin
@@ -9,17 +9,22 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from billing.models import Payment
 from billing.money import format_money
 
 from .charts import stacked_bars
 from .exports import PDF_MAX_ROWS, csv_response, report_pdf_response
-from .forms import AgingForm
+from .forms import AgingForm, BalancesForm, PaymentsForm
 from .models import Report
-from .selectors.aging import DEFAULT_BUCKET_EDGES, aging_report, sort_rows
+from .selectors.aging import aging_report
+from .selectors.aging import sort_rows as sort_aging
+from .selectors.balances import balances_report
+from .selectors.balances import sort_rows as sort_balances
+from .selectors.hierarchy import BY_GROUP
+from .selectors.payments import payments_received, payments_report
 
 ROWS_PER_PAGE = 50
 CHART_ROWS = 12
@@ -27,6 +32,12 @@ CHART_ROWS = 12
 REPORTS = [
     ("reports_aging", _("Receivables aging"),
      _("What customers owe by how long it is overdue, as of any day, per customer and per hierarchy.")),
+    ("reports_balances", _("Customer balances"),
+     _("Each customer's opening balance, invoices, payments, credits, refunds and closing balance for a period, "
+       "per customer, per hierarchy and per group.")),
+    ("reports_payments", _("Payments received"),
+     _("The payments of a period by method and gateway: received, refunded, held by disputes and net, with the "
+       "list of payments.")),
 ]
 
 
@@ -53,6 +64,8 @@ class ReportAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("aging/", view(self.aging_view), name="reports_aging"),
+            path("balances/", view(self.balances_view), name="reports_balances"),
+            path("payments/", view(self.payments_view), name="reports_payments"),
             path("", view(self.changelist_view), name="reports_report_changelist"),
         ]
 
@@ -68,14 +81,14 @@ class ReportAdmin(admin.ModelAdmin):
 
     def aging_view(self, request):
         context = self._context(request, _("Receivables aging"))
-        form = AgingForm(_with_defaults(request.GET))
+        form = AgingForm(AgingForm.filled(request.GET))
         context["form"] = form
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/aging.html", context, status=400)
         data = form.cleaned_data
         report = aging_report(as_of=data["as_of"], currency=data["currency"], edges=data["buckets"],
                               parent_id=data["parent"], group=data["group"])
-        rows = sort_rows(report.rows, data["sort"])
+        rows = sort_aging(report.rows, data["sort"])
         if request.GET.get("format") == "csv":
             return _aging_csv(report, rows)
         if request.GET.get("format") == "pdf":
@@ -85,52 +98,138 @@ class ReportAdmin(admin.ModelAdmin):
         labels = [b.label for b in report.buckets]
         charted = ([(f"{report.own.name} (own invoices)", report.own.figures.amounts)] if report.own else []) + [
             (row.name, row.figures.amounts) for row in page.object_list[:CHART_ROWS]]
-        query = {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
+
+        def cells(figures):
+            return [*(money(a) if a else "–" for a in figures.amounts), money(figures.total), figures.invoices]
+
+        query = _query(form)
         context.update(
+            _level(query, report),
             report=report,
             page=page,
             labels=labels,
-            own=_shown(report.own, money, query) if report.own else None,
-            rows=[_shown(row, money, query) for row in page.object_list],
-            totals=[money(a) for a in report.totals.amounts],
-            total=money(report.totals.total),
+            own=_shown(report.own, cells(report.own.figures), query) if report.own else None,
+            rows=[_shown(row, cells(row.figures), query) for row in page.object_list],
+            totals=cells(report.totals),
             chart=stacked_bars(charted, labels, money=money) if charted else None,
-            query=urlencode(query),
-            csv_url="?" + urlencode({**query, "format": "csv"}),
-            pdf_url="?" + urlencode({**query, "format": "pdf"}),
-            pdf_max_rows=PDF_MAX_ROWS,
-            top_url="?" + urlencode({k: v for k, v in query.items() if k not in ("parent", "group")}),
-            trail=[(name, "?" + urlencode({**query, "parent": pk})) for pk, name in report.trail],
         )
         return TemplateResponse(request, "admin/reports/aging.html", context)
 
+    def balances_view(self, request):
+        context = self._context(request, _("Customer balances"))
+        form = BalancesForm(BalancesForm.filled(request.GET))
+        context.update(form=form, headings=BALANCE_HEADINGS)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/reports/balances.html", context, status=400)
+        data = form.cleaned_data
+        report = balances_report(start=data["start"], end=data["end"], currency=data["currency"],
+                                 parent_id=data["parent"], group=data["group"])
+        rows = sort_balances(report.rows, data["sort"])
+        if request.GET.get("format") == "csv":
+            return _balances_csv(report, rows)
+        if request.GET.get("format") == "pdf":
+            return _balances_pdf(report, rows, form)
+        page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        query = _query(form)
+        context.update(
+            _level(query, report),
+            report=report,
+            page=page,
+            own=_shown(report.own, _balance_cells(report, report.own), query) if report.own else None,
+            rows=[_shown(row, _balance_cells(report, row), query) for row in page.object_list],
+            totals=_balance_cells(report, report.totals),
+        )
+        return TemplateResponse(request, "admin/reports/balances.html", context)
 
-def _with_defaults(query):
-    """The filters as typed, with today and the default buckets written in where left empty: the form shows
-    what the report used, and a link copied from the page keeps meaning the same day."""
-    data = query.copy()
-    if not data.get("as_of"):
-        data["as_of"] = timezone.localdate().isoformat()
-    if not data.get("buckets"):
-        data["buckets"] = ", ".join(map(str, DEFAULT_BUCKET_EDGES))
-    return data
+    def payments_view(self, request):
+        context = self._context(request, _("Payments received"))
+        form = PaymentsForm(PaymentsForm.filled(request.GET))
+        context["form"] = form
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/reports/payments.html", context, status=400)
+        data = form.cleaned_data
+        period = dict(start=data["start"], end=data["end"], currency=data["currency"], group=data["group"])
+        payments = payments_received(**period, sort=data["sort"])
+        if request.GET.get("format") == "csv":
+            return _payments_csv(data, payments)
+        report = payments_report(**period)
+        page = Paginator(payments, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        money = lambda amount: format_money(amount, report.currency)  # noqa: E731
+
+        def cells(line):
+            return [line.payments, money(line.received), line.refunds, money(line.refunded), line.disputes,
+                    money(line.held), money(line.net)]
+
+        query = _query(form)
+        context.update(
+            report=report,
+            page=page,
+            lines=[(line.label, cells(line)) for line in report.rows],
+            totals=cells(report.totals),
+            payments=[_payment_shown(payment, money) for payment in page.object_list],
+            query=urlencode(query),
+            csv_url="?" + urlencode({**query, "format": "csv"}),
+        )
+        return TemplateResponse(request, "admin/reports/payments.html", context)
 
 
-def _shown(row, money, query: dict) -> dict:
-    """A row as the table shows it: formatted amounts, and a link to its branches when it has some."""
-    if row.customer_id is None:  # a row per group: it opens the group's members
+# The balances table's columns (AccountSubtotals' fields), their headings and what each holds.
+BALANCE_HEADINGS = [
+    ("opening_balance", _("Opening"), _("What the customer owed at the start of the period (below zero: in credit).")),
+    ("invoiced", _("+ Invoiced"), _("Its invoices dated in the period (not drafts, not void; retainer invoices are "
+                                    "requests for an advance, not debts).")),
+    ("refunded", _("+ Refunded"), _("Money paid back to it in the period.")),
+    ("transferred_out", _("+ To other accounts"),
+     _("Its payments, credits and retainers applied to other customers' invoices in the period.")),
+    ("paid", _("− Received"), _("Payments received from it in the period (retainer payments included).")),
+    ("credited", _("− Credit notes"), _("Credit notes issued to it in the period.")),
+    ("transferred_in", _("− From other accounts"),
+     _("Other customers' payments, credits and retainers applied to its invoices in the period.")),
+    ("closing_balance", _("= Closing"), _("What it owed at the end of the period: the columns before, added up.")),
+]
+
+
+def _balance_cells(report, row_or_totals) -> list[str]:
+    figures = getattr(row_or_totals, "figures", row_or_totals)
+    return [format_money(getattr(figures, name), report.currency) for name, _heading, _help in BALANCE_HEADINGS]
+
+
+def _query(form) -> dict:
+    """The filters the report used (the form's data, defaults written in), without the page and format."""
+    return {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
+
+
+def _level(query: dict, report) -> dict:
+    """The links of a report shown one level at a time: the filters kept across pages (`query`), the
+    exports, the top level and the breadcrumbs of the parents above the level shown."""
+    return {
+        "query": urlencode(query),
+        "csv_url": "?" + urlencode({**query, "format": "csv"}),
+        "pdf_url": "?" + urlencode({**query, "format": "pdf"}),
+        "pdf_max_rows": PDF_MAX_ROWS,
+        "top_url": "?" + urlencode({k: v for k, v in query.items() if k not in ("parent", "group")}),
+        "trail": [(name, "?" + urlencode({**query, "parent": pk})) for pk, name in report.trail],
+    }
+
+
+def _shown(row, cells: list, query: dict) -> dict:
+    """A row as the table shows it: its cells, and a link to its branches when it has some (a row per group
+    links to the group's members instead of a customer)."""
+    if row.customer_id is None:
         link = "?" + urlencode({**{k: v for k, v in query.items() if k != "parent"}, "group": row.group_key})
         branches = ""
     else:
         link = reverse("admin:billing_customer_change", args=[row.customer_id])
         branches = "?" + urlencode({**{k: v for k, v in query.items() if k != "group"}, "parent": row.customer_id})
-    return {
-        "row": row,
-        "amounts": [money(a) if a else "–" for a in row.figures.amounts],
-        "total": money(row.figures.total),
-        "branches_url": branches if row.branches else "",
-        "customer_url": link,
-    }
+    return {"row": row, "cells": cells, "branches_url": branches if row.branches else "", "customer_url": link}
+
+
+def _where(report, form) -> str:
+    """The level shown, in words, for a PDF's subtitle."""
+    group = form.cleaned_data["group"]
+    return " › ".join(name for _pk, name in report.trail) or (
+        (_("Every group") if group == BY_GROUP else form.groups.get(str(group), _("Customers in no group")))
+        if group else _("Every customer, by hierarchy"))
 
 
 def _aging_csv(report, rows):
@@ -156,18 +255,81 @@ def _aging_pdf(report, rows, form):
               str(r.figures.invoices)] for r in ([report.own] if report.own else []) + rows]
     totals = ["Total", "", *[format_money(a, report.currency) for a in report.totals.amounts],
               format_money(report.totals.total, report.currency), str(report.totals.invoices)]
-    where = " › ".join(name for _pk, name in report.trail) or (
-        form.groups.get(str(form.cleaned_data["group"]), _("Customers in no group")) if form.cleaned_data["group"]
-        else _("Every customer, by hierarchy"))
     numeric = set(range(2, len(labels) + 4))
     return report_pdf_response(
         filename=f"receivables-aging-{report.as_of.isoformat()}.pdf",
         title=_("Receivables aging"),
         heading=_("As of %(day)s") % {"day": report.as_of.strftime("%-d %b %Y")},
         subtitle=[_("Regular invoices in %(currency)s as the ledger stood at the end of the day · %(where)s")
-                  % {"currency": report.currency, "where": where}],
+                  % {"currency": report.currency, "where": _where(report, form)}],
         columns=[(_("Customer"), False), (_("Group"), False), *[(label, True) for label in labels],
                  (_("Total"), True), (_("Invoices"), True)],
         rows=lines, totals=totals, numeric=numeric,
         notes=[_("Consolidated rows add up a customer and everything under it. Rows that owed nothing are left out.")],
     )
+
+
+def _balances_csv(report, rows):
+    names = [name for name, _heading, _help in BALANCE_HEADINGS]
+    header = ["Customer", "Group", "Figures", "Branches", "Opening", "Invoiced", "Refunded", "To other accounts",
+              "Received", "Credit notes", "From other accounts", "Closing", "Currency", "From", "To"]
+    period = [report.currency, report.start.isoformat(), report.end.isoformat()]
+
+    def lines():
+        for row in ([report.own] if report.own else []) + rows:
+            kind = "group members" if row.members else "own and branches" if row.consolidated else "own account"
+            yield [row.name, row.group, kind, row.branches, *(getattr(row.figures, n) for n in names), *period]
+        yield ["Total", "", "", "", *(getattr(report.totals, n) for n in names), *period]
+
+    return csv_response(f"customer-balances-{report.start.isoformat()}-{report.end.isoformat()}.csv", header,
+                        lines())
+
+
+def _balances_pdf(report, rows, form):
+    lines = [[f"{r.name} (own account)" if r is report.own else r.name, r.group, *_balance_cells(report, r)]
+             for r in ([report.own] if report.own else []) + rows]
+    days = {"start": report.start.strftime("%-d %b %Y"), "end": report.end.strftime("%-d %b %Y")}
+    return report_pdf_response(
+        filename=f"customer-balances-{report.start.isoformat()}-{report.end.isoformat()}.pdf",
+        title=_("Customer balances"),
+        heading=_("%(start)s to %(end)s") % days,
+        subtitle=[_("Statement figures in %(currency)s, both days included · %(where)s")
+                  % {"currency": report.currency, "where": _where(report, form)}],
+        columns=[(_("Customer"), False), (_("Group"), False),
+                 *[(heading, True) for _name, heading, _help in BALANCE_HEADINGS]],
+        rows=lines, totals=["Total", "", *_balance_cells(report, report.totals)],
+        numeric=set(range(2, len(BALANCE_HEADINGS) + 2)),
+        notes=[_("Each row adds up: opening + invoiced + refunded + to other accounts − received − credit notes − "
+                 "from other accounts = closing. A consolidated row is the statement of a customer and everything "
+                 "under it: money moved between two of its accounts is left out.")],
+    )
+
+
+def _payment_shown(payment, money) -> dict:
+    return {
+        "payment": payment,
+        "url": reverse("admin:billing_payment_change", args=[payment.pk]),
+        "customer_url": reverse("admin:billing_customer_change", args=[payment.customer_id]),
+        "amount": money(payment.amount),
+        "refunded": money(payment.refunded_amount) if payment.refunded_amount else "–",
+    }
+
+
+def _payments_csv(data, payments):
+    """Every payment as plain values: model instances and their choice labels cost ~0.3 ms a row, which at ten
+    thousand payments is seconds; the labels are looked up once here."""
+    header = ["Receipt", "Date", "Payer", "Method", "Gateway", "Status", "Amount", "Refunded (to date)", "Currency"]
+    methods = {value: str(label) for value, label in Payment.Method.choices}
+    statuses = {value: str(label) for value, label in Payment.Status.choices}
+    disputed = str(_("Disputed"))
+    rows = payments.values_list("number", "paid_on", "customer__display_name", "method", "gateway", "status",
+                                "disputed", "amount", "refunded_amount", "currency")
+
+    def lines():
+        for number, paid_on, payer, method, gateway, status, is_disputed, amount, refunded, currency in rows.iterator(
+                chunk_size=2000):
+            yield [number, paid_on.isoformat(), payer, methods.get(method, method), gateway,
+                   disputed if is_disputed else statuses.get(status, status), amount, refunded, currency]
+
+    return csv_response(f"payments-received-{data['start'].isoformat()}-{data['end'].isoformat()}.csv", header,
+                        lines())

@@ -23,13 +23,11 @@ there are: the per-customer sums by bucket, and the customers with their parents
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
     Case,
-    CharField,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -48,17 +46,16 @@ from billing.models import (
     Allocation,
     AllocationReversal,
     CreditApplication,
-    Customer,
     Invoice,
     RetainerApplication,
 )
 from billing.money import ZERO
 
+from .hierarchy import BY_GROUP, Tree
+
 DEFAULT_BUCKET_EDGES = (15, 30, 45)
 MAX_BUCKET_EDGES = 8
 MAX_BUCKET_DAYS = 3650
-NO_GROUP = "none"  # the group filter's value for customers in no group
-BY_GROUP = "groups"  # the group filter's value for one row per group
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
@@ -219,21 +216,6 @@ def _touched_after(as_of: dt.date):
     )
 
 
-@dataclass(frozen=True)
-class _Node:
-    pk: int
-    parent_id: int | None
-    name: str
-    group: str
-    group_id: int | None
-
-
-def _customers() -> dict[int, _Node]:
-    rows = Customer.objects.order_by().values_list(
-        "pk", "parent_id", "display_name", Coalesce("group__name", Value(""), output_field=CharField()), "group_id")
-    return {pk: _Node(pk, parent, name, group, group_id) for pk, parent, name, group, group_id in rows}
-
-
 def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFAULT_BUCKET_EDGES,
                  parent_id: int | None = None, group: int | str | None = None) -> AgingReport:
     """The aging report at one level, every row of it (the caller pages them).
@@ -250,29 +232,23 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
     buckets = buckets_for(edges)
     size = len(buckets)
     own = invoice_amounts_owed(as_of=as_of, currency=currency, edges=edges)
-    nodes = _customers()
+    tree = Tree()
     rows: list[AgingRow] = []
     trail: list[tuple[int, str]] = []
     own_row = None
     if group == BY_GROUP:
-        rows = _group_rows(nodes, own, size)
+        rows = _group_rows(tree, own, size)
     elif group is not None:
-        wanted = None if group == NO_GROUP else int(group)
-        members = [n for n in nodes.values() if n.group_id == wanted]
-        rows = [AgingRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in members]
+        rows = [AgingRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in tree.members(group)]
     else:
-        children: dict[int | None, list[int]] = defaultdict(list)
-        for node in nodes.values():
-            parent = node.parent_id if node.parent_id in nodes else None
-            children[parent].append(node.pk)
-        subtree, descendants = _roll_up(children, own, size)
+        subtree, descendants = _roll_up(tree, own, size)
         if parent_id is not None:
-            node = nodes[parent_id]
-            trail = _trail(nodes, parent_id)
+            node = tree.nodes[parent_id]
+            trail = tree.trail(parent_id)
             if node.pk in own:
                 own_row = AgingRow(node.pk, node.name, node.group, own[node.pk])
-        for pk in children[parent_id]:
-            node = nodes[pk]
+        for pk in tree.children[parent_id]:
+            node = tree.nodes[pk]
             rows.append(AgingRow(pk, node.name, node.group, subtree[pk], consolidated=bool(descendants[pk]),
                                  branches=descendants[pk]))
     shown = [row for row in rows if row.figures.total]
@@ -283,50 +259,28 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
                        hidden=len(rows) - len(shown), trail=trail, own=own_row)
 
 
-def _group_rows(nodes: dict[int, _Node], own: dict[int, Figures], size: int) -> list[AgingRow]:
-    rows: dict[int | None, AgingRow] = {}
-    for node in nodes.values():
-        row = rows.get(node.group_id)
-        if row is None:
-            name, key = (node.group, str(node.group_id)) if node.group_id else ("No group", NO_GROUP)
-            row = rows[node.group_id] = AgingRow(None, name, "", Figures.zero(size), group_key=key)
-        row.members += 1
-        if node.pk in own:
-            row.figures.add(own[node.pk])
-    return list(rows.values())
+def _group_rows(tree: Tree, own: dict[int, Figures], size: int) -> list[AgingRow]:
+    rows = []
+    for key, name, members in tree.groups():
+        row = AgingRow(None, name, "", Figures.zero(size), group_key=key, members=len(members))
+        for node in members:
+            if node.pk in own:
+                row.figures.add(own[node.pk])
+        rows.append(row)
+    return rows
 
 
-def _roll_up(children: dict, own: dict[int, Figures], size: int) -> tuple[dict[int, Figures], dict[int, int]]:
-    """Each customer's figures with all its descendants', and how many descendants it has (iterative, so a
-    deep chain cannot exhaust Python's recursion limit)."""
+def _roll_up(tree: Tree, own: dict[int, Figures], size: int) -> tuple[dict[int, Figures], dict[int, int]]:
+    """Each customer's figures with all its descendants', and how many descendants it has."""
     subtree: dict[int, Figures] = {}
-    descendants: dict[int, int] = {}
-    order: list[int] = []
-    stack = list(children[None])
-    while stack:  # parents before children
-        pk = stack.pop()
-        order.append(pk)
-        stack.extend(children.get(pk, ()))
-    for pk in reversed(order):  # children before parents
+    for pk in tree.bottom_up():
         figures = Figures.zero(size)
         if pk in own:
             figures.add(own[pk])
-        count = 0
-        for child in children.get(pk, ()):
+        for child in tree.children.get(pk, ()):
             figures.add(subtree[child])
-            count += 1 + descendants[child]
-        subtree[pk], descendants[pk] = figures, count
-    return subtree, descendants
-
-
-def _trail(nodes: dict[int, _Node], pk: int) -> list[tuple[int, str]]:
-    """(id, name) from the top-level customer down to `pk`, for the breadcrumbs."""
-    trail, seen = [], set()
-    while pk in nodes and pk not in seen:
-        seen.add(pk)
-        trail.append((pk, nodes[pk].name))
-        pk = nodes[pk].parent_id
-    return list(reversed(trail))
+        subtree[pk] = figures
+    return subtree, tree.descendants()
 
 
 def sort_rows(rows: list[AgingRow], sort: str) -> list[AgingRow]:
@@ -335,6 +289,6 @@ def sort_rows(rows: list[AgingRow], sort: str) -> list[AgingRow]:
         "total": lambda r: (-r.figures.total, r.name.casefold()),
         "overdue": lambda r: (-r.figures.overdue, r.name.casefold()),
         "oldest": lambda r: (-r.figures.amounts[-1], -r.figures.total, r.name.casefold()),
-        "name": lambda r: (r.name.casefold(), r.customer_id),
+        "name": lambda r: (r.name.casefold(), r.customer_id or 0),
     }
     return sorted(rows, key=keys.get(sort, keys["total"]))

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from billing.selectors import customers_under, statement
-from billing.selectors.statements import statement_page
+from billing.selectors.statements import Person, account_subtotals, statement_page, transfers_between
 from billing.services import link_to_parent, refund_payment
 from tests.billing.statement_ledger import MARCH, _credit, _invoice, _pay
 from tests.factories import CustomerFactory
@@ -92,3 +92,17 @@ def test_a_single_account_statement_has_one_account_whose_figures_are_the_statem
         assert _columns(boston) == _columns(result.totals)
         assert result.transfers_between_accounts == Decimal("0")
         assert (result.total_debits, result.total_credits) == (boston.total_debits, boston.total_credits)
+
+
+@pytest.mark.parametrize("start, end", [(MARCH["start"], MARCH["end"]), (date(2026, 2, 15), date(2026, 3, 10)),
+                                        (date(2026, 3, 11), date(2026, 4, 30))])
+def test_many_accounts_subtotals_at_once_are_each_accounts_own_statement(northwind, start, end):
+    people = [Person(c.pk, c.display_name, c.currency) for c in northwind.values()]
+
+    many = account_subtotals(customers=people, start=start, end=end)
+    moved = transfers_between(customer_ids=[c.pk for c in northwind.values()], start=start, end=end)
+
+    for person in people:
+        assert many[person.pk] == statement(customers=[person], start=start, end=end).accounts[0]
+    full = statement(customers=people, start=start, end=end)
+    assert sum(moved.values(), Decimal(0)) == full.transfers_between_accounts

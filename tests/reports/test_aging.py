@@ -12,7 +12,8 @@ from django.utils import timezone
 from billing.models import AccountBalance, Customer
 from billing.selectors import visible_customers
 from portal.balances import balance_breakdown
-from reports.selectors.aging import DEFAULT_BUCKET_EDGES, NO_GROUP, aging_report, buckets_for, invoice_amounts_owed
+from reports.selectors.aging import DEFAULT_BUCKET_EDGES, aging_report, buckets_for, invoice_amounts_owed
+from reports.selectors.hierarchy import NO_GROUP
 from tests.factories import ContactPersonFactory, CustomerFactory, StaffUserFactory, UserFactory
 
 from .ledger import invoice, northwind, owed_naively

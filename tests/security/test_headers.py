@@ -148,6 +148,9 @@ def test_admin_pages_a_bookkeeper_opens_carry_no_inline_script_or_style(client, 
         reverse("admin:reports_report_changelist"),
         reverse("admin:reports_aging"),
         reverse("admin:reports_aging") + f"?parent={company.pk}",
+        reverse("admin:reports_balances"),
+        reverse("admin:reports_balances") + f"?parent={company.pk}",
+        reverse("admin:reports_payments"),
     ]
     found = {}
     for path in paths:

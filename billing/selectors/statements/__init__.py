@@ -17,9 +17,11 @@ applied), and a refund of an unused retainer as a refund.
 - `whole`: `statement`, every line of the period (the PDF, the admin), through the ORM;
 - `page`: `statement_page`, the figures and a slice of the lines and accounts (the portal page), in SQL
   (`page_sql`) on PostgreSQL;
+- `accounts`: many accounts' subtotals for a period at once, and the transfers between them (reports);
 - `months`: each account's movements by month, kept in `StatementMonth` for the page's figures.
 """
 
+from .accounts import account_subtotals, transfers_between
 from .kinds import MOVEMENTS, LineKind
 from .page import StatementPage, statement_page
 from .results import (
@@ -44,8 +46,10 @@ __all__ = [
     "StatementLine",
     "StatementPage",
     "account_columns",
+    "account_subtotals",
     "combined",
     "statement",
     "statement_customers",
     "statement_page",
+    "transfers_between",
 ]
