@@ -26,17 +26,14 @@ def invoice_currencies() -> list[str]:
     return sorted(used, key=lambda c: (c != base, c)) or [base]
 
 
-class AgingForm(forms.Form):
-    as_of = forms.DateField(label=_("As of"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}),
-                            help_text=_("The ledger as it stood at the end of this day. Empty: today."))
-    buckets = forms.CharField(label=_("Buckets (days overdue)"), required=False, max_length=60,
-                              help_text=_("Where each bucket ends, in days: 15, 30, 45 gives 1–15, 16–30, 31–45 "
-                                          "and over 45."))
+class ReportFilters(forms.Form):
+    """The filters reports share: a currency (customers' currencies, the base one first) and a group (any
+    group, or the customers in none); `every_group_label` says what no group chosen means."""
+
+    every_group_label = _("Every group")
+
     currency = forms.ChoiceField(label=_("Currency"), required=False)
     group = forms.CharField(label=_("Group"), required=False, widget=forms.Select)
-    parent = forms.IntegerField(label=_("Branches of"), required=False, min_value=1, widget=forms.HiddenInput)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORTS.items()))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,8 +41,37 @@ class AgingForm(forms.Form):
         self.fields["currency"].choices = [(c, c) for c in self.currencies]
         self.groups = {str(pk): name for pk, name in CustomerGroup.objects.order_by("name").values_list("pk", "name")}
         self.fields["group"].widget.choices = [
-            ("", _("Every customer, by hierarchy")), *self.groups.items(), (NO_GROUP, _("Customers in no group")),
+            ("", self.every_group_label), *self.groups.items(), (NO_GROUP, _("Customers in no group")),
         ]
+
+    @property
+    def hidden_errors(self) -> list[str]:
+        """Messages about hidden fields (e.g. a missing parent), shown above the form: no field to show them by."""
+        return [error for field in self.hidden_fields() for error in field.errors]
+
+    def clean_currency(self):
+        return self.cleaned_data.get("currency") or self.currencies[0]
+
+    def clean_group(self):
+        group = self.cleaned_data.get("group") or ""
+        if group and group != NO_GROUP and group not in self.groups:
+            raise forms.ValidationError(
+                _("There is no such group (it may have been deleted): choose one from the list."))
+        return group or None
+
+
+class AgingForm(ReportFilters):
+    every_group_label = _("Every customer, by hierarchy")
+    field_order = ["as_of", "buckets", "currency", "group", "parent", "sort"]
+
+    as_of = forms.DateField(label=_("As of"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text=_("The ledger as it stood at the end of this day. Empty: today."))
+    buckets = forms.CharField(label=_("Buckets (days overdue)"), required=False, max_length=60,
+                              help_text=_("Where each bucket ends, in days: 15, 30, 45 gives 1–15, 16–30, 31–45 "
+                                          "and over 45."))
+    parent = forms.IntegerField(label=_("Branches of"), required=False, min_value=1, widget=forms.HiddenInput)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORTS.items()))
 
     def clean_as_of(self):
         as_of = self.cleaned_data.get("as_of") or timezone.localdate()
@@ -79,16 +105,6 @@ class AgingForm(forms.Form):
             raise forms.ValidationError(_("Each bucket must end later than the one before it, for example 15, 30, 45."))
         return edges
 
-    def clean_currency(self):
-        return self.cleaned_data.get("currency") or self.currencies[0]
-
-    def clean_group(self):
-        group = self.cleaned_data.get("group") or ""
-        if group and group != NO_GROUP and group not in self.groups:
-            raise forms.ValidationError(
-                _("There is no such group (it may have been deleted): choose one from the list."))
-        return group or None
-
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")
         if parent is not None and not Customer.objects.filter(pk=parent).exists():
@@ -113,3 +129,44 @@ class AgingForm(forms.Form):
 
 def default_aging_query() -> dict:
     return {"as_of": dt.date.isoformat(timezone.localdate())}
+
+
+MAX_PERIOD_DAYS = 3660  # ten years: enough for any comparison, and the period before it stays a real date
+
+
+class GroupInsightsForm(ReportFilters):
+    """A period (this calendar month so far by default), a currency and optionally one group to open."""
+
+    every_group_label = _("Every group, one row each")
+    field_order = ["start", "end", "currency", "group"]
+
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text=_("Empty: the first day of the end's month."))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                          help_text=_("Included. Empty: today. Sales are compared with the same number of days "
+                                      "just before the period."))
+
+    def clean_end(self):
+        end = self.cleaned_data.get("end") or timezone.localdate()
+        today = timezone.localdate()
+        if end > today:
+            raise forms.ValidationError(
+                _("The period cannot end in the future: choose today (%(today)s) or an earlier day.")
+                % {"today": today})
+        return end
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("end")
+        if end is None:  # the end's own message stands
+            return data
+        start = data.get("start") or end.replace(day=1)
+        if "start" in self.errors:
+            return data
+        if end < start:
+            self.add_error("end", _("The period ends before it starts: choose an end on or after %(start)s.")
+                           % {"start": start})
+        elif (end - start).days + 1 > MAX_PERIOD_DAYS or start.year < 1900:
+            self.add_error("start", _("Choose a period of at most ten years, starting in 1900 or later."))
+        data["start"] = start
+        return data
