@@ -28,6 +28,12 @@ CASES = [
     ("aging, Bench Holdings' 1,000 branches, today", "admin:reports_aging", "parent={root}"),
     ("aging, Bench Holdings' branches as of 30 Sep 2026", "admin:reports_aging", "parent={root}&as_of=2026-09-30"),
     ("aging, CSV of the 1,000 branches", "admin:reports_aging", "parent={root}&format=csv"),
+    ("groups, this month so far", "admin:reports_groups", ""),
+    ("groups, Sep-Nov 2026 vs the 91 days before", "admin:reports_groups", "start=2026-09-01&end=2026-11-30"),
+    ("groups, members of no group (1,001), Sep-Nov 2026", "admin:reports_groups",
+     "group=none&start=2026-09-01&end=2026-11-30"),
+    ("groups, CSV of the no-group members", "admin:reports_groups",
+     "group=none&start=2026-09-01&end=2026-11-30&format=csv"),
 ]
 
 
