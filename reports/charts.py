@@ -70,8 +70,8 @@ def stacked_bars(rows: list[tuple[str, list[Decimal]]], labels: list[str], *, mo
 
 # One colour per series (a group); past the palette the rest are added up as "Other".
 SERIES_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-COLUMN_WIDTH = 40
-COLUMN_GAP = 16
+COLUMN_WIDTH = 28
+COLUMN_GAP = 10
 PLOT_HEIGHT = 220
 AXIS_WIDTH = 64  # px for the amounts on the left
 
