@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,10 +19,10 @@ from django.utils.translation import ngettext
 from billing.money import format_money
 
 from .charts import compact_amount, stacked_bars, stacked_columns
-from .exports import csv_response
+from .exports import PDF_MAX_ROWS, csv_response, report_pdf_response
 from .forms import AgingForm, GroupInsightsForm
 from .models import Report
-from .selectors.aging import NO_GROUP, aging_report, sort_rows
+from .selectors.aging import DEFAULT_BUCKET_EDGES, NO_GROUP, aging_report, sort_rows
 from .selectors.groups import group_insights
 from .tables import Table, TableRow
 
@@ -79,7 +80,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     def aging_view(self, request):
         context = self._context(request, _("Receivables aging"))
-        form = AgingForm(request.GET)
+        form = AgingForm(_with_defaults(request.GET))
         context["form"] = form
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/aging.html", context, status=400)
@@ -89,12 +90,14 @@ class ReportAdmin(admin.ModelAdmin):
         rows = sort_rows(report.rows, data["sort"])
         if request.GET.get("format") == "csv":
             return _aging_csv(report, rows)
+        if request.GET.get("format") == "pdf":
+            return _aging_pdf(report, rows, form)
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
         money = lambda amount: format_money(amount, report.currency)  # noqa: E731
         labels = [b.label for b in report.buckets]
         charted = ([(f"{report.own.name} (own invoices)", report.own.figures.amounts)] if report.own else []) + [
             (row.name, row.figures.amounts) for row in page.object_list[:CHART_ROWS]]
-        query = {k: v for k, v in request.GET.dict().items() if k not in ("page", "format")}
+        query = {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
         context.update(
             report=report,
             page=page,
@@ -104,6 +107,8 @@ class ReportAdmin(admin.ModelAdmin):
             chart=stacked_bars(charted, labels, money=money) if charted else None,
             query=urlencode(query),
             csv_url="?" + urlencode({**query, "format": "csv"}),
+            pdf_url="?" + urlencode({**query, "format": "pdf"}),
+            pdf_max_rows=PDF_MAX_ROWS,
             top_url="?" + urlencode({k: v for k, v in query.items() if k not in ("parent", "group")}),
             trail=[(name, "?" + urlencode({**query, "parent": pk})) for pk, name in report.trail],
         )
@@ -111,19 +116,21 @@ class ReportAdmin(admin.ModelAdmin):
 
     def groups_view(self, request):
         context = self._context(request, _("Group insights"))
-        form = GroupInsightsForm(request.GET)
+        form = GroupInsightsForm(_with_period_defaults(request.GET))
         context["form"] = form
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/groups.html", context, status=400)
         data = form.cleaned_data
         insights = group_insights(start=data["start"], end=data["end"], currency=data["currency"],
                                   group=data["group"])
-        query = {k: v for k, v in request.GET.dict().items() if k not in ("page", "format")}
+        query = {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
+        money = lambda amount: format_money(amount, insights.currency)  # noqa: E731
         if request.GET.get("format") == "csv":
             return _groups_csv(insights)
         if request.GET.get("format") == "months-csv":
             return _monthly_csv(insights)
-        money = lambda amount: format_money(amount, insights.currency)  # noqa: E731
+        if request.GET.get("format") == "pdf":
+            return _groups_pdf(insights, _groups_table(insights, insights.rows, money, query))
         page = Paginator(insights.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
         owed = [(row.name, [row.figures.outstanding - row.figures.overdue, row.figures.overdue])
                 for row in page.object_list[:CHART_ROWS] if row.figures.outstanding]
@@ -140,10 +147,31 @@ class ReportAdmin(admin.ModelAdmin):
             query=urlencode(query),
             csv_url="?" + urlencode({**query, "format": "csv"}),
             months_csv_url="?" + urlencode({**query, "format": "months-csv"}),
+            pdf_url="?" + urlencode({**query, "format": "pdf"}),
+            pdf_max_rows=PDF_MAX_ROWS,
             top_url="?" + urlencode({k: v for k, v in query.items() if k != "group"}),
         )
         return TemplateResponse(request, "admin/reports/groups.html", context)
 
+
+def _with_defaults(query):
+    """The filters as typed, with today and the default buckets written in where left empty: the form shows
+    what the report used, and a link copied from the page keeps meaning the same day."""
+    data = query.copy()
+    if not data.get("as_of"):
+        data["as_of"] = timezone.localdate().isoformat()
+    if not data.get("buckets"):
+        data["buckets"] = ", ".join(map(str, DEFAULT_BUCKET_EDGES))
+    return data
+
+def _with_period_defaults(query):
+    """The group insights' filters with this month so far written in when neither day is given: the form
+    shows the period the report used, and a link copied from the page keeps meaning it."""
+    data = query.copy()
+    if not data.get("start") and not data.get("end"):
+        today = timezone.localdate()
+        data["start"], data["end"] = today.replace(day=1).isoformat(), today.isoformat()
+    return data
 
 def _aging_table(report, rows, money, query: dict) -> Table:
     """The page's rows (own invoices first, under a parent) with formatted amounts; a row with branches
@@ -155,6 +183,10 @@ def _aging_table(report, rows, money, query: dict) -> Table:
                 str(row.figures.invoices)]
 
     def shown(row) -> TableRow:
+        if row.customer_id is None:  # a row per group: it opens the group's members
+            members = ngettext("%(n)d member", "%(n)d members", row.members) % {"n": row.members}
+            url = "?" + urlencode({**{k: v for k, v in query.items() if k != "parent"}, "group": row.group_key})
+            return TableRow(row.name, cells(row), url=url, note=members)
         link = None
         if row.branches:
             branches = {**{k: v for k, v in query.items() if k != "group"}, "parent": row.customer_id}
@@ -192,6 +224,31 @@ def _aging_csv(report, rows):
                report.currency, report.as_of.isoformat()]
 
     return csv_response(f"receivables-aging-{report.as_of.isoformat()}.csv", header, lines())
+
+
+def _aging_pdf(report, rows, form):
+    money = lambda amount: format_money(amount, report.currency) if amount else "–"  # noqa: E731
+    labels = [b.label for b in report.buckets]
+    lines = [[f"{r.name} (own invoices)" if r is report.own else r.name, r.group,
+              *[money(a) for a in r.figures.amounts], format_money(r.figures.total, report.currency),
+              str(r.figures.invoices)] for r in ([report.own] if report.own else []) + rows]
+    totals = ["Total", "", *[format_money(a, report.currency) for a in report.totals.amounts],
+              format_money(report.totals.total, report.currency), str(report.totals.invoices)]
+    where = " › ".join(name for _pk, name in report.trail) or (
+        form.groups.get(str(form.cleaned_data["group"]), _("Customers in no group")) if form.cleaned_data["group"]
+        else _("Every customer, by hierarchy"))
+    numeric = set(range(2, len(labels) + 4))
+    return report_pdf_response(
+        filename=f"receivables-aging-{report.as_of.isoformat()}.pdf",
+        title=_("Receivables aging"),
+        heading=_("As of %(day)s") % {"day": report.as_of.strftime("%-d %b %Y")},
+        subtitle=[_("Regular invoices in %(currency)s as the ledger stood at the end of the day · %(where)s")
+                  % {"currency": report.currency, "where": where}],
+        columns=[(_("Customer"), False), (_("Group"), False), *[(label, True) for label in labels],
+                 (_("Total"), True), (_("Invoices"), True)],
+        rows=lines, totals=totals, numeric=numeric,
+        notes=[_("Consolidated rows add up a customer and everything under it. Rows that owed nothing are left out.")],
+    )
 
 
 def _change(figures) -> str:
@@ -300,3 +357,27 @@ def _monthly_csv(insights):
 def _slug(text: str) -> str:
     """A group's name as a file name may carry it: lower-case letters and digits joined by dashes."""
     return "-".join(word for word in re.split(r"[^a-z0-9]+", text.lower()) if word)[:40]
+
+
+def _groups_pdf(insights, table: Table):
+    """The table as the page shows it (every row), in the documents' style."""
+    period = _("%(start)s to %(end)s, compared with %(pstart)s to %(pend)s") % {
+        "start": _day(insights.start), "end": _day(insights.end), "pstart": _day(insights.previous_start),
+        "pend": _day(insights.previous_end)}
+    scope = insights.group[1] if insights.group else _("Every group")
+    return report_pdf_response(
+        filename="-".join(part for part in ("group-insights", _slug(insights.group[1]) if insights.group else "",
+                                            insights.start.isoformat(), insights.end.isoformat()) if part) + ".pdf",
+        title=_("Group insights"),
+        heading=period,
+        subtitle=[_("Regular invoices in %(currency)s · %(scope)s") % {"currency": insights.currency, "scope": scope}],
+        columns=table.columns,
+        rows=[[row.name, *row.cells] for row in table.rows],
+        totals=[table.footer.name, *table.footer.cells],
+        numeric={index for index, (_heading, numeric) in enumerate(table.columns) if numeric},
+        notes=[f"{term}: {text}" for term, text in table.help],
+    )
+
+
+def _day(day) -> str:
+    return f"{day.day} {day:%b %Y}"

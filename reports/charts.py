@@ -7,10 +7,10 @@ from decimal import Decimal
 # Current to oldest: green to dark red, distinguishable in grey too (lightness falls bucket by bucket).
 BUCKET_COLOURS = ("#2e7d32", "#9ccc65", "#fdd835", "#fb8c00", "#e53935", "#b71c1c", "#880e4f", "#4a148c", "#311b92",
                   "#1a0033")
-NAME_WIDTH = 200  # px for the names on the left
+NAME_WIDTH = 230  # px for the names on the left
 BAR_WIDTH = 520
 ROW_HEIGHT = 26
-MAX_NAME = 24  # characters of 12 px text that fit in NAME_WIDTH with its margin
+MAX_NAME = 28
 
 
 @dataclass(frozen=True)

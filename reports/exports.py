@@ -1,9 +1,10 @@
-"""CSV exports: every row of a report (not one page), amounts as plain numbers a spreadsheet reads."""
+"""Exports: CSV (every row of a report, not one page, amounts as plain numbers a spreadsheet reads) and PDF
+(the report in the documents' style)."""
 
 import csv
 from decimal import Decimal
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 # A cell starting with one of these is a formula to a spreadsheet: a customer named "=HYPERLINK(…)" must
 # stay text in the file staff open (OWASP "CSV injection").
@@ -34,3 +35,29 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
+
+
+# A PDF lays out every cell in Python (WeasyPrint, ~1 ms a cell): a report's PDF lists at most this many rows
+# (the first ones in the order chosen) and says so; the CSV always has every row.
+PDF_MAX_ROWS = 300
+
+
+def report_pdf_response(*, filename: str, title: str, heading: str, subtitle: list[str],
+                        columns: list[tuple[str, bool]], rows: list[list], totals: list | None,
+                        notes: list[str], numeric: set[int]) -> HttpResponse:
+    """A report as a PDF in the documents' style (the invoice's letterhead and table; pdf/report.html).
+
+    `columns` are (heading, is numeric); `rows` and `totals` are lists of already formatted cells; the cells
+    at the `numeric` indexes are right-aligned. Rows past PDF_MAX_ROWS are left out with a note."""
+    from portal.pdf import pdf_response
+
+    shown = rows[:PDF_MAX_ROWS]
+    if len(rows) > PDF_MAX_ROWS:
+        notes = [*notes, f"The first {PDF_MAX_ROWS} of {len(rows)} rows in the order chosen; the CSV has every row."]
+
+    def cells(row):
+        return [(cell, index in numeric) for index, cell in enumerate(row)]
+
+    context = {"title": title, "heading": heading, "subtitle": subtitle, "columns": columns,
+               "rows": [cells(row) for row in shown], "totals": cells(totals) if totals else None, "notes": notes}
+    return pdf_response("pdf/report.html", context, filename=filename)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Customer, CustomerGroup, Invoice, Organisation
 
-from .selectors.aging import DEFAULT_BUCKET_EDGES, MAX_BUCKET_DAYS, MAX_BUCKET_EDGES, NO_GROUP
+from .selectors.aging import BY_GROUP, DEFAULT_BUCKET_EDGES, MAX_BUCKET_DAYS, MAX_BUCKET_EDGES, NO_GROUP
 
 SORTS = {
     "total": _("Total owed, largest first"),
@@ -31,6 +31,7 @@ class ReportFilters(forms.Form):
     group, or the customers in none); `every_group_label` says what no group chosen means."""
 
     every_group_label = _("Every group")
+    group_views: tuple[tuple[str, str], ...] = ()  # further ways to list every group: (value, label)
 
     currency = forms.ChoiceField(label=_("Currency"), required=False)
     group = forms.CharField(label=_("Group"), required=False, widget=forms.Select)
@@ -41,7 +42,8 @@ class ReportFilters(forms.Form):
         self.fields["currency"].choices = [(c, c) for c in self.currencies]
         self.groups = {str(pk): name for pk, name in CustomerGroup.objects.order_by("name").values_list("pk", "name")}
         self.fields["group"].widget.choices = [
-            ("", self.every_group_label), *self.groups.items(), (NO_GROUP, _("Customers in no group")),
+            ("", self.every_group_label), *self.group_views, *self.groups.items(),
+            (NO_GROUP, _("Customers in no group")),
         ]
 
     @property
@@ -54,7 +56,7 @@ class ReportFilters(forms.Form):
 
     def clean_group(self):
         group = self.cleaned_data.get("group") or ""
-        if group and group != NO_GROUP and group not in self.groups:
+        if group and group != NO_GROUP and group not in dict(self.group_views) and group not in self.groups:
             raise forms.ValidationError(
                 _("There is no such group (it may have been deleted): choose one from the list."))
         return group or None
@@ -62,6 +64,7 @@ class ReportFilters(forms.Form):
 
 class AgingForm(ReportFilters):
     every_group_label = _("Every customer, by hierarchy")
+    group_views = ((BY_GROUP, _("Every group, one row each")),)
     field_order = ["as_of", "buckets", "currency", "group", "parent", "sort"]
 
     as_of = forms.DateField(label=_("As of"), required=False,

@@ -58,6 +58,7 @@ DEFAULT_BUCKET_EDGES = (15, 30, 45)
 MAX_BUCKET_EDGES = 8
 MAX_BUCKET_DAYS = 3650
 NO_GROUP = "none"  # the group filter's value for customers in no group
+BY_GROUP = "groups"  # the group filter's value for one row per group
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
@@ -117,12 +118,14 @@ class Figures:
 class AgingRow:
     """One line of the report: a customer's own invoices (`consolidated` False) or its whole subtree."""
 
-    customer_id: int
+    customer_id: int | None
     name: str
     group: str
     figures: Figures
     consolidated: bool = False
     branches: int = 0  # descendants under this customer (a consolidated row can be opened)
+    group_key: str = ""  # a row per group (BY_GROUP): the group filter's value that lists its members
+    members: int = 0
 
 
 @dataclass
@@ -242,6 +245,8 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
     - `parent_id`: one consolidated row per direct branch of that customer, and its own invoices in `own`.
     - `group` (a group id, or NO_GROUP): one row per member with its own invoices only; a group is not
       a hierarchy, so nothing is rolled up.
+    - `group` BY_GROUP: one row per group (and one for the customers in none), its members' own invoices
+      added up (`customer_id` is None on these rows).
     Rows that owed nothing are left out (counted in `hidden`). Two queries.
     """
     buckets = buckets_for(edges)
@@ -251,7 +256,9 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
     rows: list[AgingRow] = []
     trail: list[tuple[int, str]] = []
     own_row = None
-    if group is not None:
+    if group == BY_GROUP:
+        rows = _group_rows(nodes, own, size)
+    elif group is not None:
         wanted = None if group == NO_GROUP else int(group)
         members = [n for n in nodes.values() if n.group_id == wanted]
         rows = [AgingRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in members]
@@ -276,6 +283,19 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
         totals.add(row.figures)
     return AgingReport(as_of=as_of, currency=currency, buckets=buckets, rows=shown, totals=totals,
                        hidden=len(rows) - len(shown), trail=trail, own=own_row)
+
+
+def _group_rows(nodes: dict[int, _Node], own: dict[int, Figures], size: int) -> list[AgingRow]:
+    rows: dict[int | None, AgingRow] = {}
+    for node in nodes.values():
+        row = rows.get(node.group_id)
+        if row is None:
+            name, key = (node.group, str(node.group_id)) if node.group_id else ("No group", NO_GROUP)
+            row = rows[node.group_id] = AgingRow(None, name, "", Figures.zero(size), group_key=key)
+        row.members += 1
+        if node.pk in own:
+            row.figures.add(own[node.pk])
+    return list(rows.values())
 
 
 def _roll_up(children: dict, own: dict[int, Figures], size: int) -> tuple[dict[int, Figures], dict[int, int]]:

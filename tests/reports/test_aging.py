@@ -242,3 +242,39 @@ def test_the_query_count_does_not_grow_with_the_branches(staff_client, django_as
     with django_assert_max_num_queries(len(small_queries)):
         response = staff_client.get(AGING, {"parent": big.pk})
     assert len(response.context["report"].rows) == 40
+
+
+def test_the_pdf_prints_the_rows_and_totals_in_the_documents_style(staff_client):
+    story = northwind()
+
+    response = staff_client.get(AGING, {"as_of": "2026-03-15", "parent": story.hq.pk, "format": "pdf"})
+
+    assert response["Content-Type"] == "application/pdf"
+    assert 'filename="receivables-aging-2026-03-15.pdf"' in response["Content-Disposition"]
+    text = _pdf_text(response.content)
+    assert "RECEIVABLES AGING" in text and "As of 15 Mar 2026" in text and "Northwind HQ" in text
+    assert "Northwind HQ (own invoices)" in text and "Northwind Denver" in text
+    assert "$1,450.00" in text  # the total of the head office's view
+
+
+def _pdf_text(content: bytes) -> str:
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(content)) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
+def test_one_row_per_group_adds_up_its_members(staff_client):
+    story = northwind()
+
+    response = staff_client.get(AGING, {"as_of": "2026-03-15", "group": "groups"})
+
+    rows = {r.name: r for r in response.context["report"].rows}
+    assert rows["Enterprise"].figures.total == D("650.00") and rows["Enterprise"].members == 2  # HQ 400, Boston 250
+    assert rows["Resellers"].figures.total == D("800.00")  # Denver; Austin owed nothing on 15 March
+    assert rows["No group"].figures.total == D("150.00")
+    assert response.context["report"].totals.total == D("1600.00")  # the same as by hierarchy
+    members = staff_client.get(AGING, {"as_of": "2026-03-15", "group": rows["Resellers"].group_key})
+    assert [r.customer_id for r in members.context["report"].rows] == [story.denver.pk]

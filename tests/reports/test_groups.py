@@ -229,6 +229,28 @@ def test_the_csv_of_each_table(staff_client):
     assert len(month_lines) == 13
 
 
+def test_the_pdf_prints_the_table_in_the_documents_style(staff_client):
+    northwind()
+
+    response = staff_client.get(GROUPS, _query(format="pdf"))
+
+    assert response["Content-Type"] == "application/pdf"
+    assert 'filename="group-insights-2026-02-01-2026-04-30.pdf"' in response["Content-Disposition"]
+    text = _pdf_text(response.content)
+    assert "GROUP INSIGHTS" in text and "1 Feb 2026 to 30 Apr 2026, compared with 4 Nov 2025 to 31 Jan 2026" in text
+    assert "Enterprise 2 $250.00 $1,400.00 -82.1 % $400.00 $400.00 52.5 $0.00" in text
+    assert "Total 5 $1,350.00 $1,460.00" in text
+
+
+def _pdf_text(content: bytes) -> str:
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(content)) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
 def test_only_staff_with_the_reports_permission_get_in(client):
     northwind()
     clerk = UserFactory(is_staff=True)
