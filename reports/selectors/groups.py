@@ -222,7 +222,8 @@ def _paid_off(invoices, *, start: dt.date, end: dt.date, by: str):
 
     Only invoices money reached in the period can have been paid off in it, so they are read first (a
     subquery); for each, what it owed at the end of `end` is its balance now plus what was applied after
-    `end` (the aging report's rule), and its last application by then is the latest of three dated rows.
+    `end` (the aging report's rule), and its last application by then is the latest of three dated rows
+    (in the period, since one of them is: no second filter on it, so the database works it out once).
     """
     reached = (
         Allocation.objects.filter(applied_on__range=(start, end)).values("invoice_id")
@@ -239,7 +240,7 @@ def _paid_off(invoices, *, start: dt.date, end: dt.date, by: str):
         invoices.filter(pk__in=reached, total__gt=0)
         .annotate(owed_then=ExpressionWrapper(F("balance_due") + _applied_after(end), output_field=_MONEY),
                   paid_on=paid_on)
-        .filter(owed_then=0, paid_on__gte=start)
+        .filter(owed_then=0)  # `paid_on` is in the period: money reached each of them in it
         .order_by()
         .values(by)
         .annotate(paid=Count("pk"),
