@@ -39,6 +39,12 @@ CASES = [
     ("payments, 1 Jan–30 Sep 2026, largest, page 20", "admin:reports_payments",
      "start=2026-01-01&end=2026-09-30&sort=amount&page=20"),
     ("payments, CSV of 1 Jan–30 Sep 2026", "admin:reports_payments", "start=2026-01-01&end=2026-09-30&format=csv"),
+    ("groups, this month so far", "admin:reports_groups", ""),
+    ("groups, Sep-Nov 2026 vs the 91 days before", "admin:reports_groups", "start=2026-09-01&end=2026-11-30"),
+    ("groups, members of no group (1,001), Sep-Nov 2026", "admin:reports_groups",
+     "group=none&start=2026-09-01&end=2026-11-30"),
+    ("groups, CSV of the no-group members", "admin:reports_groups",
+     "group=none&start=2026-09-01&end=2026-11-30&format=csv"),
 ]
 
 

@@ -59,7 +59,8 @@ class ReportForm(forms.Form):
         self.fields["group"].widget.choices = [
             *self.wider_choices(), *self.groups.items(), (NO_GROUP, _("Customers in no group")),
         ]
-        self.fields["sort"].choices = list(self.SORTS.items())
+        if "sort" in self.fields:  # a report whose rows have one order has no sort field
+            self.fields["sort"].choices = list(self.SORTS.items())
 
     def wider_choices(self) -> list[tuple[str, str]]:
         """The group filter's choices above the groups themselves."""
@@ -90,7 +91,7 @@ class ReportForm(forms.Form):
         return group or None
 
     def clean_sort(self):
-        return self.cleaned_data.get("sort") or next(iter(self.SORTS))
+        return self.cleaned_data.get("sort") or next(iter(self.SORTS), "")
 
 
 class LevelForm(ReportForm):
@@ -215,3 +216,24 @@ class PaymentsForm(PeriodForm):
 
 def default_aging_query() -> dict:
     return {"as_of": dt.date.isoformat(timezone.localdate())}
+
+
+MAX_PERIOD_DAYS = 3660  # ten years: enough for any comparison, and the period before it stays a real date
+
+
+class GroupInsightsForm(PeriodForm):
+    """A period (this calendar month so far by default), a currency and optionally one group to open; the
+    rows are the groups (or the group's members), in the groups' order, so there is nothing to sort."""
+
+    field_order = ["start", "end", "currency", "group"]
+    sort = None
+
+    def wider_choices(self) -> list[tuple[str, str]]:
+        return [("", _("Every group, one row each"))]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and not self.errors and ((end - start).days + 1 > MAX_PERIOD_DAYS or start.year < 1900):
+            self.add_error("start", _("Choose a period of at most ten years, starting in 1900 or later."))
+        return data

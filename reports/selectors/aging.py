@@ -138,10 +138,12 @@ class AgingReport:
 
 
 def invoice_amounts_owed(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFAULT_BUCKET_EDGES,
-                         customer_ids=None) -> dict[int, Figures]:
+                         customer_ids=None, by: str = "customer_id") -> dict[int | None, Figures]:
     """{customer id: its own invoices' amounts owed at the end of `as_of`, by bucket} (one query).
 
     Customers that owed nothing are left out. `customer_ids` limits the customers read (default: all).
+    `by` names what the sums are grouped by instead of the customer, e.g. "customer__group_id" (the key is
+    None for customers in no group): the database adds up, however many customers there are.
     """
     buckets = buckets_for(edges)
     after = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
@@ -162,16 +164,16 @@ def invoice_amounts_owed(*, as_of: dt.date, currency: str, edges: tuple[int, ...
         invoices.filter(status=Invoice.Status.VOID, voided_at__gte=after).annotate(owed=F("total")),
     ]
     grouped = [
-        part.annotate(bucket=bucket).order_by().values("customer_id", "bucket")
+        part.annotate(bucket=bucket, key=F(by)).order_by().values("key", "bucket")
         .annotate(amount=Sum("owed"), invoices=Count("pk"))
         for part in parts
     ]
     owed = grouped[0].union(*grouped[1:], all=True)
-    result: dict[int, Figures] = {}
+    result: dict[int | None, Figures] = {}
     for row in owed:
         if not row["amount"]:
             continue
-        figures = result.setdefault(row["customer_id"], Figures.zero(len(buckets)))
+        figures = result.setdefault(row["key"], Figures.zero(len(buckets)))
         figures.amounts[row["bucket"]] += row["amount"]
         figures.invoices += row["invoices"]
     return result

@@ -151,6 +151,8 @@ def test_admin_pages_a_bookkeeper_opens_carry_no_inline_script_or_style(client, 
         reverse("admin:reports_balances"),
         reverse("admin:reports_balances") + f"?parent={company.pk}",
         reverse("admin:reports_payments"),
+        reverse("admin:reports_groups"),
+        reverse("admin:reports_groups") + "?group=none",
     ]
     found = {}
     for path in paths:
