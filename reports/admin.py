@@ -81,7 +81,9 @@ class ReportAdmin(admin.ModelAdmin):
     def _context(self, request, title: str) -> dict:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return {**self.admin_site.each_context(request), "title": title, "opts": self.opts}
+        # Reports are wide (a chart beside its table): the page takes the width the admin's side menu would.
+        return {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
+                "is_nav_sidebar_enabled": False}
 
     def changelist_view(self, request, extra_context=None):
         context = self._context(request, _("Reports"))
