@@ -10,8 +10,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from billing.services import LineInput, create_invoice, send_invoice
-from reports.selectors.hierarchy import NO_GROUP
 from reports.selectors.groups import chart_months, group_insights, previous_period
+from reports.selectors.hierarchy import NO_GROUP
 from tests.factories import ContactPersonFactory, CustomerFactory, CustomerGroupFactory, StaffUserFactory, UserFactory
 
 from .ledger import invoice, northwind, pay
