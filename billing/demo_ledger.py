@@ -171,6 +171,31 @@ def load_demo_ledger(*, today: date | None = None) -> DemoLedger:
         reference=f"{DEMO_REFERENCE}SO-3",
         lines=[LineInput(item=visit, quantity=Decimal("3")), LineInput(item=backup, quantity=Decimal("5"))],
     )
+    # The end of last month and this month so far, whatever day today is (the 1st included): the reports
+    # open on this calendar month and compare it with the days just before, so each group has both.
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    in_month = lambda days: min(month_start + timedelta(days=days), today)  # noqa: E731
+    b2 = _invoice(
+        boston, last_month_end, "BOS-2", LineInput(item=visit), LineInput(item=support, quantity=Decimal("3"))
+    )
+    p2 = _invoice(pixel, last_month_end, "PIX-2", LineInput(item=firewall, quantity=Decimal("25")))
+    a2 = _invoice(acme, last_month_end, "ACM-2", LineInput(item=backup, quantity=Decimal("4")))
+    _invoice(chicago, in_month(0), "CHI-2", LineInput(item=support, quantity=Decimal("5")))
+    _invoice(head, in_month(1), "HO-3", LineInput(item=visit, quantity=Decimal("2")))
+    _invoice(pixel, in_month(1), "PIX-3", LineInput(item=support, quantity=Decimal("6")))
+    _invoice(acme, in_month(1), "ACM-3", LineInput(item=visit))
+    _pay(head, in_month(2), b2.total, Payment.Method.BANK_TRANSFER, "WIRE 90114", {b2: b2.total})
+    returned = create_credit_note(
+        invoice=p2,
+        issued_on=in_month(2),
+        reason="Two licences returned unused",
+        lines=[LineInput(description="Two firewall licences returned", rate=Decimal("80.00"))],
+    )
+    apply_credit_note(credit_note=returned, applications={p2.pk: Decimal("80.00")}, applied_on=in_month(2))
+    _pay(pixel, in_month(3), Decimal("500.00"), Payment.Method.BANK_TRANSFER, "WIRE 77402", {p2: Decimal("500.00")})
+    _pay(acme, in_month(3), a2.total, Payment.Method.CARD, "Card ending 1009", {a2: a2.total})
+
     # The head office subscribes for its branches: firewall licences monthly, backup storage quarterly.
     Subscription.objects.create(
         customer=head,
