@@ -2,8 +2,9 @@
 
 Load after `billing.demo.load_demo_organisation()` (it reads the customers by name). Everything
 is written through the services, in one transaction, with dates relative to today so the demo
-always has overdue, partially paid and paid invoices. Idempotent: a second run finds the demo
-invoices (reference DEMO-…) and changes nothing.
+always has overdue, partially paid and paid invoices, and activity in every group both this calendar
+month so far and on the last day of the previous one (the reports' default period and the days it is
+compared with). Idempotent: a second run finds the demo invoices (reference DEMO-…) and changes nothing.
 """
 
 from dataclasses import dataclass
@@ -171,11 +172,14 @@ def load_demo_ledger(*, today: date | None = None) -> DemoLedger:
         reference=f"{DEMO_REFERENCE}SO-3",
         lines=[LineInput(item=visit, quantity=Decimal("3")), LineInput(item=backup, quantity=Decimal("5"))],
     )
+
     # The end of last month and this month so far, whatever day today is (the 1st included): the reports
     # open on this calendar month and compare it with the days just before, so each group has both.
     month_start = today.replace(day=1)
     last_month_end = month_start - timedelta(days=1)
     in_month = lambda days: min(month_start + timedelta(days=days), today)  # noqa: E731
+    # Month-end invoices, settled early this month: Boston's by the head office, Acme's by card, Pixel's
+    # partly, after a credit for returned licences. New invoices this month for each group.
     b2 = _invoice(
         boston, last_month_end, "BOS-2", LineInput(item=visit), LineInput(item=support, quantity=Decimal("3"))
     )
@@ -185,16 +189,16 @@ def load_demo_ledger(*, today: date | None = None) -> DemoLedger:
     _invoice(head, in_month(1), "HO-3", LineInput(item=visit, quantity=Decimal("2")))
     _invoice(pixel, in_month(1), "PIX-3", LineInput(item=support, quantity=Decimal("6")))
     _invoice(acme, in_month(1), "ACM-3", LineInput(item=visit))
-    _pay(head, in_month(2), b2.total, Payment.Method.BANK_TRANSFER, "WIRE 90114", {b2: b2.total})
+    _pay(acme, in_month(0), a2.total, Payment.Method.CARD, "Card ending 1009", {a2: a2.total})
+    _pay(head, in_month(1), b2.total, Payment.Method.BANK_TRANSFER, "WIRE 90114", {b2: b2.total})
     returned = create_credit_note(
         invoice=p2,
-        issued_on=in_month(2),
+        issued_on=in_month(1),
         reason="Two licences returned unused",
         lines=[LineInput(description="Two firewall licences returned", rate=Decimal("80.00"))],
     )
-    apply_credit_note(credit_note=returned, applications={p2.pk: Decimal("80.00")}, applied_on=in_month(2))
-    _pay(pixel, in_month(3), Decimal("500.00"), Payment.Method.BANK_TRANSFER, "WIRE 77402", {p2: Decimal("500.00")})
-    _pay(acme, in_month(3), a2.total, Payment.Method.CARD, "Card ending 1009", {a2: a2.total})
+    apply_credit_note(credit_note=returned, applications={p2.pk: Decimal("80.00")}, applied_on=in_month(1))
+    _pay(pixel, in_month(2), Decimal("500.00"), Payment.Method.BANK_TRANSFER, "WIRE 77402", {p2: Decimal("500.00")})
 
     # The head office subscribes for its branches: firewall licences monthly, backup storage quarterly.
     Subscription.objects.create(

@@ -17,7 +17,11 @@ pytestmark = pytest.mark.django_db
 DEMO_GROUPS = ("Resellers", "Enterprise Customers", "Direct Customers")
 
 
-@pytest.mark.parametrize("today", [date(2026, 12, 1), date(2026, 12, 3), date(2027, 2, 28), date(2027, 3, 31)])
+# The 1st (a one-day period, compared with the last day of the month before), across a year's end, in February.
+DAYS = [date(2026, 12, 1), date(2026, 12, 3), date(2027, 1, 1), date(2027, 2, 28), date(2027, 3, 31)]
+
+
+@pytest.mark.parametrize("today", DAYS)
 def test_each_report_opens_on_the_demo_with_figures_for_every_group(client, today):
     clerk = UserFactory(is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_reports"))
