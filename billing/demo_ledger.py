@@ -186,6 +186,7 @@ def load_demo_ledger(*, today: date | None = None) -> DemoLedger:
     p2 = _invoice(pixel, last_month_end, "PIX-2", LineInput(item=firewall, quantity=Decimal("25")))
     a2 = _invoice(acme, last_month_end, "ACM-2", LineInput(item=backup, quantity=Decimal("4")))
     _invoice(chicago, in_month(0), "CHI-2", LineInput(item=support, quantity=Decimal("5")))
+    _invoice(seattle, in_month(0), "SEA-2", LineInput(item=backup, quantity=Decimal("6")))
     _invoice(head, in_month(1), "HO-3", LineInput(item=visit, quantity=Decimal("2")))
     _invoice(pixel, in_month(1), "PIX-3", LineInput(item=support, quantity=Decimal("6")))
     _invoice(acme, in_month(1), "ACM-3", LineInput(item=visit))
