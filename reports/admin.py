@@ -35,17 +35,35 @@ CHART_ROWS = 12
 OWED_COLOURS = ("#2e7d32", "#e53935")  # not yet due, overdue
 
 REPORTS = [
-    ("reports_aging", _("Receivables aging"),
-     _("What customers owe by how long it is overdue, as of any day, per customer and per hierarchy.")),
-    ("reports_balances", _("Customer balances"),
-     _("Each customer's opening balance, invoices, payments, credits, refunds and closing balance for a period, "
-       "per customer, per hierarchy and per group.")),
-    ("reports_payments", _("Payments received"),
-     _("The payments of a period by method and gateway: received, refunded, held by disputes and net, with the "
-       "list of payments.")),
-    ("reports_groups", _("Group insights"),
-     _("Per customer group: members, sales against the period before, outstanding and overdue, days to pay, "
-       "discount given; sales by group per month.")),
+    (
+        "reports_aging",
+        _("Receivables aging"),
+        _("What customers owe by how long it is overdue, as of any day, per customer and per hierarchy."),
+    ),
+    (
+        "reports_balances",
+        _("Customer balances"),
+        _(
+            "Each customer's opening balance, invoices, payments, credits, refunds and closing balance for a period, "
+            "per customer, per hierarchy and per group."
+        ),
+    ),
+    (
+        "reports_payments",
+        _("Payments received"),
+        _(
+            "The payments of a period by method and gateway: received, refunded, held by disputes and net, with the "
+            "list of payments."
+        ),
+    ),
+    (
+        "reports_groups",
+        _("Group insights"),
+        _(
+            "Per customer group: members, sales against the period before, outstanding and overdue, days to pay, "
+            "discount given; sales by group per month."
+        ),
+    ),
 ]
 
 
@@ -82,8 +100,12 @@ class ReportAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         # Reports are wide (a chart beside its table): the page takes the width the admin's side menu would.
-        return {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
-                "is_nav_sidebar_enabled": False}
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "is_nav_sidebar_enabled": False,
+        }
 
     def changelist_view(self, request, extra_context=None):
         context = self._context(request, _("Reports"))
@@ -97,8 +119,13 @@ class ReportAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/aging.html", context, status=400)
         data = form.cleaned_data
-        report = aging_report(as_of=data["as_of"], currency=data["currency"], edges=data["buckets"],
-                              parent_id=data["parent"], group=data["group"])
+        report = aging_report(
+            as_of=data["as_of"],
+            currency=data["currency"],
+            edges=data["buckets"],
+            parent_id=data["parent"],
+            group=data["group"],
+        )
         rows = sort_aging(report.rows, data["sort"])
         if request.GET.get("format") == "csv":
             return _aging_csv(report, rows)
@@ -108,7 +135,8 @@ class ReportAdmin(admin.ModelAdmin):
         money = lambda amount: format_money(amount, report.currency)  # noqa: E731
         labels = [b.label for b in report.buckets]
         charted = ([(f"{report.own.name} (own invoices)", report.own.figures.amounts)] if report.own else []) + [
-            (row.name, row.figures.amounts) for row in page.object_list[:CHART_ROWS]]
+            (row.name, row.figures.amounts) for row in page.object_list[:CHART_ROWS]
+        ]
 
         def cells(figures):
             return [*(money(a) if a else "–" for a in figures.amounts), money(figures.total), figures.invoices]
@@ -133,8 +161,13 @@ class ReportAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/balances.html", context, status=400)
         data = form.cleaned_data
-        report = balances_report(start=data["start"], end=data["end"], currency=data["currency"],
-                                 parent_id=data["parent"], group=data["group"])
+        report = balances_report(
+            start=data["start"],
+            end=data["end"],
+            currency=data["currency"],
+            parent_id=data["parent"],
+            group=data["group"],
+        )
         rows = sort_balances(report.rows, data["sort"])
         if request.GET.get("format") == "csv":
             return _balances_csv(report, rows)
@@ -168,8 +201,15 @@ class ReportAdmin(admin.ModelAdmin):
         money = lambda amount: format_money(amount, report.currency)  # noqa: E731
 
         def cells(line):
-            return [line.payments, money(line.received), line.refunds, money(line.refunded), line.disputes,
-                    money(line.held), money(line.net)]
+            return [
+                line.payments,
+                money(line.received),
+                line.refunds,
+                money(line.refunded),
+                line.disputes,
+                money(line.held),
+                money(line.net),
+            ]
 
         query = _query(form)
         context.update(
@@ -183,8 +223,7 @@ class ReportAdmin(admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/reports/payments.html", context)
 
-
-# The balances table's columns (AccountSubtotals' fields), their headings and what each holds.
+    # The balances table's columns (AccountSubtotals' fields), their headings and what each holds.
 
     def groups_view(self, request):
         context = self._context(request, _("Group insights"))
@@ -193,8 +232,7 @@ class ReportAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return TemplateResponse(request, "admin/reports/groups.html", context, status=400)
         data = form.cleaned_data
-        insights = group_insights(start=data["start"], end=data["end"], currency=data["currency"],
-                                  group=data["group"])
+        insights = group_insights(start=data["start"], end=data["end"], currency=data["currency"], group=data["group"])
         query = {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
         money = lambda amount: format_money(amount, insights.currency)  # noqa: E731
         if request.GET.get("format") == "csv":
@@ -204,17 +242,22 @@ class ReportAdmin(admin.ModelAdmin):
         if request.GET.get("format") == "pdf":
             return _groups_pdf(insights, _groups_table(insights, insights.rows, money, query))
         page = Paginator(insights.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        owed = [(row.name, [row.figures.outstanding - row.figures.overdue, row.figures.overdue])
-                for row in page.object_list[:CHART_ROWS] if row.figures.outstanding]
+        owed = [
+            (row.name, [row.figures.outstanding - row.figures.overdue, row.figures.overdue])
+            for row in page.object_list[:CHART_ROWS]
+            if row.figures.outstanding
+        ]
         monthly = insights.monthly
         context.update(
             insights=insights,
             page=page,
             table=_groups_table(insights, page.object_list, money, query),
             owed_chart=stacked_bars(owed, [_("Not yet due"), _("Overdue")], money=money, colours=OWED_COLOURS)
-            if owed else None,
+            if owed
+            else None,
             monthly_chart=stacked_columns(monthly.series, monthly.months, money=money, compact=compact_amount)
-            if monthly.series else None,
+            if monthly.series
+            else None,
             monthly_table=_monthly_table(insights, money),
             query=urlencode(query),
             csv_url="?" + urlencode({**query, "format": "csv"}),
@@ -228,15 +271,27 @@ class ReportAdmin(admin.ModelAdmin):
 
 BALANCE_HEADINGS = [
     ("opening_balance", _("Opening"), _("What the customer owed at the start of the period (below zero: in credit).")),
-    ("invoiced", _("+ Invoiced"), _("Its invoices dated in the period (not drafts, not void; retainer invoices are "
-                                    "requests for an advance, not debts).")),
+    (
+        "invoiced",
+        _("+ Invoiced"),
+        _(
+            "Its invoices dated in the period (not drafts, not void; retainer invoices are "
+            "requests for an advance, not debts)."
+        ),
+    ),
     ("refunded", _("+ Refunded"), _("Money paid back to it in the period.")),
-    ("transferred_out", _("+ To other accounts"),
-     _("Its payments, credits and retainers applied to other customers' invoices in the period.")),
+    (
+        "transferred_out",
+        _("+ To other accounts"),
+        _("Its payments, credits and retainers applied to other customers' invoices in the period."),
+    ),
     ("paid", _("− Received"), _("Payments received from it in the period (retainer payments included).")),
     ("credited", _("− Credit notes"), _("Credit notes issued to it in the period.")),
-    ("transferred_in", _("− From other accounts"),
-     _("Other customers' payments, credits and retainers applied to its invoices in the period.")),
+    (
+        "transferred_in",
+        _("− From other accounts"),
+        _("Other customers' payments, credits and retainers applied to its invoices in the period."),
+    ),
     ("closing_balance", _("= Closing"), _("What it owed at the end of the period: the columns before, added up.")),
 ]
 
@@ -281,7 +336,9 @@ def _where(report, form) -> str:
     group = form.cleaned_data["group"]
     return " › ".join(name for _pk, name in report.trail) or (
         (_("Every group") if group == BY_GROUP else form.groups.get(str(group), _("Customers in no group")))
-        if group else _("Every customer, by hierarchy"))
+        if group
+        else _("Every customer, by hierarchy")
+    )
 
 
 def _aging_csv(report, rows):
@@ -291,10 +348,28 @@ def _aging_csv(report, rows):
     def lines():
         for row in ([report.own] if report.own else []) + rows:
             kind = "own and branches" if row.consolidated else "own invoices"
-            yield [row.name, row.group, kind, row.branches, *row.figures.amounts, row.figures.total,
-                   row.figures.invoices, report.currency, report.as_of.isoformat()]
-        yield ["Total", "", "", "", *report.totals.amounts, report.totals.total, report.totals.invoices,
-               report.currency, report.as_of.isoformat()]
+            yield [
+                row.name,
+                row.group,
+                kind,
+                row.branches,
+                *row.figures.amounts,
+                row.figures.total,
+                row.figures.invoices,
+                report.currency,
+                report.as_of.isoformat(),
+            ]
+        yield [
+            "Total",
+            "",
+            "",
+            "",
+            *report.totals.amounts,
+            report.totals.total,
+            report.totals.invoices,
+            report.currency,
+            report.as_of.isoformat(),
+        ]
 
     return csv_response(f"receivables-aging-{report.as_of.isoformat()}.csv", header, lines())
 
@@ -302,29 +377,65 @@ def _aging_csv(report, rows):
 def _aging_pdf(report, rows, form):
     money = lambda amount: format_money(amount, report.currency) if amount else "–"  # noqa: E731
     labels = [b.label for b in report.buckets]
-    lines = [[f"{r.name} (own invoices)" if r is report.own else r.name, r.group,
-              *[money(a) for a in r.figures.amounts], format_money(r.figures.total, report.currency),
-              str(r.figures.invoices)] for r in ([report.own] if report.own else []) + rows]
-    totals = ["Total", "", *[format_money(a, report.currency) for a in report.totals.amounts],
-              format_money(report.totals.total, report.currency), str(report.totals.invoices)]
+    lines = [
+        [
+            f"{r.name} (own invoices)" if r is report.own else r.name,
+            r.group,
+            *[money(a) for a in r.figures.amounts],
+            format_money(r.figures.total, report.currency),
+            str(r.figures.invoices),
+        ]
+        for r in ([report.own] if report.own else []) + rows
+    ]
+    totals = [
+        "Total",
+        "",
+        *[format_money(a, report.currency) for a in report.totals.amounts],
+        format_money(report.totals.total, report.currency),
+        str(report.totals.invoices),
+    ]
     numeric = set(range(2, len(labels) + 4))
     return report_pdf_response(
         filename=f"receivables-aging-{report.as_of.isoformat()}.pdf",
         title=_("Receivables aging"),
         heading=_("As of %(day)s") % {"day": report.as_of.strftime("%-d %b %Y")},
-        subtitle=[_("Regular invoices in %(currency)s as the ledger stood at the end of the day · %(where)s")
-                  % {"currency": report.currency, "where": _where(report, form)}],
-        columns=[(_("Customer"), False), (_("Group"), False), *[(label, True) for label in labels],
-                 (_("Total"), True), (_("Invoices"), True)],
-        rows=lines, totals=totals, numeric=numeric,
+        subtitle=[
+            _("Regular invoices in %(currency)s as the ledger stood at the end of the day · %(where)s")
+            % {"currency": report.currency, "where": _where(report, form)}
+        ],
+        columns=[
+            (_("Customer"), False),
+            (_("Group"), False),
+            *[(label, True) for label in labels],
+            (_("Total"), True),
+            (_("Invoices"), True),
+        ],
+        rows=lines,
+        totals=totals,
+        numeric=numeric,
         notes=[_("Consolidated rows add up a customer and everything under it. Rows that owed nothing are left out.")],
     )
 
 
 def _balances_csv(report, rows):
     names = [name for name, _heading, _help in BALANCE_HEADINGS]
-    header = ["Customer", "Group", "Figures", "Branches", "Opening", "Invoiced", "Refunded", "To other accounts",
-              "Received", "Credit notes", "From other accounts", "Closing", "Currency", "From", "To"]
+    header = [
+        "Customer",
+        "Group",
+        "Figures",
+        "Branches",
+        "Opening",
+        "Invoiced",
+        "Refunded",
+        "To other accounts",
+        "Received",
+        "Credit notes",
+        "From other accounts",
+        "Closing",
+        "Currency",
+        "From",
+        "To",
+    ]
     period = [report.currency, report.start.isoformat(), report.end.isoformat()]
 
     def lines():
@@ -333,27 +444,38 @@ def _balances_csv(report, rows):
             yield [row.name, row.group, kind, row.branches, *(getattr(row.figures, n) for n in names), *period]
         yield ["Total", "", "", "", *(getattr(report.totals, n) for n in names), *period]
 
-    return csv_response(f"customer-balances-{report.start.isoformat()}-{report.end.isoformat()}.csv", header,
-                        lines())
+    return csv_response(f"customer-balances-{report.start.isoformat()}-{report.end.isoformat()}.csv", header, lines())
 
 
 def _balances_pdf(report, rows, form):
-    lines = [[f"{r.name} (own account)" if r is report.own else r.name, r.group, *_balance_cells(report, r)]
-             for r in ([report.own] if report.own else []) + rows]
+    lines = [
+        [f"{r.name} (own account)" if r is report.own else r.name, r.group, *_balance_cells(report, r)]
+        for r in ([report.own] if report.own else []) + rows
+    ]
     days = {"start": report.start.strftime("%-d %b %Y"), "end": report.end.strftime("%-d %b %Y")}
     return report_pdf_response(
         filename=f"customer-balances-{report.start.isoformat()}-{report.end.isoformat()}.pdf",
         title=_("Customer balances"),
         heading=_("%(start)s to %(end)s") % days,
-        subtitle=[_("Statement figures in %(currency)s, both days included · %(where)s")
-                  % {"currency": report.currency, "where": _where(report, form)}],
-        columns=[(_("Customer"), False), (_("Group"), False),
-                 *[(heading, True) for _name, heading, _help in BALANCE_HEADINGS]],
-        rows=lines, totals=["Total", "", *_balance_cells(report, report.totals)],
+        subtitle=[
+            _("Statement figures in %(currency)s, both days included · %(where)s")
+            % {"currency": report.currency, "where": _where(report, form)}
+        ],
+        columns=[
+            (_("Customer"), False),
+            (_("Group"), False),
+            *[(heading, True) for _name, heading, _help in BALANCE_HEADINGS],
+        ],
+        rows=lines,
+        totals=["Total", "", *_balance_cells(report, report.totals)],
         numeric=set(range(2, len(BALANCE_HEADINGS) + 2)),
-        notes=[_("Each row adds up: opening + invoiced + refunded + to other accounts − received − credit notes − "
-                 "from other accounts = closing. A consolidated row is the statement of a customer and everything "
-                 "under it: money moved between two of its accounts is left out.")],
+        notes=[
+            _(
+                "Each row adds up: opening + invoiced + refunded + to other accounts − received − credit notes − "
+                "from other accounts = closing. A consolidated row is the statement of a customer and everything "
+                "under it: money moved between two of its accounts is left out."
+            )
+        ],
     )
 
 
@@ -374,17 +496,36 @@ def _payments_csv(data, payments):
     methods = {value: str(label) for value, label in Payment.Method.choices}
     statuses = {value: str(label) for value, label in Payment.Status.choices}
     disputed = str(_("Disputed"))
-    rows = payments.values_list("number", "paid_on", "customer__display_name", "method", "gateway", "status",
-                                "disputed", "amount", "refunded_amount", "currency")
+    rows = payments.values_list(
+        "number",
+        "paid_on",
+        "customer__display_name",
+        "method",
+        "gateway",
+        "status",
+        "disputed",
+        "amount",
+        "refunded_amount",
+        "currency",
+    )
 
     def lines():
         for number, paid_on, payer, method, gateway, status, is_disputed, amount, refunded, currency in rows.iterator(
-                chunk_size=2000):
-            yield [number, paid_on.isoformat(), payer, methods.get(method, method), gateway,
-                   disputed if is_disputed else statuses.get(status, status), amount, refunded, currency]
+            chunk_size=2000
+        ):
+            yield [
+                number,
+                paid_on.isoformat(),
+                payer,
+                methods.get(method, method),
+                gateway,
+                disputed if is_disputed else statuses.get(status, status),
+                amount,
+                refunded,
+                currency,
+            ]
 
-    return csv_response(f"payments-received-{data['start'].isoformat()}-{data['end'].isoformat()}.csv", header,
-                        lines())
+    return csv_response(f"payments-received-{data['start'].isoformat()}-{data['end'].isoformat()}.csv", header, lines())
 
 
 def _change(figures) -> str:
@@ -398,14 +539,29 @@ def _days(figures) -> str:
 
 
 GROUP_FIGURES_HELP = [
-    (_("Sales"), _("Totals (tax included, after line discounts) of the regular invoices issued in the period, "
-                   "neither draft nor void. Previous period: the same number of days just before it.")),
+    (
+        _("Sales"),
+        _(
+            "Totals (tax included, after line discounts) of the regular invoices issued in the period, "
+            "neither draft nor void. Previous period: the same number of days just before it."
+        ),
+    ),
     (_("Change"), _("(Sales − previous) ÷ previous, in per cent; — when nothing was sold in the previous period.")),
-    (_("Outstanding, overdue"), _("What the invoices owed at the end of the period's last day, as the ledger stood "
-                                  "then; overdue is the part past its due date.")),
-    (_("Average days to pay"), _("Over the invoices paid off in the period (owing nothing at its end, the last "
-                                 "payment, credit or retainer applied by then dated in the period): days from the "
-                                 "invoice date to that last application, averaged. — when none was paid off.")),
+    (
+        _("Outstanding, overdue"),
+        _(
+            "What the invoices owed at the end of the period's last day, as the ledger stood "
+            "then; overdue is the part past its due date."
+        ),
+    ),
+    (
+        _("Average days to pay"),
+        _(
+            "Over the invoices paid off in the period (owing nothing at its end, the last "
+            "payment, credit or retainer applied by then dated in the period): days from the "
+            "invoice date to that last application, averaged. — when none was paid off."
+        ),
+    ),
     (_("Discount"), _("The line discounts of the invoices counted in sales.")),
 ]
 
@@ -414,8 +570,15 @@ def _groups_table(insights, rows, money, query: dict) -> Table:
     """Per group (each opens to its members) or, inside a group, per member (each links to the customer)."""
 
     def cells(figures) -> list[str]:
-        shown = [money(figures.sales), money(figures.previous_sales), _change(figures), money(figures.outstanding),
-                 money(figures.overdue), _days(figures), money(figures.discount)]
+        shown = [
+            money(figures.sales),
+            money(figures.previous_sales),
+            _change(figures),
+            money(figures.outstanding),
+            money(figures.overdue),
+            _days(figures),
+            money(figures.discount),
+        ]
         return shown if insights.by_member else [str(figures.members), *shown]
 
     def shown(row) -> TableRow:
@@ -426,14 +589,21 @@ def _groups_table(insights, rows, money, query: dict) -> Table:
         return TableRow(row.name, cells(row.figures), url=url, css="no-group" if row.key is None else "")
 
     heading = [(_("Customer"), False)] if insights.by_member else [(_("Group"), False), (_("Members"), True)]
-    caption = (_("Members of %(group)s in %(currency)s") if insights.by_member
-               else _("Customer groups in %(currency)s")) % {"group": insights.group[1] if insights.group else "",
-                                                              "currency": insights.currency}
+    caption = (
+        _("Members of %(group)s in %(currency)s") if insights.by_member else _("Customer groups in %(currency)s")
+    ) % {"group": insights.group[1] if insights.group else "", "currency": insights.currency}
     return Table(
         caption=caption,
-        columns=[*heading, (_("Sales"), True), (_("Previous period"), True), (_("Change"), True),
-                 (_("Outstanding"), True), (_("Overdue"), True), (_("Average days to pay"), True),
-                 (_("Discount"), True)],
+        columns=[
+            *heading,
+            (_("Sales"), True),
+            (_("Previous period"), True),
+            (_("Change"), True),
+            (_("Outstanding"), True),
+            (_("Overdue"), True),
+            (_("Average days to pay"), True),
+            (_("Discount"), True),
+        ],
         rows=[shown(row) for row in rows],
         footer=TableRow(_("Total"), cells(insights.totals)),
         help=GROUP_FIGURES_HELP,
@@ -444,8 +614,10 @@ def _monthly_table(insights, money) -> Table:
     monthly = insights.monthly
     names = [name for name, _amounts in monthly.series]
     totals = monthly.totals
-    rows = [TableRow(f"{month:%b %Y}", [*(money(amounts[i]) for _n, amounts in monthly.series), money(totals[i])])
-            for i, month in enumerate(monthly.months)]
+    rows = [
+        TableRow(f"{month:%b %Y}", [*(money(amounts[i]) for _n, amounts in monthly.series), money(totals[i])])
+        for i, month in enumerate(monthly.months)
+    ]
     return Table(
         caption=_("Sales by group per month in %(currency)s") % {"currency": insights.currency},
         columns=[(_("Month"), False), *((name, True) for name in names), (_("Total"), True)],
@@ -456,16 +628,46 @@ def _monthly_table(insights, money) -> Table:
 
 def _groups_csv(insights):
     first = "Customer" if insights.by_member else "Group"
-    header = [first, "Members", "Sales", "Previous period sales", "Change %", "Invoices", "Outstanding", "Overdue",
-              "Invoices paid off", "Average days to pay", "Discount", "Currency", "From", "To", "Previous from",
-              "Previous to"]
-    period = [insights.currency, insights.start.isoformat(), insights.end.isoformat(),
-              insights.previous_start.isoformat(), insights.previous_end.isoformat()]
+    header = [
+        first,
+        "Members",
+        "Sales",
+        "Previous period sales",
+        "Change %",
+        "Invoices",
+        "Outstanding",
+        "Overdue",
+        "Invoices paid off",
+        "Average days to pay",
+        "Discount",
+        "Currency",
+        "From",
+        "To",
+        "Previous from",
+        "Previous to",
+    ]
+    period = [
+        insights.currency,
+        insights.start.isoformat(),
+        insights.end.isoformat(),
+        insights.previous_start.isoformat(),
+        insights.previous_end.isoformat(),
+    ]
 
     def figures(f) -> list:
         change, days = f.change_percent, f.average_days_to_pay
-        return [f.members, f.sales, f.previous_sales, "" if change is None else round(change, 1), f.invoices,
-                f.outstanding, f.overdue, f.paid_invoices, "" if days is None else round(days, 1), f.discount]
+        return [
+            f.members,
+            f.sales,
+            f.previous_sales,
+            "" if change is None else round(change, 1),
+            f.invoices,
+            f.outstanding,
+            f.overdue,
+            f.paid_invoices,
+            "" if days is None else round(days, 1),
+            f.discount,
+        ]
 
     def lines():
         for row in insights.rows:
@@ -473,8 +675,9 @@ def _groups_csv(insights):
         yield ["Total", *figures(insights.totals), *period]
 
     scope = _slug(insights.group[1]) if insights.group else ""
-    name = "-".join(part for part in ("group-insights", scope, insights.start.isoformat(), insights.end.isoformat())
-                    if part)
+    name = "-".join(
+        part for part in ("group-insights", scope, insights.start.isoformat(), insights.end.isoformat()) if part
+    )
     return csv_response(f"{name}.csv", header, lines())
 
 
@@ -484,8 +687,12 @@ def _monthly_csv(insights):
 
     def lines():
         for i, month in enumerate(monthly.months):
-            yield [f"{month:%Y-%m}", *(amounts[i] for _n, amounts in monthly.series), monthly.totals[i],
-                   insights.currency]
+            yield [
+                f"{month:%Y-%m}",
+                *(amounts[i] for _n, amounts in monthly.series),
+                monthly.totals[i],
+                insights.currency,
+            ]
 
     return csv_response(f"sales-by-group-per-month-to-{insights.end.isoformat()}.csv", header, lines())
 
@@ -498,12 +705,24 @@ def _slug(text: str) -> str:
 def _groups_pdf(insights, table: Table):
     """The table as the page shows it (every row), in the documents' style."""
     period = _("%(start)s to %(end)s, compared with %(pstart)s to %(pend)s") % {
-        "start": _day(insights.start), "end": _day(insights.end), "pstart": _day(insights.previous_start),
-        "pend": _day(insights.previous_end)}
+        "start": _day(insights.start),
+        "end": _day(insights.end),
+        "pstart": _day(insights.previous_start),
+        "pend": _day(insights.previous_end),
+    }
     scope = insights.group[1] if insights.group else _("Every group")
     return report_pdf_response(
-        filename="-".join(part for part in ("group-insights", _slug(insights.group[1]) if insights.group else "",
-                                            insights.start.isoformat(), insights.end.isoformat()) if part) + ".pdf",
+        filename="-".join(
+            part
+            for part in (
+                "group-insights",
+                _slug(insights.group[1]) if insights.group else "",
+                insights.start.isoformat(),
+                insights.end.isoformat(),
+            )
+            if part
+        )
+        + ".pdf",
         title=_("Group insights"),
         heading=period,
         subtitle=[_("Regular invoices in %(currency)s · %(scope)s") % {"currency": insights.currency, "scope": scope}],
