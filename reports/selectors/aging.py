@@ -51,7 +51,7 @@ from billing.models import (
 )
 from billing.money import ZERO
 
-from .hierarchy import BY_GROUP, Tree
+from .hierarchy import BY_GROUP, ReportRow, Tree
 
 DEFAULT_BUCKET_EDGES = (15, 30, 45)
 MAX_BUCKET_EDGES = 8
@@ -112,29 +112,15 @@ class Figures:
 
 
 @dataclass
-class AgingRow:
-    """One line of the report: a customer's own invoices (`consolidated` False) or its whole subtree."""
-
-    customer_id: int | None
-    name: str
-    group: str
-    figures: Figures
-    consolidated: bool = False
-    branches: int = 0  # descendants under this customer (a consolidated row can be opened)
-    group_key: str = ""  # a row per group (BY_GROUP): the group filter's value that lists its members
-    members: int = 0
-
-
-@dataclass
 class AgingReport:
     as_of: dt.date
     currency: str
     buckets: tuple[Bucket, ...]
-    rows: list[AgingRow]
+    rows: list[ReportRow[Figures]]
     totals: Figures  # of `rows`: the level shown, every page of it
     hidden: int  # customers at this level that owed nothing that day
     trail: list[tuple[int, str]] = field(default_factory=list)  # the parents above the level shown
-    own: AgingRow | None = None  # with a parent: its own invoices, shown above its branches (in `totals`)
+    own: ReportRow[Figures] | None = None  # with a parent: its own invoices, shown above its branches (in `totals`)
 
 
 def invoice_amounts_owed(
@@ -253,24 +239,24 @@ def aging_report(
     size = len(buckets)
     own = invoice_amounts_owed(as_of=as_of, currency=currency, edges=edges)
     tree = Tree()
-    rows: list[AgingRow] = []
+    rows: list[ReportRow[Figures]] = []
     trail: list[tuple[int, str]] = []
     own_row = None
     if group == BY_GROUP:
         rows = _group_rows(tree, own, size)
     elif group is not None:
-        rows = [AgingRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in tree.members(group)]
+        rows = [ReportRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in tree.members(group)]
     else:
         subtree, descendants = _roll_up(tree, own, size)
         if parent_id is not None:
             node = tree.nodes[parent_id]
             trail = tree.trail(parent_id)
             if node.pk in own:
-                own_row = AgingRow(node.pk, node.name, node.group, own[node.pk])
+                own_row = ReportRow(node.pk, node.name, node.group, own[node.pk])
         for pk in tree.children[parent_id]:
             node = tree.nodes[pk]
             rows.append(
-                AgingRow(
+                ReportRow(
                     pk, node.name, node.group, subtree[pk], consolidated=bool(descendants[pk]), branches=descendants[pk]
                 )
             )
@@ -290,10 +276,10 @@ def aging_report(
     )
 
 
-def _group_rows(tree: Tree, own: dict[int, Figures], size: int) -> list[AgingRow]:
+def _group_rows(tree: Tree, own: dict[int, Figures], size: int) -> list[ReportRow[Figures]]:
     rows = []
     for key, name, members in tree.groups():
-        row = AgingRow(None, name, "", Figures.zero(size), group_key=key, members=len(members))
+        row = ReportRow(None, name, "", Figures.zero(size), group_key=key, members=len(members))
         for node in members:
             if node.pk in own:
                 row.figures.add(own[node.pk])
@@ -314,7 +300,7 @@ def _roll_up(tree: Tree, own: dict[int, Figures], size: int) -> tuple[dict[int, 
     return subtree, tree.descendants()
 
 
-def sort_rows(rows: list[AgingRow], sort: str) -> list[AgingRow]:
+def sort_rows(rows: list[ReportRow[Figures]], sort: str) -> list[ReportRow[Figures]]:
     """Rows in the order chosen: by total, overdue or oldest bucket (largest first), or by name. Ties by name."""
     keys = {
         "total": lambda r: (-r.figures.total, r.name.casefold()),
