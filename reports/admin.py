@@ -1,14 +1,21 @@
 """The Reports section of the back office: an index and one page per report, behind `reports.view_reports`.
 
-The admin classes parse the filters (reports/forms.py), call a selector and render; the figures come from
-reports/selectors/, the charts from reports/charts.py and the CSV and PDF from reports/exports.py.
+Every report page takes the same steps (`ReportAdmin._report_page`): parse the filters (reports/forms.py), call
+a selector, then answer an export or render the page; a report names its form and the functions below that call
+its selector and format its figures. The figures come from reports/selectors/, the charts from reports/charts.py
+and the CSV and PDF from reports/exports.py.
 """
 
 import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from functools import partial
+from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -19,7 +26,7 @@ from billing.money import format_money
 
 from .charts import compact_amount, stacked_bars, stacked_columns
 from .exports import PDF_MAX_ROWS, csv_response, report_pdf_response
-from .forms import AgingForm, BalancesForm, GroupInsightsForm, PaymentsForm
+from .forms import AgingForm, BalancesForm, GroupInsightsForm, PaymentsForm, ReportForm
 from .models import Report
 from .selectors.aging import aging_report
 from .selectors.aging import sort_rows as sort_aging
@@ -113,162 +120,79 @@ class ReportAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/reports/index.html", context)
 
     def aging_view(self, request):
-        context = self._context(request, _("Receivables aging"))
-        form = AgingForm(AgingForm.filled(request.GET))
-        context["form"] = form
-        if not form.is_valid():
-            return TemplateResponse(request, "admin/reports/aging.html", context, status=400)
-        data = form.cleaned_data
-        report = aging_report(
-            as_of=data["as_of"],
-            currency=data["currency"],
-            edges=data["buckets"],
-            parent_id=data["parent"],
-            group=data["group"],
+        return self._report_page(
+            request,
+            title=_("Receivables aging"),
+            template="admin/reports/aging.html",
+            form_class=AgingForm,
+            select=_aging_select,
+            exports={"csv": _aging_csv, "pdf": _aging_pdf},
+            page_context=_aging_page,
         )
-        rows = sort_aging(report.rows, data["sort"])
-        if request.GET.get("format") == "csv":
-            return _aging_csv(report, rows)
-        if request.GET.get("format") == "pdf":
-            return _aging_pdf(report, rows, form)
-        page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        money = lambda amount: format_money(amount, report.currency)  # noqa: E731
-        labels = [b.label for b in report.buckets]
-        charted = ([(f"{report.own.name} (own invoices)", report.own.figures.amounts)] if report.own else []) + [
-            (row.name, row.figures.amounts) for row in page.object_list[:CHART_ROWS]
-        ]
-
-        def cells(figures):
-            return [*(money(a) if a else "–" for a in figures.amounts), money(figures.total), figures.invoices]
-
-        query = _query(form)
-        context.update(
-            _level(query, report),
-            report=report,
-            page=page,
-            labels=labels,
-            own=_shown(report.own, cells(report.own.figures), query) if report.own else None,
-            rows=[_shown(row, cells(row.figures), query) for row in page.object_list],
-            totals=cells(report.totals),
-            chart=stacked_bars(charted, labels, money=money) if charted else None,
-        )
-        return TemplateResponse(request, "admin/reports/aging.html", context)
 
     def balances_view(self, request):
-        context = self._context(request, _("Customer balances"))
-        form = BalancesForm(BalancesForm.filled(request.GET))
-        context.update(form=form, headings=BALANCE_HEADINGS)
-        if not form.is_valid():
-            return TemplateResponse(request, "admin/reports/balances.html", context, status=400)
-        data = form.cleaned_data
-        report = balances_report(
-            start=data["start"],
-            end=data["end"],
-            currency=data["currency"],
-            parent_id=data["parent"],
-            group=data["group"],
+        return self._report_page(
+            request,
+            title=_("Customer balances"),
+            template="admin/reports/balances.html",
+            form_class=BalancesForm,
+            select=_balances_select,
+            exports={"csv": _balances_csv, "pdf": _balances_pdf},
+            page_context=_balances_page,
         )
-        rows = sort_balances(report.rows, data["sort"])
-        if request.GET.get("format") == "csv":
-            return _balances_csv(report, rows)
-        if request.GET.get("format") == "pdf":
-            return _balances_pdf(report, rows, form)
-        page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        query = _query(form)
-        context.update(
-            _level(query, report),
-            report=report,
-            page=page,
-            own=_shown(report.own, _balance_cells(report, report.own), query) if report.own else None,
-            rows=[_shown(row, _balance_cells(report, row), query) for row in page.object_list],
-            totals=_balance_cells(report, report.totals),
-        )
-        return TemplateResponse(request, "admin/reports/balances.html", context)
 
     def payments_view(self, request):
-        context = self._context(request, _("Payments received"))
-        form = PaymentsForm(PaymentsForm.filled(request.GET))
-        context["form"] = form
-        if not form.is_valid():
-            return TemplateResponse(request, "admin/reports/payments.html", context, status=400)
-        data = form.cleaned_data
-        period = dict(start=data["start"], end=data["end"], currency=data["currency"], group=data["group"])
-        payments = payments_received(**period, sort=data["sort"])
-        if request.GET.get("format") == "csv":
-            return _payments_csv(data, payments)
-        report = payments_report(**period)
-        page = Paginator(payments, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        money = lambda amount: format_money(amount, report.currency)  # noqa: E731
-
-        def cells(line):
-            return [
-                line.payments,
-                money(line.received),
-                line.refunds,
-                money(line.refunded),
-                line.disputes,
-                money(line.held),
-                money(line.net),
-            ]
-
-        query = _query(form)
-        context.update(
-            report=report,
-            page=page,
-            lines=[(line.label, cells(line)) for line in report.rows],
-            totals=cells(report.totals),
-            payments=[_payment_shown(payment, money) for payment in page.object_list],
-            query=urlencode(query),
-            csv_url="?" + urlencode({**query, "format": "csv"}),
+        return self._report_page(
+            request,
+            title=_("Payments received"),
+            template="admin/reports/payments.html",
+            form_class=PaymentsForm,
+            select=_payments_select,
+            exports={"csv": _payments_csv},
+            page_context=_payments_page,
         )
-        return TemplateResponse(request, "admin/reports/payments.html", context)
-
-    # The balances table's columns (AccountSubtotals' fields), their headings and what each holds.
 
     def groups_view(self, request):
-        context = self._context(request, _("Group insights"))
-        form = GroupInsightsForm(GroupInsightsForm.filled(request.GET))
+        return self._report_page(
+            request,
+            title=_("Group insights"),
+            template="admin/reports/groups.html",
+            form_class=GroupInsightsForm,
+            select=_groups_select,
+            exports={"csv": _groups_csv, "months-csv": _monthly_csv, "pdf": _groups_pdf},
+            page_context=_groups_page,
+        )
+
+    def _report_page(
+        self,
+        request,
+        *,
+        title: str,
+        template: str,
+        form_class: type[ReportForm],
+        select: Callable[[dict], tuple[Any, Sequence]],
+        exports: dict[str, Callable[[Any, Sequence, ReportForm], HttpResponse]],
+        page_context: Callable[[Any, Page, ReportForm], dict],
+    ) -> HttpResponse:
+        """A report's answer, the same steps for every report: the filters (a 400 with the form's messages when
+        they do not hold); `select(cleaned data)`, the selector call, gives the report and its rows in the order
+        chosen; `?format=` naming one of `exports` answers `export(report, rows, form)` (every row); else the
+        template shows the rows' page with what `page_context(report, page, form)` formats."""
+        context = self._context(request, title)
+        form = form_class(form_class.filled(request.GET))
         context["form"] = form
         if not form.is_valid():
-            return TemplateResponse(request, "admin/reports/groups.html", context, status=400)
-        data = form.cleaned_data
-        insights = group_insights(start=data["start"], end=data["end"], currency=data["currency"], group=data["group"])
-        query = {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
-        money = lambda amount: format_money(amount, insights.currency)  # noqa: E731
-        if request.GET.get("format") == "csv":
-            return _groups_csv(insights)
-        if request.GET.get("format") == "months-csv":
-            return _monthly_csv(insights)
-        if request.GET.get("format") == "pdf":
-            return _groups_pdf(insights, _groups_table(insights, insights.rows, money, query))
-        page = Paginator(insights.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        owed = [
-            (row.name, [row.figures.outstanding - row.figures.overdue, row.figures.overdue])
-            for row in page.object_list[:CHART_ROWS]
-            if row.figures.outstanding
-        ]
-        monthly = insights.monthly
-        context.update(
-            insights=insights,
-            page=page,
-            table=_groups_table(insights, page.object_list, money, query),
-            owed_chart=stacked_bars(owed, [_("Not yet due"), _("Overdue")], money=money, colours=OWED_COLOURS)
-            if owed
-            else None,
-            monthly_chart=stacked_columns(monthly.series, monthly.months, money=money, compact=compact_amount)
-            if monthly.series
-            else None,
-            monthly_table=_monthly_table(insights, money),
-            query=urlencode(query),
-            csv_url="?" + urlencode({**query, "format": "csv"}),
-            months_csv_url="?" + urlencode({**query, "format": "months-csv"}),
-            pdf_url="?" + urlencode({**query, "format": "pdf"}),
-            pdf_max_rows=PDF_MAX_ROWS,
-            top_url="?" + urlencode({k: v for k, v in query.items() if k != "group"}),
-        )
-        return TemplateResponse(request, "admin/reports/groups.html", context)
+            return TemplateResponse(request, template, context, status=400)
+        report, rows = select(form.cleaned_data)
+        export = exports.get(request.GET.get("format"))
+        if export is not None:
+            return export(report, rows, form)
+        page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        context.update(page_context(report, page, form))
+        return TemplateResponse(request, template, context)
 
 
+# The balances table's columns (AccountSubtotals' fields), their headings and what each holds.
 BALANCE_HEADINGS = [
     ("opening_balance", _("Opening"), _("What the customer owed at the start of the period (below zero: in credit).")),
     (
@@ -296,9 +220,8 @@ BALANCE_HEADINGS = [
 ]
 
 
-def _balance_cells(report, row_or_totals) -> list[str]:
-    figures = getattr(row_or_totals, "figures", row_or_totals)
-    return [format_money(getattr(figures, name), report.currency) for name, _heading, _help in BALANCE_HEADINGS]
+def _balance_cells(currency: str, figures) -> list[str]:
+    return [format_money(getattr(figures, name), currency) for name, _heading, _help in BALANCE_HEADINGS]
 
 
 def _query(form) -> dict:
@@ -306,10 +229,21 @@ def _query(form) -> dict:
     return {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
 
 
-def _level(query: dict, report) -> dict:
-    """The links of a report shown one level at a time: the filters kept across pages (`query`), the
-    exports, the top level and the breadcrumbs of the parents above the level shown."""
+def _money(currency: str) -> Callable[[Decimal], str]:
+    return lambda amount: format_money(amount, currency)
+
+
+def _level(report, page: Page, form, cells: Callable[[Any], list]) -> dict:
+    """What a report by customer shows at one level (aging, balances): the page's rows, below the parent's own
+    row when a parent's branches are shown, and the totals, each as `cells(figures)` formats them; the filters
+    kept across pages (`query`), the exports, the top level and the breadcrumbs of the parents above the level."""
+    query = _query(form)
     return {
+        "report": report,
+        "page": page,
+        "own": _shown(report.own, cells(report.own.figures), query) if report.own else None,
+        "rows": [_shown(row, cells(row.figures), query) for row in page.object_list],
+        "totals": cells(report.totals),
         "query": urlencode(query),
         "csv_url": "?" + urlencode({**query, "format": "csv"}),
         "pdf_url": "?" + urlencode({**query, "format": "pdf"}),
@@ -341,7 +275,35 @@ def _where(report, form) -> str:
     )
 
 
-def _aging_csv(report, rows):
+def _aging_select(data: dict):
+    report = aging_report(
+        as_of=data["as_of"],
+        currency=data["currency"],
+        edges=data["buckets"],
+        parent_id=data["parent"],
+        group=data["group"],
+    )
+    return report, sort_aging(report.rows, data["sort"])
+
+
+def _aging_page(report, page: Page, form) -> dict:
+    money = _money(report.currency)
+    labels = [b.label for b in report.buckets]
+    charted = ([(f"{report.own.name} (own invoices)", report.own.figures.amounts)] if report.own else []) + [
+        (row.name, row.figures.amounts) for row in page.object_list[:CHART_ROWS]
+    ]
+
+    def cells(figures):
+        return [*(money(a) if a else "–" for a in figures.amounts), money(figures.total), figures.invoices]
+
+    return {
+        **_level(report, page, form, cells),
+        "labels": labels,
+        "chart": stacked_bars(charted, labels, money=money) if charted else None,
+    }
+
+
+def _aging_csv(report, rows, _form):
     labels = [b.label for b in report.buckets]
     header = ["Customer", "Group", "Figures", "Branches", *labels, "Total", "Invoices", "Currency", "As of"]
 
@@ -417,7 +379,22 @@ def _aging_pdf(report, rows, form):
     )
 
 
-def _balances_csv(report, rows):
+def _balances_select(data: dict):
+    report = balances_report(
+        start=data["start"],
+        end=data["end"],
+        currency=data["currency"],
+        parent_id=data["parent"],
+        group=data["group"],
+    )
+    return report, sort_balances(report.rows, data["sort"])
+
+
+def _balances_page(report, page: Page, form) -> dict:
+    return {**_level(report, page, form, partial(_balance_cells, report.currency)), "headings": BALANCE_HEADINGS}
+
+
+def _balances_csv(report, rows, _form):
     names = [name for name, _heading, _help in BALANCE_HEADINGS]
     header = [
         "Customer",
@@ -449,7 +426,7 @@ def _balances_csv(report, rows):
 
 def _balances_pdf(report, rows, form):
     lines = [
-        [f"{r.name} (own account)" if r is report.own else r.name, r.group, *_balance_cells(report, r)]
+        [f"{r.name} (own account)" if r is report.own else r.name, r.group, *_balance_cells(report.currency, r.figures)]
         for r in ([report.own] if report.own else []) + rows
     ]
     days = {"start": report.start.strftime("%-d %b %Y"), "end": report.end.strftime("%-d %b %Y")}
@@ -467,7 +444,7 @@ def _balances_pdf(report, rows, form):
             *[(heading, True) for _name, heading, _help in BALANCE_HEADINGS],
         ],
         rows=lines,
-        totals=["Total", "", *_balance_cells(report, report.totals)],
+        totals=["Total", "", *_balance_cells(report.currency, report.totals)],
         numeric=set(range(2, len(BALANCE_HEADINGS) + 2)),
         notes=[
             _(
@@ -477,6 +454,42 @@ def _balances_pdf(report, rows, form):
             )
         ],
     )
+
+
+def _period(data: dict) -> dict:
+    return dict(start=data["start"], end=data["end"], currency=data["currency"], group=data["group"])
+
+
+def _payments_select(data: dict):
+    """No report before the rows: the CSV lists the payments alone; the page reads the summary (_payments_page)."""
+    return None, payments_received(**_period(data), sort=data["sort"])
+
+
+def _payments_page(_report, page: Page, form) -> dict:
+    report = payments_report(**_period(form.cleaned_data))
+    money = _money(report.currency)
+
+    def cells(line):
+        return [
+            line.payments,
+            money(line.received),
+            line.refunds,
+            money(line.refunded),
+            line.disputes,
+            money(line.held),
+            money(line.net),
+        ]
+
+    query = _query(form)
+    return {
+        "report": report,
+        "page": page,
+        "lines": [(line.label, cells(line)) for line in report.rows],
+        "totals": cells(report.totals),
+        "payments": [_payment_shown(payment, money) for payment in page.object_list],
+        "query": urlencode(query),
+        "csv_url": "?" + urlencode({**query, "format": "csv"}),
+    }
 
 
 def _payment_shown(payment, money) -> dict:
@@ -489,7 +502,7 @@ def _payment_shown(payment, money) -> dict:
     }
 
 
-def _payments_csv(data, payments):
+def _payments_csv(_report, payments, form):
     """Every payment as plain values: model instances and their choice labels cost ~0.3 ms a row, which at ten
     thousand payments is seconds; the labels are looked up once here."""
     header = ["Receipt", "Date", "Payer", "Method", "Gateway", "Status", "Amount", "Refunded (to date)", "Currency"]
@@ -525,7 +538,42 @@ def _payments_csv(data, payments):
                 currency,
             ]
 
+    data = form.cleaned_data
     return csv_response(f"payments-received-{data['start'].isoformat()}-{data['end'].isoformat()}.csv", header, lines())
+
+
+def _groups_select(data: dict):
+    insights = group_insights(start=data["start"], end=data["end"], currency=data["currency"], group=data["group"])
+    return insights, insights.rows
+
+
+def _groups_page(insights, page: Page, form) -> dict:
+    query = _query(form)
+    money = _money(insights.currency)
+    owed = [
+        (row.name, [row.figures.outstanding - row.figures.overdue, row.figures.overdue])
+        for row in page.object_list[:CHART_ROWS]
+        if row.figures.outstanding
+    ]
+    monthly = insights.monthly
+    return {
+        "insights": insights,
+        "page": page,
+        "table": _groups_table(insights, page.object_list, money, query),
+        "owed_chart": stacked_bars(owed, [_("Not yet due"), _("Overdue")], money=money, colours=OWED_COLOURS)
+        if owed
+        else None,
+        "monthly_chart": stacked_columns(monthly.series, monthly.months, money=money, compact=compact_amount)
+        if monthly.series
+        else None,
+        "monthly_table": _monthly_table(insights, money),
+        "query": urlencode(query),
+        "csv_url": "?" + urlencode({**query, "format": "csv"}),
+        "months_csv_url": "?" + urlencode({**query, "format": "months-csv"}),
+        "pdf_url": "?" + urlencode({**query, "format": "pdf"}),
+        "pdf_max_rows": PDF_MAX_ROWS,
+        "top_url": "?" + urlencode({k: v for k, v in query.items() if k != "group"}),
+    }
 
 
 def _change(figures) -> str:
@@ -626,7 +674,7 @@ def _monthly_table(insights, money) -> Table:
     )
 
 
-def _groups_csv(insights):
+def _groups_csv(insights, _rows, _form):
     first = "Customer" if insights.by_member else "Group"
     header = [
         first,
@@ -681,7 +729,7 @@ def _groups_csv(insights):
     return csv_response(f"{name}.csv", header, lines())
 
 
-def _monthly_csv(insights):
+def _monthly_csv(insights, _rows, _form):
     monthly = insights.monthly
     header = ["Month", *(name for name, _amounts in monthly.series), "Total", "Currency"]
 
@@ -702,8 +750,9 @@ def _slug(text: str) -> str:
     return "-".join(word for word in re.split(r"[^a-z0-9]+", text.lower()) if word)[:40]
 
 
-def _groups_pdf(insights, table: Table):
+def _groups_pdf(insights, rows, form):
     """The table as the page shows it (every row), in the documents' style."""
+    table = _groups_table(insights, rows, _money(insights.currency), _query(form))
     period = _("%(start)s to %(end)s, compared with %(pstart)s to %(pend)s") % {
         "start": _day(insights.start),
         "end": _day(insights.end),
