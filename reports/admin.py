@@ -234,9 +234,10 @@ def _money(currency: str) -> Callable[[Decimal], str]:
 
 
 def _level(report, page: Page, form, cells: Callable[[Any], list]) -> dict:
-    """What a report by customer shows at one level (aging, balances): the page's rows, below the parent's own
-    row when a parent's branches are shown, and the totals, each as `cells(figures)` formats them; the filters
-    kept across pages (`query`), the exports, the top level and the breadcrumbs of the parents above the level."""
+    """What a report by customer (aging, balances; admin/reports/_customer_table.html) shows at one level, but
+    its columns: the page's rows, below the parent's own row when a parent's branches are shown, and the totals,
+    each as `cells(figures)` formats them; the filters kept across pages (`query`), the exports, the top level
+    and the breadcrumbs of the parents above the level shown."""
     query = _query(form)
     return {
         "report": report,
@@ -298,7 +299,7 @@ def _aging_page(report, page: Page, form) -> dict:
 
     return {
         **_level(report, page, form, cells),
-        "labels": labels,
+        "columns": [*((label, "") for label in labels), (_("Total"), ""), (_("Invoices"), "")],
         "chart": stacked_bars(charted, labels, money=money) if charted else None,
     }
 
@@ -391,7 +392,10 @@ def _balances_select(data: dict):
 
 
 def _balances_page(report, page: Page, form) -> dict:
-    return {**_level(report, page, form, partial(_balance_cells, report.currency)), "headings": BALANCE_HEADINGS}
+    return {
+        **_level(report, page, form, partial(_balance_cells, report.currency)),
+        "columns": [(heading, text) for _name, heading, text in BALANCE_HEADINGS],
+    }
 
 
 def _balances_csv(report, rows, _form):
