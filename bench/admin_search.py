@@ -34,6 +34,7 @@ def cases() -> dict[str, str]:
     payment = Payment.objects.filter(customer=branch).order_by("pk").first()
     fragment = branch.display_name[2:]  # "anch 0421": a name fragment, not a prefix
     return {
+        "invoice list, no search": "/admin/billing/invoice/",
         "invoice, exact number": f"/admin/billing/invoice/?q={invoice.number.lower()}",
         'invoice, "INV"': "/admin/billing/invoice/?q=INV",
         "invoice, customer name fragment": f"/admin/billing/invoice/?q={fragment}",

@@ -18,10 +18,15 @@ the search box and for the admin checks.
 import re
 from dataclasses import dataclass
 
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext as _
 
 # A search that finds at most this many rows has their ids read first and its page sorted from them.
 FEW_RESULTS = 2000
@@ -131,7 +136,22 @@ class SearchResultsPaginator(Paginator):
         return super().page(number)
 
 
-class IndexedSearchMixin:
+class QuickRowsMixin:
+    """Each row's action checkbox written with `format_html`: Django renders it through the form widget
+    templates (~0.2 ms a row here, a fifth of a 100-row page). The same markup (tests/billing/test_admin_search.py
+    compares it with Django's)."""
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
+
+class IndexedSearchMixin(QuickRowsMixin):
     """`get_search_results` through `indexed_search`. Set `search_own`, `search_related` and
     `search_number` on the admin; the list then skips the full COUNT(*) of the table under a search."""
 
