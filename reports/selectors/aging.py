@@ -264,16 +264,8 @@ def aging_report(
     totals = Figures.zero(size)
     for row in [own_row, *shown] if own_row else shown:
         totals.add(row.figures)
-    return AgingReport(
-        as_of=as_of,
-        currency=currency,
-        buckets=buckets,
-        rows=shown,
-        totals=totals,
-        hidden=len(rows) - len(shown),
-        trail=trail,
-        own=own_row,
-    )
+    hidden = len(rows) - len(shown)
+    return AgingReport(as_of, currency, buckets, rows=shown, totals=totals, hidden=hidden, trail=trail, own=own_row)
 
 
 def _group_rows(tree: Tree, own: dict[int, Figures], size: int) -> list[ReportRow[Figures]]:
