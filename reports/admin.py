@@ -74,6 +74,9 @@ REPORTS = [
 ]
 
 
+TITLES = {name.removeprefix("reports_"): title for name, title, _text in REPORTS}
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     """No rows to list: the changelist is the reports' index."""
@@ -120,65 +123,37 @@ class ReportAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/reports/index.html", context)
 
     def aging_view(self, request):
-        return self._report_page(
-            request,
-            title=_("Receivables aging"),
-            template="admin/reports/aging.html",
-            form_class=AgingForm,
-            select=_aging_select,
-            exports={"csv": _aging_csv, "pdf": _aging_pdf},
-            page_context=_aging_page,
-        )
+        exports = {"csv": _aging_csv, "pdf": _aging_pdf}
+        return self._report_page(request, "aging", AgingForm, _aging_select, _aging_page, exports)
 
     def balances_view(self, request):
-        return self._report_page(
-            request,
-            title=_("Customer balances"),
-            template="admin/reports/balances.html",
-            form_class=BalancesForm,
-            select=_balances_select,
-            exports={"csv": _balances_csv, "pdf": _balances_pdf},
-            page_context=_balances_page,
-        )
+        exports = {"csv": _balances_csv, "pdf": _balances_pdf}
+        return self._report_page(request, "balances", BalancesForm, _balances_select, _balances_page, exports)
 
     def payments_view(self, request):
-        return self._report_page(
-            request,
-            title=_("Payments received"),
-            template="admin/reports/payments.html",
-            form_class=PaymentsForm,
-            select=_payments_select,
-            exports={"csv": _payments_csv},
-            page_context=_payments_page,
-        )
+        exports = {"csv": _payments_csv}
+        return self._report_page(request, "payments", PaymentsForm, _payments_select, _payments_page, exports)
 
     def groups_view(self, request):
-        return self._report_page(
-            request,
-            title=_("Group insights"),
-            template="admin/reports/groups.html",
-            form_class=GroupInsightsForm,
-            select=_groups_select,
-            exports={"csv": _groups_csv, "months-csv": _monthly_csv, "pdf": _groups_pdf},
-            page_context=_groups_page,
-        )
+        exports = {"csv": _groups_csv, "months-csv": _monthly_csv, "pdf": _groups_pdf}
+        return self._report_page(request, "groups", GroupInsightsForm, _groups_select, _groups_page, exports)
 
     def _report_page(
         self,
         request,
-        *,
-        title: str,
-        template: str,
+        name: str,
         form_class: type[ReportForm],
         select: Callable[[dict], tuple[Any, Sequence]],
-        exports: dict[str, Callable[[Any, Sequence, ReportForm], HttpResponse]],
         page_context: Callable[[Any, Page, ReportForm], dict],
+        exports: dict[str, Callable[[Any, Sequence, ReportForm], HttpResponse]],
     ) -> HttpResponse:
-        """A report's answer, the same steps for every report: the filters (a 400 with the form's messages when
-        they do not hold); `select(cleaned data)`, the selector call, gives the report and its rows in the order
-        chosen; `?format=` naming one of `exports` answers `export(report, rows, form)` (every row); else the
-        template shows the rows' page with what `page_context(report, page, form)` formats."""
-        context = self._context(request, title)
+        """The report `name` (its title in REPORTS, its template admin/reports/<name>.html), the same steps for
+        every report: the filters (a 400 with the form's messages when they do not hold); `select(cleaned data)`,
+        the selector call, gives the report and its rows in the order chosen; `?format=` naming one of `exports`
+        answers `export(report, rows, form)` (every row); else the template shows the rows' page with what
+        `page_context(report, page, form)` formats."""
+        template = f"admin/reports/{name}.html"
+        context = self._context(request, TITLES[name])
         form = form_class(form_class.filled(request.GET))
         context["form"] = form
         if not form.is_valid():
@@ -229,6 +204,11 @@ def _query(form) -> dict:
     return {k: v for k, v in form.data.dict().items() if k not in ("page", "format")}
 
 
+def _level_of(data: dict) -> dict:
+    """The level a report by customer shows: the branches of a parent, a group's members, a row per group."""
+    return {"parent_id": data["parent"], "group": data["group"]}
+
+
 def _money(currency: str) -> Callable[[Decimal], str]:
     return lambda amount: format_money(amount, currency)
 
@@ -277,13 +257,7 @@ def _where(report, form) -> str:
 
 
 def _aging_select(data: dict):
-    report = aging_report(
-        as_of=data["as_of"],
-        currency=data["currency"],
-        edges=data["buckets"],
-        parent_id=data["parent"],
-        group=data["group"],
-    )
+    report = aging_report(as_of=data["as_of"], currency=data["currency"], edges=data["buckets"], **_level_of(data))
     return report, sort_aging(report.rows, data["sort"])
 
 
@@ -302,6 +276,11 @@ def _aging_page(report, page: Page, form) -> dict:
         "columns": [*((label, "") for label in labels), (_("Total"), ""), (_("Invoices"), "")],
         "chart": stacked_bars(charted, labels, money=money) if charted else None,
     }
+
+
+def _pdf_columns(amounts: list[str]) -> list[tuple[str, bool]]:
+    """A report by customer's PDF columns: Customer, Group, then the amounts' headings (right-aligned)."""
+    return [(_("Customer"), False), (_("Group"), False), *[(heading, True) for heading in amounts]]
 
 
 def _aging_csv(report, rows, _form):
@@ -366,13 +345,7 @@ def _aging_pdf(report, rows, form):
             _("Regular invoices in %(currency)s as the ledger stood at the end of the day · %(where)s")
             % {"currency": report.currency, "where": _where(report, form)}
         ],
-        columns=[
-            (_("Customer"), False),
-            (_("Group"), False),
-            *[(label, True) for label in labels],
-            (_("Total"), True),
-            (_("Invoices"), True),
-        ],
+        columns=_pdf_columns([*labels, _("Total"), _("Invoices")]),
         rows=lines,
         totals=totals,
         numeric=numeric,
@@ -381,13 +354,7 @@ def _aging_pdf(report, rows, form):
 
 
 def _balances_select(data: dict):
-    report = balances_report(
-        start=data["start"],
-        end=data["end"],
-        currency=data["currency"],
-        parent_id=data["parent"],
-        group=data["group"],
-    )
+    report = balances_report(start=data["start"], end=data["end"], currency=data["currency"], **_level_of(data))
     return report, sort_balances(report.rows, data["sort"])
 
 
@@ -442,11 +409,7 @@ def _balances_pdf(report, rows, form):
             _("Statement figures in %(currency)s, both days included · %(where)s")
             % {"currency": report.currency, "where": _where(report, form)}
         ],
-        columns=[
-            (_("Customer"), False),
-            (_("Group"), False),
-            *[(heading, True) for _name, heading, _help in BALANCE_HEADINGS],
-        ],
+        columns=_pdf_columns([heading for _name, heading, _help in BALANCE_HEADINGS]),
         rows=lines,
         totals=["Total", "", *_balance_cells(report.currency, report.totals)],
         numeric=set(range(2, len(BALANCE_HEADINGS) + 2)),
