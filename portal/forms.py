@@ -49,15 +49,102 @@ class _BranchChoices(BaseChoiceIterator):
         return len(self.branches) + 1
 
 
-class _Filter(forms.Form):
-    """List filters: invalid values are reported and ignored, never a 500."""
+def accounts_matching(customers, text: str) -> list:
+    """The customers (with `display_name`) a typed account name means: those named exactly so (case aside),
+    else those whose name contains it; in the order given."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return []
+    exact = [c for c in customers if c.display_name.casefold() == wanted]
+    return exact or [c for c in customers if wanted in c.display_name.casefold()]
 
-    def __init__(self, data=None, *, branches=(), **kwargs):
+
+class AccountSearch(forms.TextInput):
+    """A text field for an account's name, with a list the browser offers as the contact types: filled by
+    static/js/portal.js from `suggestions_url` (the page works without it: the name typed is looked up)."""
+
+    input_type = "search"
+
+    def __init__(self, *, suggestions_url: str = "", attrs=None):
+        super().__init__(attrs)
+        self.suggestions_url = suggestions_url
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = {**(attrs or {}), "autocomplete": "off", "spellcheck": "false"}
+        listed = f"{attrs.get('id', name)}-suggestions"
+        if self.suggestions_url:
+            attrs.update({"list": listed, "data-account-search": self.suggestions_url})
+        field = super().render(name, value, attrs, renderer)
+        return mark_safe(f'{field}<datalist id="{html.escape(listed)}"></datalist>' if self.suggestions_url else field)
+
+
+class AccountFilterForm(forms.Form):
+    """A form with an account filter over the visible accounts (`branches`). The account is picked from a list
+    (`branch`, an id) for up to `ACCOUNT_LIST_MAX` accounts; past that (a list of a thousand costs the page
+    ~45 KB and its rendering), typed (`account`, a name, with suggestions from `suggestions_url`), and an id
+    still works in a link (`?branch=`). One account: no account filter. `cleaned_data["branch"]` is the
+    account chosen either way (None: all); a typed name that means no account or several is an error on the
+    field (`account_unresolved`), with the accounts it could mean in `account_choices`."""
+
+    ACCOUNT_LIST_MAX = 50
+    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account", widget=FastSelect)
+    account = forms.CharField(required=False, label="Account", max_length=200,
+                              widget=AccountSearch(attrs={"placeholder": "All accounts"}))
+
+    def __init__(self, data=None, *, branches=(), suggestions_url: str = "", **kwargs):
         super().__init__(data, **kwargs)
-        if "branch" in self.fields:
-            self.fields["branch"].choices = _BranchChoices(branches)
-            if len(branches) < 2:
-                del self.fields["branch"]
+        self.branches = branches
+        self.account_choices = []  # the accounts a typed name could mean, when it means more than one
+        self.fields["branch"].choices = _BranchChoices(branches)
+        if len(branches) < 2:
+            del self.fields["branch"], self.fields["account"]
+        elif len(branches) <= self.ACCOUNT_LIST_MAX:
+            del self.fields["account"]
+        else:
+            self.fields["branch"].widget = forms.HiddenInput()
+            self.fields["account"].widget.suggestions_url = suggestions_url
+            if self.is_bound and "account" not in self.data and self.data.get("branch"):
+                # a link to one account (`?branch=`): its name in the field, for the next change of filters
+                named = {str(c.pk): c.display_name for c in branches}.get(self.data["branch"])
+                if named:
+                    self.data = self.data.copy()
+                    self.data["account"] = named
+
+    @property
+    def account_unresolved(self) -> bool:
+        """A typed account name that means no visible account, or several: show nothing until one is chosen."""
+        return self.is_bound and self.has_error("account")
+
+    def clean(self):
+        data = super().clean()
+        if "account" in self.fields and "account" in self.data and not self.has_error("branch"):
+            data["branch"] = self._account(data.get("account", ""), data.get("branch"))
+        return data
+
+    def _account(self, text: str, branch: int | None) -> int | None:
+        """The account the typed name means (None: all accounts); the id given with it when its name is the
+        one typed (two accounts may share a name)."""
+        text = text.strip()
+        if not text:
+            return None
+        named = {c.pk: c for c in self.branches}.get(branch)
+        if named is not None and named.display_name.casefold() == text.casefold():
+            return branch
+        matches = accounts_matching(self.branches, text)
+        if len(matches) == 1:
+            return matches[0].pk
+        if not matches:
+            self.add_error("account", f"No account matches “{text}”.")
+        else:
+            self.account_choices = matches[:10]
+            more = f" (the first 10 of {len(matches)})" if len(matches) > 10 else ""
+            self.add_error("account", f"{len(matches)} accounts match “{text}”: choose one below{more}, "
+                                      "or type more of the name.")
+        return None
+
+
+class _Filter(AccountFilterForm):
+    """List filters: invalid values are reported and ignored, never a 500."""
 
     def value(self, name, default=None):
         if not self.is_bound or not self.is_valid():
@@ -96,8 +183,8 @@ class InvoiceFilterForm(_Filter):
         ("number", "Number (A–Z)"),
         ("-number", "Number (Z–A)"),
     ]
+    field_order = ["status", "branch", "account", "date_from", "date_to", "sort"]
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account", widget=FastSelect)
     date_from = forms.DateField(required=False, label="From", widget=DATE)
     date_to = forms.DateField(required=False, label="To", widget=DATE)
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
@@ -117,8 +204,8 @@ class SalesOrderFilterForm(_Filter):
         ("total", "Amount (lowest)"),
         ("number", "Number (A–Z)"),
     ]
+    field_order = ["status", "branch", "account", "date_from", "date_to", "sort"]
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label="Invoiced")
-    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account", widget=FastSelect)
     date_from = forms.DateField(required=False, label="From", widget=DATE)
     date_to = forms.DateField(required=False, label="To", widget=DATE)
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
@@ -132,8 +219,8 @@ class PaymentFilterForm(_Filter):
         ("-amount", "Amount (highest)"),
         ("amount", "Amount (lowest)"),
     ]
+    field_order = ["kind", "branch", "account", "sort"]
     kind = forms.ChoiceField(choices=KIND_CHOICES, required=False, label="Show")
-    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account", widget=FastSelect)
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
 
 
@@ -158,39 +245,8 @@ def period_bounds(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
     return month_start, today
 
 
-def accounts_matching(customers, text: str) -> list:
-    """The customers (with `display_name`) a typed account name means: those named exactly so (case aside),
-    else those whose name contains it; in the order given."""
-    wanted = text.strip().casefold()
-    if not wanted:
-        return []
-    exact = [c for c in customers if c.display_name.casefold() == wanted]
-    return exact or [c for c in customers if wanted in c.display_name.casefold()]
-
-
-class AccountSearch(forms.TextInput):
-    """A text field for an account's name, with a list the browser offers as the contact types: filled by
-    static/js/portal.js from `suggestions_url` (the page works without it: the name typed is looked up)."""
-
-    input_type = "search"
-
-    def __init__(self, *, suggestions_url: str = "", attrs=None):
-        super().__init__(attrs)
-        self.suggestions_url = suggestions_url
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = {**(attrs or {}), "autocomplete": "off", "spellcheck": "false"}
-        listed = f"{attrs.get('id', name)}-suggestions"
-        if self.suggestions_url:
-            attrs.update({"list": listed, "data-account-search": self.suggestions_url})
-        field = super().render(name, value, attrs, renderer)
-        return mark_safe(f'{field}<datalist id="{html.escape(listed)}"></datalist>' if self.suggestions_url else field)
-
-
-class StatementForm(forms.Form):
-    """The statement's period and account. The account is picked from a list (`branch`, an id) for up to
-    `ACCOUNT_LIST_MAX` accounts; past that (a list of a thousand costs the page ~45 KB and its rendering),
-    typed (`account`, a name, with suggestions), and an id still works in a link (`?branch=`)."""
+class StatementForm(AccountFilterForm):
+    """The statement's period and account (AccountFilterForm)."""
 
     PERIODS = [
         ("this_month", "This month"),
@@ -201,39 +257,15 @@ class StatementForm(forms.Form):
         ("last_year", "Last year"),
         ("custom", "Custom range"),
     ]
-    ACCOUNT_LIST_MAX = 50
+    field_order = ["period", "start", "end", "branch", "account"]
     period = forms.ChoiceField(choices=PERIODS, required=False, initial="this_month")
     start = forms.DateField(required=False, label="From", widget=DATE)
     end = forms.DateField(required=False, label="To", widget=DATE)
-    branch = forms.TypedChoiceField(coerce=int, required=False, label="Account", widget=FastSelect)
-    account = forms.CharField(required=False, label="Account", max_length=200,
-                              widget=AccountSearch(attrs={"placeholder": "All accounts"}))
 
     MAX_DAYS = 3 * 366
 
-    def __init__(self, data=None, *, branches=(), suggestions_url: str = "", **kwargs):
-        super().__init__(data, **kwargs)
-        self.branches = branches
-        self.account_choices = []  # the accounts a typed name could mean, when it means more than one
-        self.fields["branch"].choices = _BranchChoices(branches)
-        if len(branches) < 2:
-            del self.fields["branch"], self.fields["account"]
-        elif len(branches) <= self.ACCOUNT_LIST_MAX:
-            del self.fields["account"]
-        else:
-            self.fields["branch"].widget = forms.HiddenInput()
-            self.fields["account"].widget.suggestions_url = suggestions_url
-            if self.is_bound and "account" not in self.data and self.data.get("branch"):
-                # a link to one account (`?branch=`): its name in the field, for the next change of period
-                named = {str(c.pk): c.display_name for c in branches}.get(self.data["branch"])
-                if named:
-                    self.data = self.data.copy()
-                    self.data["account"] = named
-
     def clean(self):
         data = super().clean()
-        if "account" in self.fields and "account" in self.data and not self.has_error("branch"):
-            data["branch"] = self._account(data.get("account", ""), data.get("branch"))
         period = data.get("period") or "this_month"
         if period == "custom":
             start, end = data.get("start"), data.get("end")
@@ -247,27 +279,6 @@ class StatementForm(forms.Form):
             data["start"], data["end"] = period_bounds(period, timezone.localdate())
         data["period"] = period
         return data
-
-    def _account(self, text: str, branch: int | None) -> int | None:
-        """The account the typed name means (None: all accounts); the id given with it when its name is the
-        one typed (two accounts may share a name)."""
-        text = text.strip()
-        if not text:
-            return None
-        named = {c.pk: c for c in self.branches}.get(branch)
-        if named is not None and named.display_name.casefold() == text.casefold():
-            return branch
-        matches = accounts_matching(self.branches, text)
-        if len(matches) == 1:
-            return matches[0].pk
-        if not matches:
-            self.add_error("account", f"No account matches “{text}”.")
-        else:
-            self.account_choices = matches[:10]
-            more = f" (the first 10 of {len(matches)})" if len(matches) > 10 else ""
-            self.add_error("account", f"{len(matches)} accounts match “{text}”: choose one below{more}, "
-                                      "or type more of the name.")
-        return None
 
 
 class StatementPdfForm(StatementForm):

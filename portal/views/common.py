@@ -1,4 +1,5 @@
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.urls import reverse
 from django.utils.functional import cached_property
 
 PAGE_SIZE = 25
@@ -60,3 +61,24 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE, *, count_cap: int | N
 
 def branches_of(customers) -> list:
     return sorted(customers, key=lambda c: c.display_name)
+
+
+def account_filter_args(scope) -> dict:
+    """What a form with an account filter (`portal.forms.AccountFilterForm`) needs from the request's scope:
+    the visible accounts by name, and where the typed account field finds its suggestions."""
+    return {"branches": branches_of(scope.rows), "suggestions_url": reverse("portal:account-suggestions")}
+
+
+def account_links(request, form) -> list[tuple[str, str]]:
+    """(name, URL) of each account a typed name could mean (`form.account_choices`): the same page for that
+    account, from its first page."""
+    if not form.account_choices:
+        return []
+    query = request.GET.copy()
+    for name in ("account", "branch", "page", "accounts"):
+        query.pop(name, None)
+    links = []
+    for customer in form.account_choices:
+        query["branch"] = str(customer.pk)
+        links.append((customer.display_name, f"?{query.urlencode()}"))
+    return links

@@ -11,12 +11,14 @@ from portal.pdf import pdf_response, render_pdf_bytes
 from portal.services import record_first_view
 
 from .access import portal_view
-from .common import COUNT_CAP, PAYMENT_PROCESSING_REASON, branches_of, paginate
+from .common import COUNT_CAP, PAYMENT_PROCESSING_REASON, account_filter_args, account_links, paginate
 from .documents import comment_from_form, forward_from_form
 
 
 def filter_invoices(queryset, form, *, tab: str):
     today = timezone.localdate()
+    if form.account_unresolved:  # a typed account name meaning none or several: nothing until one is chosen
+        return queryset.none()
     if tab == "outstanding":
         queryset = queryset.overdue(today)
     if form.is_valid():
@@ -59,7 +61,7 @@ def _list(request, *, retainers: bool):
     # row's account and filter the invoices, so no Customer objects and no join to billing_customer.
     scope = request.portal_scope.read()
     tab = request.GET.get("tab") if request.GET.get("tab") in ("outstanding", "all") else "all"
-    form = InvoiceFilterForm(request.GET or None, branches=branches_of(scope.rows))
+    form = InvoiceFilterForm(request.GET or None, **account_filter_args(scope))
     invoices = selectors.with_payment_processing(
         selectors.sent_invoices(scope=scope, retainers=retainers).only(*LIST_COLUMNS)
     )
@@ -74,6 +76,7 @@ def _list(request, *, retainers: bool):
         {
             "page": page,
             "form": form,
+            "account_links": account_links(request, form),
             "tab": tab,
             "retainers": retainers,
             "show_branch": scope.has_branches,

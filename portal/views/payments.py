@@ -6,15 +6,17 @@ from portal.forms import PaymentFilterForm
 from portal.pdf import pdf_response
 
 from .access import portal_view
-from .common import branches_of, paginate
+from .common import account_filter_args, account_links, paginate
 
 
 @portal_view
 def payment_list(request):
     scope = request.portal_scope.read()  # the account select, and the payments filtered by the ids
-    form = PaymentFilterForm(request.GET or None, branches=branches_of(scope.rows))
+    form = PaymentFilterForm(request.GET or None, **account_filter_args(scope))
     payments = selectors.payments_with_kind(scope=scope)
     sort = "-paid_on"
+    if form.account_unresolved:  # a typed account name meaning none or several: nothing until one is chosen
+        payments = payments.none()
     if form.is_valid():
         kind = form.cleaned_data.get("kind")
         if kind == "retainer":
@@ -31,6 +33,7 @@ def payment_list(request):
         {
             "page": page,
             "form": form,
+            "account_links": account_links(request, form),
             "show_branch": scope.has_branches,
         },
     )

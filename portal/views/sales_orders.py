@@ -9,7 +9,7 @@ from portal.pdf import pdf_response, render_pdf_bytes
 from portal.services import record_first_view
 
 from .access import portal_view
-from .common import branches_of, paginate
+from .common import account_filter_args, account_links, paginate
 from .documents import comment_from_form, forward_from_form
 
 
@@ -23,11 +23,13 @@ def salesorder_list(request):
     _require_enabled()
     scope = request.portal_scope.read()  # the account select, and the orders filtered by the ids
     tab = "all" if request.GET.get("tab") == "all" else "not_invoiced"
-    form = SalesOrderFilterForm(request.GET or None, branches=branches_of(scope.rows))
+    form = SalesOrderFilterForm(request.GET or None, **account_filter_args(scope))
     orders = selectors.visible_sales_orders(scope=scope)
     if tab == "not_invoiced":
         orders = selectors.not_invoiced(orders)
     sort = "-ordered_on"
+    if form.account_unresolved:  # a typed account name meaning none or several: nothing until one is chosen
+        orders = orders.none()
     if form.is_valid():
         data = form.cleaned_data
         if data.get("status"):
@@ -46,6 +48,7 @@ def salesorder_list(request):
         {
             "page": page,
             "form": form,
+            "account_links": account_links(request, form),
             "tab": tab,
             "show_branch": scope.has_branches,
         },

@@ -16,6 +16,7 @@ from portal.pdf import render_statement_pdf
 from portal.services.statements import request_statement_pdf
 
 from .access import portal_view
+from .common import account_links
 
 LINES_PER_PAGE = 50  # the HTML statement (a page of rows costs its rendering); the PDF has every line
 ACCOUNTS_PER_PAGE = 25
@@ -27,7 +28,7 @@ def _statement(request, *, selector=statement, form_class=StatementForm, data=No
     customers = statement_customers(request.portal_scope.customers)
     data = request.GET if data is None else data
     form = form_class(data or {"period": "this_month"}, branches=customers,
-                      suggestions_url=reverse("portal:statement-accounts"))
+                      suggestions_url=reverse("portal:account-suggestions"))
     result = chosen = None
     if form.is_valid():
         chosen = customers
@@ -86,30 +87,17 @@ def statement_page(request):
             "customer": own,
             "show_branch": len(customers) > 1,
             "query": request.GET.urlencode(),
-            "account_links": _account_links(request, form),
+            "account_links": account_links(request, form),
         },
         status=200 if result is not None else 400 if request.GET else 200,
     )
 
 
-def _account_links(request, form) -> list[tuple[str, str]]:
-    """(name, URL) of each account a typed name could mean: the same statement for that account."""
-    if not form.account_choices:
-        return []
-    query = request.GET.copy()
-    for name in ("account", "branch", "page", "accounts"):
-        query.pop(name, None)
-    links = []
-    for customer in form.account_choices:
-        query["branch"] = str(customer.pk)
-        links.append((customer.display_name, f"?{query.urlencode()}"))
-    return links
-
-
 @portal_view
-def statement_accounts(request):
-    """The names of the visible accounts that match what the contact typed in the statement's account field
-    (at most 20, in statement order), as JSON for the field's suggestions."""
+def account_suggestions(request):
+    """The names of the visible accounts that match what the contact typed in an account field (the
+    statement's, the lists' filters: `portal.forms.AccountFilterForm`), at most 20 by name, as JSON for the
+    field's suggestions."""
     customers = statement_customers(request.portal_scope.customers)
     names = [c.display_name for c in accounts_matching(customers, request.GET.get("q", "")[:200])[:20]]
     return JsonResponse({"accounts": names})

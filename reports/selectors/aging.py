@@ -51,7 +51,7 @@ from billing.models import (
 )
 from billing.money import ZERO
 
-from .hierarchy import BY_GROUP, Tree
+from .hierarchy import BY_GROUP, ReportRow, Tree
 
 DEFAULT_BUCKET_EDGES = (15, 30, 45)
 MAX_BUCKET_EDGES = 8
@@ -112,33 +112,25 @@ class Figures:
 
 
 @dataclass
-class AgingRow:
-    """One line of the report: a customer's own invoices (`consolidated` False) or its whole subtree."""
-
-    customer_id: int | None
-    name: str
-    group: str
-    figures: Figures
-    consolidated: bool = False
-    branches: int = 0  # descendants under this customer (a consolidated row can be opened)
-    group_key: str = ""  # a row per group (BY_GROUP): the group filter's value that lists its members
-    members: int = 0
-
-
-@dataclass
 class AgingReport:
     as_of: dt.date
     currency: str
     buckets: tuple[Bucket, ...]
-    rows: list[AgingRow]
+    rows: list[ReportRow[Figures]]
     totals: Figures  # of `rows`: the level shown, every page of it
     hidden: int  # customers at this level that owed nothing that day
     trail: list[tuple[int, str]] = field(default_factory=list)  # the parents above the level shown
-    own: AgingRow | None = None  # with a parent: its own invoices, shown above its branches (in `totals`)
+    own: ReportRow[Figures] | None = None  # with a parent: its own invoices, shown above its branches (in `totals`)
 
 
-def invoice_amounts_owed(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFAULT_BUCKET_EDGES,
-                         customer_ids=None, by: str = "customer_id") -> dict[int | None, Figures]:
+def invoice_amounts_owed(
+    *,
+    as_of: dt.date,
+    currency: str,
+    edges: tuple[int, ...] = DEFAULT_BUCKET_EDGES,
+    customer_ids=None,
+    by: str = "customer_id",
+) -> dict[int | None, Figures]:
     """{customer id: its own invoices' amounts owed at the end of `as_of`, by bucket} (one query).
 
     Customers that owed nothing are left out. `customer_ids` limits the customers read (default: all).
@@ -147,8 +139,9 @@ def invoice_amounts_owed(*, as_of: dt.date, currency: str, edges: tuple[int, ...
     """
     buckets = buckets_for(edges)
     after = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
-    invoices = Invoice.objects.regular().filter(currency=currency, issued_on__lte=as_of).exclude(
-        status=Invoice.Status.DRAFT)
+    invoices = (
+        Invoice.objects.regular().filter(currency=currency, issued_on__lte=as_of).exclude(status=Invoice.Status.DRAFT)
+    )
     if customer_ids is not None:
         invoices = invoices.filter(customer_id__in=customer_ids)
     touched = _touched_after(as_of)
@@ -157,14 +150,18 @@ def invoice_amounts_owed(*, as_of: dt.date, currency: str, edges: tuple[int, ...
     # open now and untouched since (they owed then what they owe now), touched since, voided since.
     parts = [
         invoices.filter(status__in=(Invoice.Status.SENT, Invoice.Status.PARTIALLY_PAID), balance_due__gt=0)
-        .exclude(pk__in=touched).annotate(owed=F("balance_due")),
-        invoices.filter(pk__in=touched).exclude(status=Invoice.Status.VOID)
+        .exclude(pk__in=touched)
+        .annotate(owed=F("balance_due")),
+        invoices.filter(pk__in=touched)
+        .exclude(status=Invoice.Status.VOID)
         .annotate(owed=ExpressionWrapper(F("balance_due") + _applied_after(as_of), output_field=_MONEY))
         .exclude(owed=0),
         invoices.filter(status=Invoice.Status.VOID, voided_at__gte=after).annotate(owed=F("total")),
     ]
     grouped = [
-        part.annotate(bucket=bucket, key=F(by)).order_by().values("key", "bucket")
+        part.annotate(bucket=bucket, key=F(by))
+        .order_by()
+        .values("key", "bucket")
         .annotate(amount=Sum("owed"), invoices=Count("pk"))
         for part in parts
     ]
@@ -211,15 +208,22 @@ def _applied_after(as_of: dt.date):
 def _touched_after(as_of: dt.date):
     """Ids of invoices money reached, or was taken back from, after `as_of` (a subquery, not read)."""
     return (
-        Allocation.objects.filter(applied_on__gt=as_of).values("invoice_id")
+        Allocation.objects.filter(applied_on__gt=as_of)
+        .values("invoice_id")
         .union(CreditApplication.objects.filter(applied_on__gt=as_of).values("invoice_id"), all=True)
         .union(RetainerApplication.objects.filter(applied_on__gt=as_of).values("invoice_id"), all=True)
         .union(AllocationReversal.objects.filter(reversed_on__gt=as_of).values("allocation__invoice_id"), all=True)
     )
 
 
-def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFAULT_BUCKET_EDGES,
-                 parent_id: int | None = None, group: int | str | None = None) -> AgingReport:
+def aging_report(
+    *,
+    as_of: dt.date,
+    currency: str,
+    edges: tuple[int, ...] = DEFAULT_BUCKET_EDGES,
+    parent_id: int | None = None,
+    group: int | str | None = None,
+) -> AgingReport:
     """The aging report at one level, every row of it (the caller pages them).
 
     - Neither `parent_id` nor `group`: one consolidated row per top-level customer (a customer with no
@@ -235,36 +239,39 @@ def aging_report(*, as_of: dt.date, currency: str, edges: tuple[int, ...] = DEFA
     size = len(buckets)
     own = invoice_amounts_owed(as_of=as_of, currency=currency, edges=edges)
     tree = Tree()
-    rows: list[AgingRow] = []
+    rows: list[ReportRow[Figures]] = []
     trail: list[tuple[int, str]] = []
     own_row = None
     if group == BY_GROUP:
         rows = _group_rows(tree, own, size)
     elif group is not None:
-        rows = [AgingRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in tree.members(group)]
+        rows = [ReportRow(n.pk, n.name, n.group, own.get(n.pk, Figures.zero(size))) for n in tree.members(group)]
     else:
         subtree, descendants = _roll_up(tree, own, size)
         if parent_id is not None:
             node = tree.nodes[parent_id]
             trail = tree.trail(parent_id)
             if node.pk in own:
-                own_row = AgingRow(node.pk, node.name, node.group, own[node.pk])
+                own_row = ReportRow(node.pk, node.name, node.group, own[node.pk])
         for pk in tree.children[parent_id]:
             node = tree.nodes[pk]
-            rows.append(AgingRow(pk, node.name, node.group, subtree[pk], consolidated=bool(descendants[pk]),
-                                 branches=descendants[pk]))
+            rows.append(
+                ReportRow(
+                    pk, node.name, node.group, subtree[pk], consolidated=bool(descendants[pk]), branches=descendants[pk]
+                )
+            )
     shown = [row for row in rows if row.figures.total]
     totals = Figures.zero(size)
     for row in [own_row, *shown] if own_row else shown:
         totals.add(row.figures)
-    return AgingReport(as_of=as_of, currency=currency, buckets=buckets, rows=shown, totals=totals,
-                       hidden=len(rows) - len(shown), trail=trail, own=own_row)
+    hidden = len(rows) - len(shown)
+    return AgingReport(as_of, currency, buckets, rows=shown, totals=totals, hidden=hidden, trail=trail, own=own_row)
 
 
-def _group_rows(tree: Tree, own: dict[int, Figures], size: int) -> list[AgingRow]:
+def _group_rows(tree: Tree, own: dict[int, Figures], size: int) -> list[ReportRow[Figures]]:
     rows = []
     for key, name, members in tree.groups():
-        row = AgingRow(None, name, "", Figures.zero(size), group_key=key, members=len(members))
+        row = ReportRow(None, name, "", Figures.zero(size), group_key=key, members=len(members))
         for node in members:
             if node.pk in own:
                 row.figures.add(own[node.pk])
@@ -285,7 +292,7 @@ def _roll_up(tree: Tree, own: dict[int, Figures], size: int) -> tuple[dict[int, 
     return subtree, tree.descendants()
 
 
-def sort_rows(rows: list[AgingRow], sort: str) -> list[AgingRow]:
+def sort_rows(rows: list[ReportRow[Figures]], sort: str) -> list[ReportRow[Figures]]:
     """Rows in the order chosen: by total, overdue or oldest bucket (largest first), or by name. Ties by name."""
     keys = {
         "total": lambda r: (-r.figures.total, r.name.casefold()),

@@ -24,7 +24,7 @@ from billing.money import ZERO
 from billing.selectors.statements import AccountSubtotals, account_subtotals, transfers_between
 from billing.selectors.statements.whole import Person
 
-from .hierarchy import BY_GROUP, Tree
+from .hierarchy import BY_GROUP, ReportRow, Tree
 
 # The figures a row shows, in the order a reader adds them up (fields of AccountSubtotals), and the sorts.
 AMOUNTS = ("opening_balance", "invoiced", "refunded", "transferred_out", "paid", "credited", "transferred_in")
@@ -32,33 +32,21 @@ SORTS = ("closing", "opening", "invoiced", "paid", "name")
 
 
 @dataclass
-class BalanceRow:
-    """One line of the report: a customer's own account (`consolidated` False) or its whole subtree."""
-
-    customer_id: int | None
-    name: str
-    group: str
-    figures: AccountSubtotals
-    consolidated: bool = False
-    branches: int = 0  # descendants under this customer (a consolidated row can be opened)
-    group_key: str = ""  # a row per group (BY_GROUP): the group filter's value that lists its members
-    members: int = 0
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(getattr(self.figures, name) for name in AMOUNTS)
-
-
-@dataclass
 class BalancesReport:
     start: dt.date
     end: dt.date
     currency: str
-    rows: list[BalanceRow]
+    rows: list[ReportRow[AccountSubtotals]]
     totals: AccountSubtotals  # the column sums of `rows` (and `own`): the level shown, every page of it
     hidden: int  # customers at this level with no balance and no movement in the period
     trail: list[tuple[int, str]] = field(default_factory=list)  # the parents above the level shown
-    own: BalanceRow | None = None  # with a parent: its own account, shown above its branches (in `totals`)
+    # With a parent: its own account, shown above its branches (in `totals`).
+    own: ReportRow[AccountSubtotals] | None = None
+
+
+def _is_empty(figures: AccountSubtotals) -> bool:
+    """No balance and no movement in the period."""
+    return not any(getattr(figures, name) for name in AMOUNTS)
 
 
 def _less(figures: AccountSubtotals, internal: Decimal) -> AccountSubtotals:
@@ -95,7 +83,7 @@ def balances_report(
     own_row = None
     if group == BY_GROUP:
         rows = [
-            BalanceRow(
+            ReportRow(
                 None,
                 name,
                 "",
@@ -106,7 +94,7 @@ def balances_report(
             for key, name, members in tree.groups()
         ]
     elif group is not None:
-        rows = [BalanceRow(n.pk, n.name, n.group, own[n.pk]) for n in tree.members(group) if n.pk in own]
+        rows = [ReportRow(n.pk, n.name, n.group, own[n.pk]) for n in tree.members(group) if n.pk in own]
     else:
         subtree = _roll_up(tree, own, currency, start, end)
         descendants = tree.descendants()
@@ -114,9 +102,9 @@ def balances_report(
             node = tree.nodes[parent_id]
             trail = tree.trail(parent_id)
             if node.pk in own:
-                own_row = BalanceRow(node.pk, node.name, node.group, own[node.pk])
+                own_row = ReportRow(node.pk, node.name, node.group, own[node.pk])
         rows = [
-            BalanceRow(
+            ReportRow(
                 pk,
                 tree.nodes[pk].name,
                 tree.nodes[pk].group,
@@ -127,7 +115,7 @@ def balances_report(
             for pk in tree.children[parent_id]
             if pk in subtree
         ]
-    shown = [row for row in rows if not row.is_empty]
+    shown = [row for row in rows if not _is_empty(row.figures)]
     listed = [own_row, *shown] if own_row else shown
     totals = AccountSubtotals.total([row.figures for row in listed], currency=currency)
     return BalancesReport(
@@ -164,7 +152,7 @@ def _roll_up(
     return {pk: _less(figures, inside[pk]) for pk, figures in gross.items()}
 
 
-def sort_rows(rows: list[BalanceRow], sort: str) -> list[BalanceRow]:
+def sort_rows(rows: list[ReportRow[AccountSubtotals]], sort: str) -> list[ReportRow[AccountSubtotals]]:
     """Rows in the order chosen: by closing or opening balance, invoiced or paid (largest first), or by name."""
     keys = {
         "closing": lambda r: (-r.figures.closing_balance, r.name.casefold()),

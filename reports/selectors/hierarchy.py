@@ -3,14 +3,16 @@
 Every report shows one level at a time: the top-level customers (each rolled up with all its branches),
 the direct branches of one parent (each rolled up, with the parent's own figures above them), the
 members of one group (their own figures: a group is not a hierarchy), or one row per group (its
-members' own figures added up). The customers are read in one
-query; the rest is done in Python, iteratively, so a deep chain cannot exhaust the recursion limit.
+members' own figures added up); each line is a `ReportRow` of the report's own figures. The customers
+are read in one query; the rest is done in Python, iteratively, so a deep chain cannot exhaust the
+recursion limit.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.db.models import CharField, Value
 from django.db.models.functions import Coalesce
@@ -19,6 +21,8 @@ from billing.models import Customer
 
 NO_GROUP = "none"  # the group filter's value for customers in no group
 BY_GROUP = "groups"  # the group filter's value for one row per group
+
+FiguresT = TypeVar("FiguresT")  # what a report adds up per row: aging's Figures, balances' AccountSubtotals
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,21 @@ class Node:
     group: str
     group_id: int | None
     currency: str
+
+
+@dataclass
+class ReportRow(Generic[FiguresT]):
+    """One line of a report at one level: a customer's own figures (`consolidated` False), its whole subtree,
+    or a group's members added up (`customer_id` None)."""
+
+    customer_id: int | None
+    name: str
+    group: str
+    figures: FiguresT
+    consolidated: bool = False
+    branches: int = 0  # descendants under this customer (a consolidated row can be opened)
+    group_key: str = ""  # a row per group (BY_GROUP): the group filter's value that lists its members
+    members: int = 0
 
 
 class Tree:
