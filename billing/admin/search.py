@@ -17,21 +17,11 @@ the search box and for the admin checks.
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote as percent_encode
 
-from django.contrib import admin
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import quote
-from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.http import RFC3986_SUBDELIMS
-from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
-from django.utils.translation import gettext as _
 
 # A search that finds at most this many rows has their ids read first and its page sorted from them.
 FEW_RESULTS = 2000
@@ -141,52 +131,7 @@ class SearchResultsPaginator(Paginator):
         return super().page(number)
 
 
-_ROW = "__row__"
-
-
-class QuickRowsChangeList(ChangeList):
-    """Each row's link from one URL made for the whole list: Django reverses the change URL for each row and then
-    resolves it again to add the list's filters (~0.15 ms a row). The same links (tests/billing/test_admin_search.py
-    compares them with Django's)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The filters go into the row URL here, once; Django's per-row call then has none left to add.
-        self.list_filters, self.preserved_filters = self.preserved_filters, ""
-        self._row_url = None
-
-    def url_for_result(self, result):
-        if self._row_url is None:
-            url = reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                args=(_ROW,),
-                current_app=self.model_admin.admin_site.name,
-            )
-            self._row_url = add_preserved_filters({"preserved_filters": self.list_filters, "opts": self.opts}, url)
-        # quote() as Django's row URL does, then the percent-encoding reverse() applies to it
-        row = percent_encode(str(quote(getattr(result, self.pk_attname))), safe=RFC3986_SUBDELIMS + "/~:@")
-        return self._row_url.replace(_ROW, row, 1)
-
-
-class QuickRowsMixin:
-    """A long list's rows drawn with less work, to the same HTML: the action checkbox written with `format_html`
-    (Django renders it through the form widget templates, ~0.2 ms a row here, a fifth of a 100-row page) and
-    the row links made by `QuickRowsChangeList`. tests/billing/test_admin_search.py compares both with Django's."""
-
-    def get_changelist(self, request, **kwargs):
-        return QuickRowsChangeList
-
-    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
-    def action_checkbox(self, obj):
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            ACTION_CHECKBOX_NAME,
-            obj.pk,
-            format_html(_("Select this object for an action - {}"), str(obj)),
-        )
-
-
-class IndexedSearchMixin(QuickRowsMixin):
+class IndexedSearchMixin:
     """`get_search_results` through `indexed_search`. Set `search_own`, `search_related` and
     `search_number` on the admin; the list then skips the full COUNT(*) of the table under a search."""
 
