@@ -53,3 +53,12 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def staff(client):
+    """The test client logged in to the back office as a staff user (tests.factories.StaffUserFactory)."""
+    from tests.factories import StaffUserFactory
+
+    client.force_login(StaffUserFactory())
+    return client

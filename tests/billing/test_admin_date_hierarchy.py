@@ -13,18 +13,12 @@ from django.urls import reverse
 
 from billing.admin.dates import distinct_periods, indexed_date_hierarchy
 from billing.models import Invoice
-from tests.factories import CustomerFactory, CustomerGroupFactory, InvoiceFactory, StaffUserFactory
+from tests.factories import CustomerFactory, CustomerGroupFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
 
 INVOICES = reverse("admin:billing_invoice_changelist")
 RETAINERS = reverse("admin:billing_retainerinvoice_changelist")
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 @pytest.fixture

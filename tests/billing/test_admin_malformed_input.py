@@ -12,17 +12,11 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.models import ContactPerson, Customer, CustomerGroup, Invoice, Payment
-from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, PaymentFactory, StaffUserFactory
+from tests.factories import CreditNoteFactory, CustomerFactory, InvoiceFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
 HUGE_YEAR = "99999999999"
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def _messages(response) -> list[str]:

@@ -16,7 +16,6 @@ from tests.factories import (
     CustomerFactory,
     InvoiceFactory,
     PaymentFactory,
-    StaffUserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,12 +24,6 @@ INVOICES = reverse("admin:billing_invoice_changelist")
 PAYMENTS = reverse("admin:billing_payment_changelist")
 CREDIT_NOTES = reverse("admin:billing_creditnote_changelist")
 CUSTOMERS = reverse("admin:billing_customer_changelist")
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def _found(staff, changelist: str, term: str) -> list:

@@ -25,12 +25,6 @@ PARTNER_PRICE = Decimal("391.02")  # 399.00 − 2%
 
 
 @pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
-
-
-@pytest.fixture
 def partner():
     return CustomerFactory(
         display_name="Contoso Partner", group=CustomerGroupFactory(name="Partners", discount_percent=Decimal("2.00"))

@@ -6,15 +6,9 @@ from django.urls import reverse
 
 from billing.models import Customer
 from billing.selectors import hierarchy_page
-from tests.factories import CustomerFactory, InvoiceFactory, StaffUserFactory
+from tests.factories import CustomerFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def _wide_tree(branches: int) -> Customer:

@@ -18,19 +18,12 @@ from tests.factories import (
     RetainerInvoiceFactory,
     SalesOrderFactory,
     SalesOrderLineFactory,
-    StaffUserFactory,
     SubscriptionFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 MARCH_1 = date(2026, 3, 1)  # before the payments these tests record on 5 March
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 @pytest.mark.parametrize("model", [Invoice, RetainerInvoice, Payment, CreditNote, SalesOrder, Subscription])

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from billing.models import Allocation, DocumentSequence, Invoice, Payment
 from billing.services import allocate_oldest_first, allocate_payment, record_payment
-from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, StaffUserFactory
+from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -111,12 +111,6 @@ def test_allocating_on_a_given_date_before_the_invoice_was_issued_needs_confirma
 
 
 # The record-payment page ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def _post(staff, invoice, **extra):

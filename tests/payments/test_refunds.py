@@ -9,7 +9,7 @@ from billing.gateways.sandbox import SandboxGateway
 from billing.models import GatewayEvent, Invoice, Payment, Refund
 from billing.selectors.ledger_check import ledger_problems
 from billing.services.online_payments import confirm_checkout, start_checkout
-from tests.factories import PaymentFactory, StaffUserFactory
+from tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +32,6 @@ def paid(head_office, django_capture_on_commit_callbacks):
             gateway=gateway,
         )
     return Payment.objects.get()
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def _refund(staff, payment, amount, capture):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from billing.gateways.sandbox import SandboxGateway
 from billing.models import Dispute, GatewayEvent, Invoice, Payment, Refund
 from billing.services.online_payments import confirm_checkout, refund_online_payment, start_checkout
-from tests.factories import PaymentFactory, StaffUserFactory
+from tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +30,6 @@ def paid(head_office, django_capture_on_commit_callbacks):
             attempt=attempt, payment_method_id=gateway.create_payment_method(scenario="card_success"), gateway=gateway
         )
     return Payment.objects.get()
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def _action(staff, capture, action, payment):
