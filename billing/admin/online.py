@@ -25,6 +25,8 @@ from billing.services.online_payments import (
     settle_sandbox_payment,
 )
 
+from .view_only import ViewOnlyAdminMixin
+
 DISPUTE_FIELDS = (
     "gateway_dispute_id",
     "status",
@@ -282,7 +284,7 @@ class CheckoutAttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(GatewayEvent)
-class GatewayEventAdmin(admin.ModelAdmin):
+class GatewayEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("event_id", "type", "gateway", "object_id", "received_at", "applied_at", "outcome")
     # "applied: empty" lists the events still to apply (docs/operations.md: the re-queue beat)
     list_filter = (("applied_at", admin.EmptyFieldListFilter), "type", "gateway")
@@ -301,18 +303,9 @@ class GatewayEventAdmin(admin.ModelAdmin):
         "payment",
     )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: disputes are answered at the gateway; the ledger follows its events."""
 
     list_display = ("gateway_dispute_id", "payment", "amount", "currency", "status", "reason", "evidence_due_by",
@@ -323,15 +316,6 @@ class DisputeAdmin(admin.ModelAdmin):
     # open ones first, soonest evidence deadline on top
     ordering = (F("closed_on").desc(nulls_first=True), F("evidence_due_by").asc(nulls_last=True), "-pk")
     fields = readonly_fields = ("payment", "gateway", *DISPUTE_FIELDS, "created_at", "updated_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SavedPaymentMethod)

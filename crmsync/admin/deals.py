@@ -9,6 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.admin.view_only import ViewOnlyAdminMixin
 from crmsync.models import CrmConnection, WonDealInvoice
 from crmsync.services.deals import configure_won_deal_invoicing
 
@@ -26,21 +27,12 @@ class WonDealSettingsForm(forms.Form):
 
 
 @admin.register(WonDealInvoice)
-class WonDealInvoiceAdmin(admin.ModelAdmin):
+class WonDealInvoiceAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("deal_name", "crm_deal_id", "invoice", "created_at")
     list_filter = (("invoice", admin.EmptyFieldListFilter),)
     search_fields = ("deal_name", "crm_deal_id", "invoice__number")
     list_select_related = ("invoice",)
     readonly_fields = ("deal_name", "crm_deal_id", "invoice", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin.view_only import ViewOnlyAdminMixin
 from crmsync.models import SyncFailure, SyncRun
 
 
@@ -23,7 +24,7 @@ class SyncFailureInline(admin.TabularInline):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "started_at",
         "trigger",
@@ -70,12 +71,3 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in SyncRun._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -18,6 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from billing.admin.view_only import ViewOnlyAdminMixin
+
 from ..forms import AgingForm, BalancesForm, GroupInsightsForm, PaymentsForm, ReportForm
 from ..models import Report
 from . import aging, balances, groups, payments
@@ -62,7 +64,7 @@ TITLES = {name.removeprefix("reports_"): title for name, title, _text in REPORTS
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """No rows to list: the changelist is the reports' index."""
 
     def has_module_permission(self, request):
@@ -70,15 +72,6 @@ class ReportAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view
