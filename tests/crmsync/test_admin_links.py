@@ -21,50 +21,43 @@ from tests.factories import (
     InvoiceFactory,
     SalesOrderFactory,
     SalesOrderLineFactory,
-    StaffUserFactory,
     UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
-
-
-def test_an_invoice_page_links_to_its_crm_potential(staff_client):
+def test_an_invoice_page_links_to_its_crm_potential(staff):
     invoice = InvoiceFactory()
     DealLinkFactory(invoice=invoice, crm_id="D-1", crm_name="Q4 network refresh")
 
-    page = staff_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+    page = staff.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
 
     assert reverse("admin:crmsync_deals", args=["invoice", invoice.pk]) in page
     assert "CRM potential: Q4 network refresh" in page
 
 
-def test_a_sales_order_page_offers_to_link_a_crm_potential(staff_client):
+def test_a_sales_order_page_offers_to_link_a_crm_potential(staff):
     order = SalesOrderFactory()
 
-    page = staff_client.get(reverse("admin:billing_salesorder_change", args=[order.pk])).content.decode()
+    page = staff.get(reverse("admin:billing_salesorder_change", args=[order.pk])).content.decode()
 
     assert reverse("admin:crmsync_deals", args=["salesorder", order.pk]) in page
     assert "Link a CRM potential" in page
 
 
-def test_a_payment_page_has_no_crm_potential_link(staff_client):
+def test_a_payment_page_has_no_crm_potential_link(staff):
     from tests.factories import PaymentFactory
 
     payment = PaymentFactory()
 
-    page = staff_client.get(reverse("admin:billing_payment_change", args=[payment.pk])).content.decode()
+    page = staff.get(reverse("admin:billing_payment_change", args=[payment.pk])).content.decode()
 
     assert "/admin/crmsync/crmconnection/deals/" not in page
 
 
-def test_the_new_invoice_page_offers_to_find_the_customer_in_the_crm(staff_client):
-    page = staff_client.get(reverse("admin:billing_invoice_add")).content.decode()
+def test_the_new_invoice_page_offers_to_find_the_customer_in_the_crm(staff):
+    page = staff.get(reverse("admin:billing_invoice_add")).content.decode()
 
     assert reverse("admin:crmsync_search") in page
 
@@ -102,21 +95,21 @@ def _listed(response) -> list[str]:
         ({"q": "Local"}, ["Local Co"]),  # billing's own search still works
     ],
 )
-def test_the_customer_list_filters_by_crm_link_and_finds_a_crm_id(staff_client, linked_and_not, query, expected):
-    assert _listed(staff_client.get(CUSTOMERS, query)) == expected
+def test_the_customer_list_filters_by_crm_link_and_finds_a_crm_id(staff, linked_and_not, query, expected):
+    assert _listed(staff.get(CUSTOMERS, query)) == expected
 
 
-def test_a_customer_page_shows_its_crm_link_and_why_it_was_unlinked(staff_client, linked_and_not):
+def test_a_customer_page_shows_its_crm_link_and_why_it_was_unlinked(staff, linked_and_not):
     linked, gone = linked_and_not
 
-    linked_page = staff_client.get(reverse("admin:billing_customer_change", args=[linked.pk])).content.decode()
-    gone_page = staff_client.get(reverse("admin:billing_customer_change", args=[gone.pk])).content.decode()
+    linked_page = staff.get(reverse("admin:billing_customer_change", args=[linked.pk])).content.decode()
+    gone_page = staff.get(reverse("admin:billing_customer_change", args=[gone.pk])).content.decode()
 
     assert "Zoho CRM" in linked_page and "4150001" in linked_page and "Linked" in linked_page
     assert "4150002" in gone_page and "kept in billing because it has transactions" in gone_page
 
 
-def test_a_customer_change_posts_nothing_for_the_crm_panel(staff_client, linked_and_not):
+def test_a_customer_change_posts_nothing_for_the_crm_panel(staff, linked_and_not):
     linked, _gone = linked_and_not
     data = {
         "display_name": "Linked Co renamed", "company_name": "", "customer_type": "business", "currency": "USD",
@@ -124,14 +117,14 @@ def test_a_customer_change_posts_nothing_for_the_crm_panel(staff_client, linked_
         "contacts-MIN_NUM_FORMS": "0", "contacts-MAX_NUM_FORMS": "1000",
     }  # fmt: skip
 
-    response = staff_client.post(reverse("admin:billing_customer_change", args=[linked.pk]), data)
+    response = staff.post(reverse("admin:billing_customer_change", args=[linked.pk]), data)
 
     assert response.status_code == 302
     assert Customer.objects.get(pk=linked.pk).display_name == "Linked Co renamed"
     assert CrmLink.objects.get(customer=linked).crm_id == "4150001"
 
 
-def test_a_contact_person_page_shows_its_crm_link(staff_client):
+def test_a_contact_person_page_shows_its_crm_link(staff):
     person = ContactPersonFactory(user=UserFactory())
     CrmLinkFactory(
         customer=None,
@@ -142,31 +135,31 @@ def test_a_contact_person_page_shows_its_crm_link(staff_client):
         unlinked_reason="Deleted in Zoho CRM on 2026-12-01; contact person kept because it has a portal login.",
     )
 
-    page = staff_client.get(reverse("admin:billing_contactperson_change", args=[person.pk])).content.decode()
+    page = staff.get(reverse("admin:billing_contactperson_change", args=[person.pk])).content.decode()
 
     assert "4150009" in page and "it has a portal login" in page
 
 
-def test_invoices_filter_by_potential_and_are_found_by_its_name(staff_client):
+def test_invoices_filter_by_potential_and_are_found_by_its_name(staff):
     with_deal = InvoiceFactory(number="INV-10001")
     DealLinkFactory(invoice=with_deal, crm_name="Q4 network refresh")
     InvoiceFactory(number="INV-10002")
     changelist = reverse("admin:billing_invoice_changelist")
 
     def numbers(query):
-        return sorted(i.number for i in staff_client.get(changelist, query).context["cl"].result_list)
+        return sorted(i.number for i in staff.get(changelist, query).context["cl"].result_list)
 
     assert numbers({"crm_deal": "yes"}) == ["INV-10001"]
     assert numbers({"crm_deal": "no"}) == ["INV-10002"]
     assert numbers({"q": "network refresh"}) == ["INV-10001"]
 
 
-def test_sales_orders_are_found_by_their_potential(staff_client):
+def test_sales_orders_are_found_by_their_potential(staff):
     order = SalesOrderFactory(number="SO-10001")
     DealLinkFactory(sales_order=order, crm_name="Rollout")
     SalesOrderFactory(number="SO-10002")
 
-    listed = staff_client.get(reverse("admin:billing_salesorder_changelist"), {"q": "rollout"})
+    listed = staff.get(reverse("admin:billing_salesorder_changelist"), {"q": "rollout"})
 
     assert [o.number for o in listed.context["cl"].result_list] == ["SO-10001"]
 

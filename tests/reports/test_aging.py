@@ -14,7 +14,7 @@ from billing.selectors import visible_customers
 from portal.balances import balance_breakdown
 from reports.selectors.aging import DEFAULT_BUCKET_EDGES, aging_report, buckets_for, invoice_amounts_owed
 from reports.selectors.hierarchy import NO_GROUP
-from tests.factories import ContactPersonFactory, CustomerFactory, StaffUserFactory, UserFactory
+from tests.factories import ContactPersonFactory, CustomerFactory, UserFactory
 
 from .ledger import invoice, northwind, owed_naively
 
@@ -142,16 +142,10 @@ def test_other_currencies_and_retainers_stay_out():
 # --- the page -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
-
-
-def test_the_page_shows_the_hierarchy_its_chart_and_totals(staff_client):
+def test_the_page_shows_the_hierarchy_its_chart_and_totals(staff):
     story = northwind()
 
-    response = staff_client.get(AGING, {"as_of": "2026-03-15"})
+    response = staff.get(AGING, {"as_of": "2026-03-15"})
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -159,18 +153,18 @@ def test_the_page_shows_the_hierarchy_its_chart_and_totals(staff_client):
     assert "<svg" in html and "Northwind HQ: 31–45 days $400.00" in html  # the chart's tooltip
     report = response.context["report"]
     assert report.totals.total == D("1600.00")  # HQ 400, Boston 250, Denver 800, Solo 60 + 90
-    branches = staff_client.get(AGING, {"as_of": "2026-03-15", "parent": story.hq.pk})
+    branches = staff.get(AGING, {"as_of": "2026-03-15", "parent": story.hq.pk})
     assert "(own invoices)" in branches.content.decode()
     assert branches.context["report"].totals.total == D("1450.00")
 
 
-def test_the_csv_holds_every_row_and_guards_formulas(staff_client):
+def test_the_csv_holds_every_row_and_guards_formulas(staff):
     northwind()
     CustomerFactory(display_name="=HYPERLINK(\"http://evil\")")
     evil = Customer.objects.get(display_name__startswith="=")
     invoice(evil, date(2026, 3, 1), "5.00")
 
-    response = staff_client.get(AGING, {"as_of": "2026-03-15", "format": "csv"})
+    response = staff.get(AGING, {"as_of": "2026-03-15", "format": "csv"})
 
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="receivables-aging-2026-03-15.csv"' in response["Content-Disposition"]
@@ -181,30 +175,8 @@ def test_the_csv_holds_every_row_and_guards_formulas(staff_client):
     assert lines[-1].startswith("Total,") and ",1605.00," in lines[-1]
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"as_of": "2999-01-01"}, "cannot look ahead"),
-    ({"as_of": "2020-01-01"}, "Nothing was invoiced before 2026-01-10"),
-    ({"as_of": "not a date"}, "Enter a valid date"),
-    ({"buckets": "30, 15"}, "must end later than the one before"),
-    ({"buckets": "ten, twenty"}, "whole numbers of days"),
-    ({"buckets": "0"}, "between 1 and 3650"),
-    ({"buckets": ",".join(str(n) for n in range(1, 12))}, "At most 8"),
-    ({"group": "999999"}, "no such group"),
-    ({"parent": "999999"}, "no such customer"),
-    ({"currency": "XYZ"}, "Select a valid choice"),
-    ({"sort": "random()"}, "Select a valid choice"),
-])
-def test_bad_filters_get_a_message_not_an_error(staff_client, query, message):
-    northwind()
-
-    response = staff_client.get(AGING, query)
-
-    assert response.status_code == 400
-    assert message in response.content.decode()
-
-
-def test_an_empty_ledger_says_so(staff_client):
-    response = staff_client.get(AGING)
+def test_an_empty_ledger_says_so(staff):
+    response = staff.get(AGING)
 
     assert response.status_code == 200
     assert "Nobody owed anything" in response.content.decode()
@@ -228,7 +200,7 @@ def test_only_staff_with_the_reports_permission_get_in(client):
     assert client.get(AGING).status_code == 302  # to the admin login: a customer is not staff
 
 
-def test_the_query_count_does_not_grow_with_the_branches(staff_client, django_assert_max_num_queries):
+def test_the_query_count_does_not_grow_with_the_branches(staff, django_assert_max_num_queries):
     def tree(branches: int):
         parent = CustomerFactory()
         for _n in range(branches):
@@ -236,19 +208,19 @@ def test_the_query_count_does_not_grow_with_the_branches(staff_client, django_as
         return parent
 
     small = tree(2)
-    staff_client.get(AGING, {"parent": small.pk})  # session, permissions and content types warm
+    staff.get(AGING, {"parent": small.pk})  # session, permissions and content types warm
     with django_assert_max_num_queries(12) as small_queries:
-        staff_client.get(AGING, {"parent": small.pk})
+        staff.get(AGING, {"parent": small.pk})
     big = tree(40)
     with django_assert_max_num_queries(len(small_queries)):
-        response = staff_client.get(AGING, {"parent": big.pk})
+        response = staff.get(AGING, {"parent": big.pk})
     assert len(response.context["report"].rows) == 40
 
 
-def test_the_pdf_prints_the_rows_and_totals_in_the_documents_style(staff_client):
+def test_the_pdf_prints_the_rows_and_totals_in_the_documents_style(staff):
     story = northwind()
 
-    response = staff_client.get(AGING, {"as_of": "2026-03-15", "parent": story.hq.pk, "format": "pdf"})
+    response = staff.get(AGING, {"as_of": "2026-03-15", "parent": story.hq.pk, "format": "pdf"})
 
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="receivables-aging-2026-03-15.pdf"' in response["Content-Disposition"]
@@ -267,15 +239,15 @@ def _pdf_text(content: bytes) -> str:
         return "\n".join(page.extract_text() or "" for page in pdf.pages)
 
 
-def test_one_row_per_group_adds_up_its_members(staff_client):
+def test_one_row_per_group_adds_up_its_members(staff):
     story = northwind()
 
-    response = staff_client.get(AGING, {"as_of": "2026-03-15", "group": "groups"})
+    response = staff.get(AGING, {"as_of": "2026-03-15", "group": "groups"})
 
     rows = {r.name: r for r in response.context["report"].rows}
     assert rows["Enterprise"].figures.total == D("650.00") and rows["Enterprise"].members == 2  # HQ 400, Boston 250
     assert rows["Resellers"].figures.total == D("800.00")  # Denver; Austin owed nothing on 15 March
     assert rows["No group"].figures.total == D("150.00")
     assert response.context["report"].totals.total == D("1600.00")  # the same as by hierarchy
-    members = staff_client.get(AGING, {"as_of": "2026-03-15", "group": rows["Resellers"].group_key})
+    members = staff.get(AGING, {"as_of": "2026-03-15", "group": rows["Resellers"].group_key})
     assert [r.customer_id for r in members.context["report"].rows] == [story.denver.pk]

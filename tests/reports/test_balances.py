@@ -12,7 +12,7 @@ from billing.selectors.statements import statement
 from reports.selectors.aging import aging_report
 from reports.selectors.balances import balances_report
 from reports.selectors.hierarchy import NO_GROUP
-from tests.factories import CustomerFactory, StaffUserFactory, UserFactory
+from tests.factories import CustomerFactory, UserFactory
 
 from .ledger import invoice, northwind, pay
 
@@ -170,27 +170,21 @@ def test_other_currencies_stay_out():
 # --- the page -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
-
-
-def test_the_page_shows_the_hierarchy_and_opens_its_branches(staff_client):
+def test_the_page_shows_the_hierarchy_and_opens_its_branches(staff):
     story = northwind()
     period = {"start": "2026-03-01", "end": "2026-03-31"}
 
-    response = staff_client.get(BALANCES, period)
+    response = staff.get(BALANCES, period)
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "Northwind HQ" in html and "3 branches" in html and "− From other accounts" in html
     assert response.context["report"].totals.closing_balance == D("1310.00")
-    branches = staff_client.get(BALANCES, {**period, "parent": story.hq.pk})
+    branches = staff.get(BALANCES, {**period, "parent": story.hq.pk})
     text = branches.content.decode()
     assert "(own account)" in text and "Northwind Boston" in text
     assert 'href="?start=2026-03-01&amp;end=2026-03-31"' in text  # the breadcrumb back to the top level
-    by_name = staff_client.get(BALANCES, {**period, "parent": story.hq.pk, "sort": "name"})
+    by_name = staff.get(BALANCES, {**period, "parent": story.hq.pk, "sort": "name"})
     assert [r["row"].name for r in by_name.context["rows"]] == [
         "Northwind Austin",
         "Northwind Boston",
@@ -198,24 +192,24 @@ def test_the_page_shows_the_hierarchy_and_opens_its_branches(staff_client):
     ]
 
 
-def test_rows_are_paged_fifty_at_a_time(staff_client):
+def test_rows_are_paged_fifty_at_a_time(staff):
     for n in range(55):
         invoice(CustomerFactory(display_name=f"Customer {n:02}"), date(2026, 5, 4), f"{n + 1}.00")
 
-    first = staff_client.get(BALANCES, {"start": "2026-05-01", "end": "2026-05-31"})
-    second = staff_client.get(BALANCES, {"start": "2026-05-01", "end": "2026-05-31", "page": 2})
+    first = staff.get(BALANCES, {"start": "2026-05-01", "end": "2026-05-31"})
+    second = staff.get(BALANCES, {"start": "2026-05-01", "end": "2026-05-31", "page": 2})
 
     assert len(first.context["rows"]) == 50 and len(second.context["rows"]) == 5
     assert "Rows 51–55 of 55" in second.content.decode()
     assert first.context["rows"][0]["row"].name == "Customer 54"  # largest closing balance first
 
 
-def test_the_csv_holds_every_row_and_guards_formulas(staff_client):
+def test_the_csv_holds_every_row_and_guards_formulas(staff):
     northwind()
     evil = CustomerFactory(display_name='=HYPERLINK("http://evil")')
     invoice(evil, date(2026, 3, 1), "5.00")
 
-    response = staff_client.get(BALANCES, {"start": "2026-03-01", "end": "2026-03-31", "format": "csv"})
+    response = staff.get(BALANCES, {"start": "2026-03-01", "end": "2026-03-31", "format": "csv"})
 
     assert 'filename="customer-balances-2026-03-01-2026-03-31.csv"' in response["Content-Disposition"]
     lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
@@ -224,41 +218,20 @@ def test_the_csv_holds_every_row_and_guards_formulas(staff_client):
     assert lines[-1].startswith("Total,") and ",1315.00,USD,2026-03-01,2026-03-31" in lines[-1]
 
 
-@pytest.mark.parametrize(
-    "query, message",
-    [
-        ({"start": "2026-03-10", "end": "2026-03-09"}, "The period ends before it starts"),
-        ({"end": "2999-01-01"}, "cannot end in the future"),
-        ({"start": "not a date"}, "Enter a valid date"),
-        ({"group": "999999"}, "no such group"),
-        ({"parent": "999999"}, "no such customer"),
-        ({"currency": "XYZ"}, "Select a valid choice"),
-        ({"sort": "random()"}, "Select a valid choice"),
-    ],
-)
-def test_bad_filters_get_a_message_not_an_error(staff_client, query, message):
-    northwind()
-
-    response = staff_client.get(BALANCES, query)
-
-    assert response.status_code == 400
-    assert message in response.content.decode()
-
-
-def test_an_empty_ledger_says_so(staff_client):
-    response = staff_client.get(BALANCES)
+def test_an_empty_ledger_says_so(staff):
+    response = staff.get(BALANCES)
 
     assert response.status_code == 200
     assert "No customer at this level had a balance or a movement" in response.content.decode()
 
 
-def test_the_index_links_to_the_report_and_the_permission_guards_it(client, staff_client):
-    assert BALANCES in staff_client.get(reverse("admin:reports_report_changelist")).content.decode()
+def test_the_index_links_to_the_report_and_the_permission_guards_it(client, staff):
+    assert BALANCES in staff.get(reverse("admin:reports_report_changelist")).content.decode()
     client.force_login(UserFactory(is_staff=True))  # staff without `reports.view_reports`
     assert client.get(BALANCES).status_code == 403
 
 
-def test_the_query_count_does_not_grow_with_the_branches(staff_client, django_assert_max_num_queries):
+def test_the_query_count_does_not_grow_with_the_branches(staff, django_assert_max_num_queries):
     def tree(branches: int):
         parent = CustomerFactory()
         for _n in range(branches):
@@ -269,23 +242,23 @@ def test_the_query_count_does_not_grow_with_the_branches(staff_client, django_as
 
     small = tree(2)
     period = {"start": "2026-02-15", "end": timezone.localdate().isoformat()}
-    staff_client.get(BALANCES, {**period, "parent": small.pk})  # session, permissions and content types warm
+    staff.get(BALANCES, {**period, "parent": small.pk})  # session, permissions and content types warm
     with django_assert_max_num_queries(12) as small_queries:
-        staff_client.get(BALANCES, {**period, "parent": small.pk})
+        staff.get(BALANCES, {**period, "parent": small.pk})
     big = tree(40)
     with django_assert_max_num_queries(len(small_queries)):
-        response = staff_client.get(BALANCES, {**period, "parent": big.pk})
+        response = staff.get(BALANCES, {**period, "parent": big.pk})
     assert len(response.context["report"].rows) == 40
     with django_assert_max_num_queries(len(small_queries)):
-        top = staff_client.get(BALANCES, period)
+        top = staff.get(BALANCES, period)
     assert sum(r["row"].branches for r in top.context["rows"]) == 42
 
 
-def test_one_row_per_group_adds_up_its_members_own_accounts(staff_client):
+def test_one_row_per_group_adds_up_its_members_own_accounts(staff):
     story = northwind()
     period = {"start": "2026-01-01", "end": "2026-03-31"}
 
-    response = staff_client.get(BALANCES, {**period, "group": "groups"})
+    response = staff.get(BALANCES, {**period, "group": "groups"})
 
     rows = {r.name: r for r in response.context["report"].rows}
     enterprise = balances_report(start=date(2026, 1, 1), end=date(2026, 3, 31), currency="USD", group=story.hq.group_id)
@@ -295,10 +268,10 @@ def test_one_row_per_group_adds_up_its_members_own_accounts(staff_client):
     assert f"group={rows['Resellers'].group_key}" in response.content.decode()
 
 
-def test_the_pdf_prints_the_rows_and_totals(staff_client):
+def test_the_pdf_prints_the_rows_and_totals(staff):
     story = northwind()
 
-    response = staff_client.get(
+    response = staff.get(
         BALANCES, {"start": "2026-03-01", "end": "2026-03-31", "parent": story.hq.pk, "format": "pdf"}
     )
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from billing.services import LineInput, create_invoice, send_invoice
 from reports.selectors.groups import chart_months, group_insights, previous_period
 from reports.selectors.hierarchy import NO_GROUP
-from tests.factories import ContactPersonFactory, CustomerFactory, CustomerGroupFactory, StaffUserFactory, UserFactory
+from tests.factories import ContactPersonFactory, CustomerFactory, CustomerGroupFactory, UserFactory
 
 from .ledger import invoice, northwind, pay
 
@@ -146,21 +146,15 @@ def test_sales_by_group_per_month():
 # --- the page -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
-
-
 def _query(**extra) -> dict:
     return {"start": "2026-02-01", "end": "2026-04-30", **extra}
 
 
-def test_the_page_shows_each_group_its_charts_and_tables(staff_client):
+def test_the_page_shows_each_group_its_charts_and_tables(staff):
     story = northwind()
     CustomerGroupFactory(name="Direct")
 
-    response = staff_client.get(GROUPS, _query())
+    response = staff.get(GROUPS, _query())
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -174,16 +168,16 @@ def test_the_page_shows_each_group_its_charts_and_tables(staff_client):
     assert "Average days to pay" in html and "last application" in html  # the definition under the table
     assert f"group={story.hq.group.pk}" in html
 
-    members = staff_client.get(GROUPS, _query(group=story.hq.group.pk))
+    members = staff.get(GROUPS, _query(group=story.hq.group.pk))
 
     assert members.status_code == 200
     assert "Northwind Boston" in members.content.decode()
     assert members.context["table"].columns[0][0] == "Customer"
 
 
-def test_the_default_period_is_this_month_so_far(staff_client):
+def test_the_default_period_is_this_month_so_far(staff):
     with time_machine.travel(date(2026, 3, 20), tick=False):
-        response = staff_client.get(GROUPS)
+        response = staff.get(GROUPS)
 
     assert response.status_code == 200
     insights = response.context["insights"]
@@ -191,29 +185,12 @@ def test_the_default_period_is_this_month_so_far(staff_client):
     assert (insights.previous_start, insights.previous_end) == (date(2026, 2, 9), date(2026, 2, 28))
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"start": "2026-03-10", "end": "2026-03-01"}, "The period ends before it starts"),
-    ({"end": "2999-01-01"}, "cannot end in the future"),
-    ({"start": "0001-01-01", "end": "2026-03-01"}, "at most ten years"),
-    ({"start": "yesterday"}, "Enter a valid date"),
-    ({"group": "999999"}, "no such group"),
-    ({"currency": "XYZ"}, "Select a valid choice"),
-])
-def test_bad_filters_get_a_message_not_an_error(staff_client, query, message):
-    northwind()
-
-    response = staff_client.get(GROUPS, query)
-
-    assert response.status_code == 400
-    assert message in response.content.decode()
-
-
-def test_the_csv_of_each_table(staff_client):
+def test_the_csv_of_each_table(staff):
     northwind()
     CustomerGroupFactory(name="=cmd|' /C calc'!A0")
 
-    response = staff_client.get(GROUPS, _query(format="csv"))
-    months = staff_client.get(GROUPS, _query(format="months-csv"))
+    response = staff.get(GROUPS, _query(format="csv"))
+    months = staff.get(GROUPS, _query(format="months-csv"))
 
     assert 'filename="group-insights-2026-02-01-2026-04-30.csv"' in response["Content-Disposition"]
     lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
@@ -229,10 +206,10 @@ def test_the_csv_of_each_table(staff_client):
     assert len(month_lines) == 13
 
 
-def test_the_pdf_prints_the_table_in_the_documents_style(staff_client):
+def test_the_pdf_prints_the_table_in_the_documents_style(staff):
     northwind()
 
-    response = staff_client.get(GROUPS, _query(format="pdf"))
+    response = staff.get(GROUPS, _query(format="pdf"))
 
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="group-insights-2026-02-01-2026-04-30.pdf"' in response["Content-Disposition"]
@@ -268,7 +245,7 @@ def test_only_staff_with_the_reports_permission_get_in(client):
     assert client.get(GROUPS).status_code == 302  # to the admin login: a customer is not staff
 
 
-def test_the_query_count_does_not_grow_with_members_or_invoices(staff_client, django_assert_max_num_queries):
+def test_the_query_count_does_not_grow_with_members_or_invoices(staff, django_assert_max_num_queries):
     def group_of(members: int):
         group = CustomerGroupFactory()
         for _n in range(members):
@@ -279,15 +256,15 @@ def test_the_query_count_does_not_grow_with_members_or_invoices(staff_client, dj
         return group
 
     small = group_of(2)
-    staff_client.get(GROUPS, _query())  # session, permissions and content types warm
+    staff.get(GROUPS, _query())  # session, permissions and content types warm
     with django_assert_max_num_queries(16) as top_queries:
-        staff_client.get(GROUPS, _query())
+        staff.get(GROUPS, _query())
     with django_assert_max_num_queries(16) as small_queries:
-        staff_client.get(GROUPS, _query(group=small.pk))
+        staff.get(GROUPS, _query(group=small.pk))
     big = group_of(30)
     with django_assert_max_num_queries(len(top_queries)):
-        top = staff_client.get(GROUPS, _query())
+        top = staff.get(GROUPS, _query())
     with django_assert_max_num_queries(len(small_queries)):
-        response = staff_client.get(GROUPS, _query(group=big.pk))
+        response = staff.get(GROUPS, _query(group=big.pk))
     assert len(response.context["insights"].rows) == 30
     assert _rows(top.context["insights"])[big.name].paid_invoices == 30

@@ -15,7 +15,7 @@ from billing.services.disputes import record_dispute
 from reports.selectors.balances import balances_report
 from reports.selectors.hierarchy import NO_GROUP
 from reports.selectors.payments import RECEIVED, payments_received, payments_report
-from tests.factories import CustomerFactory, StaffUserFactory, UserFactory
+from tests.factories import CustomerFactory, UserFactory
 
 from .ledger import invoice, northwind
 
@@ -142,41 +142,35 @@ def test_the_group_filter_reads_the_payers_group(ledger):
 # --- the page -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
-
-
-def test_the_page_shows_the_totals_and_the_payments(staff_client, ledger):
-    response = staff_client.get(PAYMENTS, {"start": "2026-01-01"})
+def test_the_page_shows_the_totals_and_the_payments(staff, ledger):
+    response = staff.get(PAYMENTS, {"start": "2026-01-01"})
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "Card (stripe)" in html and "$60.00" in html and "Disputed" in html
     assert len(response.context["payments"]) == 7
-    by_amount = staff_client.get(PAYMENTS, {"start": "2026-01-01", "sort": "amount"})
+    by_amount = staff.get(PAYMENTS, {"start": "2026-01-01", "sort": "amount"})
     assert by_amount.context["payments"][0]["payment"].amount == D("600.00")
 
 
-def test_payments_are_paged_fifty_at_a_time(staff_client):
+def test_payments_are_paged_fifty_at_a_time(staff):
     customer = CustomerFactory()
     for n in range(55):
         record_payment(customer=customer, amount=D(f"{n + 1}.00"), paid_on=date(2026, 5, 4), method="cash")
 
-    first = staff_client.get(PAYMENTS, {"start": "2026-05-01", "end": "2026-05-31"})
-    second = staff_client.get(PAYMENTS, {"start": "2026-05-01", "end": "2026-05-31", "page": 2})
+    first = staff.get(PAYMENTS, {"start": "2026-05-01", "end": "2026-05-31"})
+    second = staff.get(PAYMENTS, {"start": "2026-05-01", "end": "2026-05-31", "page": 2})
 
     assert len(first.context["payments"]) == 50 and len(second.context["payments"]) == 5
     assert "Rows 51–55 of 55" in second.content.decode()
     assert first.context["report"].totals.received == D(55 * 56 / 2).quantize(D("0.01"))
 
 
-def test_the_csv_lists_every_payment_and_guards_formulas(staff_client, ledger):
+def test_the_csv_lists_every_payment_and_guards_formulas(staff, ledger):
     evil = CustomerFactory(display_name='=HYPERLINK("http://evil")')
     record_payment(customer=evil, amount=D("5.00"), paid_on=date(2026, 3, 3), method="cash")
 
-    response = staff_client.get(PAYMENTS, {"start": "2026-03-01", "end": "2026-03-31", "format": "csv"})
+    response = staff.get(PAYMENTS, {"start": "2026-03-01", "end": "2026-03-31", "format": "csv"})
 
     assert 'filename="payments-received-2026-03-01-2026-03-31.csv"' in response["Content-Disposition"]
     lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
@@ -185,47 +179,26 @@ def test_the_csv_lists_every_payment_and_guards_formulas(staff_client, ledger):
     assert any("'=HYPERLINK" in line for line in lines)
 
 
-@pytest.mark.parametrize(
-    "query, message",
-    [
-        ({"start": "2026-03-10", "end": "2026-03-09"}, "The period ends before it starts"),
-        ({"end": "2999-01-01"}, "cannot end in the future"),
-        ({"end": "yesterday"}, "Enter a valid date"),
-        ({"group": "999999"}, "no such group"),
-        ({"group": "groups"}, "no such group"),
-        ({"currency": "XYZ"}, "Select a valid choice"),
-        ({"sort": "-amount"}, "Select a valid choice"),
-    ],
-)
-def test_bad_filters_get_a_message_not_an_error(staff_client, query, message):
-    northwind()
-
-    response = staff_client.get(PAYMENTS, query)
-
-    assert response.status_code == 400
-    assert message in response.content.decode()
-
-
-def test_an_empty_period_says_so(staff_client):
-    response = staff_client.get(PAYMENTS)
+def test_an_empty_period_says_so(staff):
+    response = staff.get(PAYMENTS)
 
     assert response.status_code == 200
     assert "No payment was received, refunded or disputed" in response.content.decode()
 
 
-def test_the_index_links_to_the_report_and_the_permission_guards_it(client, staff_client):
-    assert PAYMENTS in staff_client.get(reverse("admin:reports_report_changelist")).content.decode()
+def test_the_index_links_to_the_report_and_the_permission_guards_it(client, staff):
+    assert PAYMENTS in staff.get(reverse("admin:reports_report_changelist")).content.decode()
     client.force_login(UserFactory(is_staff=True))  # staff without `reports.view_reports`
     assert client.get(PAYMENTS).status_code == 403
 
 
-def test_the_query_count_does_not_grow_with_the_payments(staff_client, django_assert_max_num_queries):
+def test_the_query_count_does_not_grow_with_the_payments(staff, django_assert_max_num_queries):
     customer = CustomerFactory()
     period = {"start": "2026-05-01", "end": "2026-05-31"}
     record_payment(customer=customer, amount=D("1.00"), paid_on=date(2026, 5, 4), method="cash")
-    staff_client.get(PAYMENTS, period)  # session, permissions and content types warm
+    staff.get(PAYMENTS, period)  # session, permissions and content types warm
     with django_assert_max_num_queries(12) as few:
-        staff_client.get(PAYMENTS, period)
+        staff.get(PAYMENTS, period)
     for n in range(40):
         payer = CustomerFactory()
         record_payment(
@@ -237,5 +210,5 @@ def test_the_query_count_does_not_grow_with_the_payments(staff_client, django_as
             gateway_payment_id=f"pi_{n}",
         )
     with django_assert_max_num_queries(len(few)):
-        response = staff_client.get(PAYMENTS, period)
+        response = staff.get(PAYMENTS, period)
     assert len(response.context["payments"]) == 41
