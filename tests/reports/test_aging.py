@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +13,7 @@ from billing.selectors import visible_customers
 from portal.balances import balance_breakdown
 from reports.selectors.aging import DEFAULT_BUCKET_EDGES, aging_report, buckets_for, invoice_amounts_owed
 from reports.selectors.hierarchy import NO_GROUP
-from tests.factories import ContactPersonFactory, CustomerFactory, UserFactory
+from tests.factories import ContactPersonFactory, CustomerFactory
 
 from .ledger import invoice, northwind, owed_naively
 
@@ -180,24 +179,6 @@ def test_an_empty_ledger_says_so(staff):
 
     assert response.status_code == 200
     assert "Nobody owed anything" in response.content.decode()
-
-
-def test_only_staff_with_the_reports_permission_get_in(client):
-    northwind()
-    clerk = UserFactory(is_staff=True)
-    client.force_login(clerk)
-    assert client.get(AGING).status_code == 403
-    assert client.get(reverse("admin:index")).content.decode().count("/admin/reports/") == 0
-
-    clerk.user_permissions.add(Permission.objects.get(codename="view_reports"))
-    clerk = type(clerk).objects.get(pk=clerk.pk)
-    client.force_login(clerk)
-    assert client.get(AGING).status_code == 200
-    assert "/admin/reports/" in client.get(reverse("admin:index")).content.decode()
-
-    contact = ContactPersonFactory()
-    client.force_login(contact.user)
-    assert client.get(AGING).status_code == 302  # to the admin login: a customer is not staff
 
 
 def test_the_query_count_does_not_grow_with_the_branches(staff, django_assert_max_num_queries):

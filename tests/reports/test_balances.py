@@ -12,7 +12,7 @@ from billing.selectors.statements import statement
 from reports.selectors.aging import aging_report
 from reports.selectors.balances import balances_report
 from reports.selectors.hierarchy import NO_GROUP
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory
 
 from .ledger import invoice, northwind, pay
 
@@ -223,12 +223,6 @@ def test_an_empty_ledger_says_so(staff):
 
     assert response.status_code == 200
     assert "No customer at this level had a balance or a movement" in response.content.decode()
-
-
-def test_the_index_links_to_the_report_and_the_permission_guards_it(client, staff):
-    assert BALANCES in staff.get(reverse("admin:reports_report_changelist")).content.decode()
-    client.force_login(UserFactory(is_staff=True))  # staff without `reports.view_reports`
-    assert client.get(BALANCES).status_code == 403
 
 
 def test_the_query_count_does_not_grow_with_the_branches(staff, django_assert_max_num_queries):

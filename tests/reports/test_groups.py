@@ -6,13 +6,12 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from billing.services import LineInput, create_invoice, send_invoice
 from reports.selectors.groups import chart_months, group_insights, previous_period
 from reports.selectors.hierarchy import NO_GROUP
-from tests.factories import ContactPersonFactory, CustomerFactory, CustomerGroupFactory, UserFactory
+from tests.factories import CustomerFactory, CustomerGroupFactory
 
 from .ledger import invoice, northwind, pay
 
@@ -226,23 +225,6 @@ def _pdf_text(content: bytes) -> str:
 
     with pdfplumber.open(io.BytesIO(content)) as pdf:
         return "\n".join(page.extract_text() or "" for page in pdf.pages)
-
-
-def test_only_staff_with_the_reports_permission_get_in(client):
-    northwind()
-    clerk = UserFactory(is_staff=True)
-    client.force_login(clerk)
-    assert client.get(GROUPS).status_code == 403
-
-    clerk.user_permissions.add(Permission.objects.get(codename="view_reports"))
-    clerk = type(clerk).objects.get(pk=clerk.pk)
-    client.force_login(clerk)
-    assert client.get(GROUPS).status_code == 200
-    assert GROUPS in client.get(reverse("admin:reports_report_changelist")).content.decode()
-
-    contact = ContactPersonFactory()
-    client.force_login(contact.user)
-    assert client.get(GROUPS).status_code == 302  # to the admin login: a customer is not staff
 
 
 def test_the_query_count_does_not_grow_with_members_or_invoices(staff, django_assert_max_num_queries):

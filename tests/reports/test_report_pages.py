@@ -1,12 +1,17 @@
-"""Bad filters on every report: a message on the form and a 400, never a 500 and never a report (the filters
-are checked before any figure is read)."""
+"""What every report page shares: who may open it, and what bad filters get (a message on the form and a 400,
+never a 500 and never a report: the filters are checked before any figure is read)."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
+
+from tests.factories import ContactPersonFactory, UserFactory
 
 from .ledger import northwind
 
 pytestmark = pytest.mark.django_db
+
+REPORTS = ["admin:reports_aging", "admin:reports_balances", "admin:reports_payments", "admin:reports_groups"]
 
 BAD_FILTERS = [
     # aging
@@ -56,3 +61,22 @@ def test_bad_filters_get_a_message_not_an_error(staff, report, query, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert "rows" not in response.context and "report" not in response.context
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_only_staff_with_the_reports_permission_get_in(client, report):
+    northwind()
+    url, index = reverse(report), reverse("admin:index")
+    clerk = UserFactory(is_staff=True)
+    client.force_login(clerk)
+    assert client.get(url).status_code == 403
+    assert "/admin/reports/" not in client.get(index).content.decode()
+
+    clerk.user_permissions.add(Permission.objects.get(codename="view_reports"))
+    client.force_login(type(clerk).objects.get(pk=clerk.pk))
+    assert client.get(url).status_code == 200
+    assert "/admin/reports/" in client.get(index).content.decode()
+    assert url in client.get(reverse("admin:reports_report_changelist")).content.decode()
+
+    client.force_login(ContactPersonFactory().user)
+    assert client.get(url).status_code == 302  # to the admin login: a customer is not staff
